@@ -1,0 +1,33 @@
+//! The PRM wire contracts: protobuf messages and gRPC stubs generated from
+//! `proto/prm/**`, one module per package (`prm.<service>.v1`), plus the
+//! encoded descriptor set that each service serves over gRPC reflection.
+//!
+//! Nothing here is written by hand except this file; change the `.proto`
+//! files instead.
+
+#![allow(clippy::all, clippy::pedantic, missing_docs)]
+
+pub mod prm {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("prm.common.v1");
+        }
+    }
+    pub mod events {
+        pub mod v1 {
+            tonic::include_proto!("prm.events.v1");
+        }
+    }
+    pub mod onboarding {
+        pub mod v1 {
+            tonic::include_proto!("prm.onboarding.v1");
+        }
+    }
+}
+
+pub use prm::{common::v1 as common, events::v1 as events, onboarding::v1 as onboarding};
+
+/// Every PRM protobuf file (with its imports), encoded as a
+/// `google.protobuf.FileDescriptorSet`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/prm_descriptor.bin"));
