@@ -1,0 +1,426 @@
+//! Who is calling: the service credential every caller presents, the
+//! principal the call acts for, and the idempotency key of a retried call.
+//!
+//! The gateway resolves an API key to a [`Principal`] through onboarding and
+//! forwards it in `x-prm-principal`; internal clients send the same header.
+//! Only holders of the service credential are trusted to assert a principal.
+//! Services still enforce authorisation themselves: a partner principal
+//! only ever reaches its own partner's resources.
+
+use std::fmt;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use tonic::{Request, Status, service::Interceptor};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+pub const SERVICE_TOKEN_HEADER: &str = "x-prm-service-token";
+pub const PRINCIPAL_HEADER: &str = "x-prm-principal";
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    // Vendor staff.
+    Admin,
+    PartnerManager,
+    Finance,
+    Marketing,
+    Analyst,
+    // Partner users.
+    PartnerAdmin,
+    PartnerUser,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::PartnerManager,
+        Role::Finance,
+        Role::Marketing,
+        Role::Analyst,
+        Role::PartnerAdmin,
+        Role::PartnerUser,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::PartnerManager => "partner_manager",
+            Role::Finance => "finance",
+            Role::Marketing => "marketing",
+            Role::Analyst => "analyst",
+            Role::PartnerAdmin => "partner_admin",
+            Role::PartnerUser => "partner_user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::PartnerAdmin | Role::PartnerUser)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity a call acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    /// `None` for vendor staff.
+    pub partner_id: Option<Uuid>,
+    pub roles: Vec<Role>,
+    /// The API key the caller authenticated with, if any.
+    pub api_key_id: Option<Uuid>,
+}
+
+/// Staff roles that may manage partners (approve, suspend, set tiers, ...).
+pub const PARTNER_MANAGEMENT: &[Role] = &[Role::Admin, Role::PartnerManager];
+/// Every staff role: may read across partners.
+pub const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::PartnerManager,
+    Role::Finance,
+    Role::Marketing,
+    Role::Analyst,
+];
+
+impl Principal {
+    /// Vendor staff: no partner, and at least one staff role.
+    pub fn is_staff(&self) -> bool {
+        self.partner_id.is_none() && self.roles.iter().any(|r| r.is_staff())
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        self.roles.iter().any(|r| roles.contains(r))
+    }
+
+    /// Staff reach every partner; a partner principal only its own.
+    pub fn can_access_partner(&self, partner_id: Uuid) -> bool {
+        match self.partner_id {
+            Some(own) => own == partner_id,
+            None => self.is_staff(),
+        }
+    }
+
+    /// Fails with NotFound (never PermissionDenied) when the principal may
+    /// not see the partner, so ids cannot be probed.
+    pub fn ensure_partner_access(
+        &self,
+        partner_id: Uuid,
+        resource: &'static str,
+    ) -> Result<(), ApiError> {
+        if self.can_access_partner(partner_id) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(resource))
+        }
+    }
+
+    /// Fails with PermissionDenied unless the principal holds one of `roles`.
+    pub fn require_any_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.has_any_role(roles) {
+            Ok(())
+        } else {
+            Err(ApiError::permission_denied(
+                "ROLE_REQUIRED",
+                format!(
+                    "requires one of the roles: {}",
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+    }
+
+    /// The `x-prm-principal` header value:
+    /// `user=<uuid>;partner=<uuid>;roles=a,b;key=<uuid>` (partner and key optional).
+    pub fn to_header_value(&self) -> String {
+        let mut s = format!("user={}", self.user_id);
+        if let Some(p) = self.partner_id {
+            s.push_str(&format!(";partner={p}"));
+        }
+        s.push_str(";roles=");
+        s.push_str(
+            &self
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        if let Some(k) = self.api_key_id {
+            s.push_str(&format!(";key={k}"));
+        }
+        s
+    }
+
+    pub fn from_header_value(value: &str) -> Result<Self, String> {
+        let mut user = None;
+        let mut partner = None;
+        let mut roles = Vec::new();
+        let mut key = None;
+        for part in value.split(';') {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("malformed principal part {part:?}"))?;
+            match k.trim() {
+                "user" => user = Some(Uuid::parse_str(v.trim()).map_err(|_| "bad user id")?),
+                "partner" => {
+                    partner = Some(Uuid::parse_str(v.trim()).map_err(|_| "bad partner id")?)
+                }
+                "key" => key = Some(Uuid::parse_str(v.trim()).map_err(|_| "bad key id")?),
+                "roles" => {
+                    for r in v.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                        roles.push(Role::parse(r).ok_or_else(|| format!("unknown role {r:?}"))?);
+                    }
+                }
+                other => return Err(format!("unknown principal attribute {other:?}")),
+            }
+        }
+        let user_id = user.ok_or("principal has no user")?;
+        if partner.is_some() && roles.iter().any(|r| r.is_staff()) {
+            return Err("a partner principal cannot hold staff roles".into());
+        }
+        if partner.is_none() && roles.iter().any(|r| !r.is_staff()) {
+            return Err("a partner role needs a partner".into());
+        }
+        Ok(Principal {
+            user_id,
+            partner_id: partner,
+            roles,
+            api_key_id: key,
+        })
+    }
+}
+
+/// What the interceptor learned about a call, stored in the request's
+/// extensions for handlers.
+#[derive(Clone, Debug, Default)]
+pub struct CallContext {
+    pub principal: Option<Principal>,
+    pub idempotency_key: Option<String>,
+}
+
+impl CallContext {
+    pub fn of<T>(request: &Request<T>) -> CallContext {
+        request
+            .extensions()
+            .get::<CallContext>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The principal, or Unauthenticated.
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| ApiError::Unauthenticated("this call needs a principal".into()))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Rejects calls without the service credential and parses the principal
+/// and idempotency key into a [`CallContext`].
+#[derive(Clone)]
+pub struct ServiceAuth {
+    token: Arc<SecretString>,
+}
+
+impl ServiceAuth {
+    pub fn new(token: SecretString) -> Self {
+        Self {
+            token: Arc::new(token),
+        }
+    }
+}
+
+impl Interceptor for ServiceAuth {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let md = request.metadata();
+        let presented = md
+            .get(SERVICE_TOKEN_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(presented, self.token.expose_secret().as_bytes()) {
+            return Err(
+                ApiError::Unauthenticated("missing or invalid service credential".into()).into(),
+            );
+        }
+        let principal = match md.get(PRINCIPAL_HEADER) {
+            None => None,
+            Some(v) => {
+                let v = v
+                    .to_str()
+                    .map_err(|_| Status::unauthenticated("principal header is not ASCII"))?;
+                Some(
+                    Principal::from_header_value(v)
+                        .map_err(|e| Status::unauthenticated(format!("invalid principal: {e}")))?,
+                )
+            }
+        };
+        let idempotency_key = match md.get(IDEMPOTENCY_KEY_HEADER) {
+            None => None,
+            Some(v) => {
+                let key = v.to_str().unwrap_or_default();
+                if key.is_empty()
+                    || key.len() > MAX_IDEMPOTENCY_KEY_LEN
+                    || !key.bytes().all(|b| b.is_ascii_graphic())
+                {
+                    return Err(ApiError::invalid(
+                        IDEMPOTENCY_KEY_HEADER,
+                        format!(
+                            "must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters"
+                        ),
+                    )
+                    .into());
+                }
+                Some(key.to_owned())
+            }
+        };
+        request.extensions_mut().insert(CallContext {
+            principal,
+            idempotency_key,
+        });
+        Ok(request)
+    }
+}
+
+/// Adds the service credential, and optionally a principal and idempotency
+/// key, to an outgoing request (used by the gateway, internal clients and tests).
+pub fn authorize_request<T>(
+    request: &mut Request<T>,
+    service_token: &str,
+    principal: Option<&Principal>,
+    idempotency_key: Option<&str>,
+) -> Result<(), Status> {
+    let md = request.metadata_mut();
+    md.insert(
+        SERVICE_TOKEN_HEADER,
+        service_token
+            .parse()
+            .map_err(|_| Status::internal("service token is not a valid header"))?,
+    );
+    if let Some(p) = principal {
+        md.insert(
+            PRINCIPAL_HEADER,
+            p.to_header_value()
+                .parse()
+                .map_err(|_| Status::internal("principal is not a valid header"))?,
+        );
+    }
+    if let Some(k) = idempotency_key {
+        md.insert(
+            IDEMPOTENCY_KEY_HEADER,
+            k.parse()
+                .map_err(|_| Status::invalid_argument("idempotency key is not a valid header"))?,
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partner_admin() -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: Some(Uuid::now_v7()),
+            roles: vec![Role::PartnerAdmin],
+            api_key_id: Some(Uuid::now_v7()),
+        }
+    }
+
+    #[test]
+    fn principal_round_trips_through_its_header() {
+        let p = partner_admin();
+        assert_eq!(Principal::from_header_value(&p.to_header_value()), Ok(p));
+        let staff = Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: None,
+            roles: vec![Role::Finance, Role::Analyst],
+            api_key_id: None,
+        };
+        assert_eq!(
+            Principal::from_header_value(&staff.to_header_value()),
+            Ok(staff)
+        );
+    }
+
+    #[test]
+    fn partner_principals_cannot_claim_staff_roles() {
+        let p = partner_admin();
+        let forged = format!(
+            "user={};partner={};roles=admin",
+            p.user_id,
+            p.partner_id.unwrap_or_default()
+        );
+        assert!(Principal::from_header_value(&forged).is_err());
+        assert!(Principal::from_header_value("user=x;roles=admin").is_err());
+        assert!(Principal::from_header_value(&format!("user={};roles=root", p.user_id)).is_err());
+    }
+
+    #[test]
+    fn a_partner_reaches_only_its_own_partner() {
+        let p = partner_admin();
+        let own = p.partner_id.unwrap_or_default();
+        assert!(p.can_access_partner(own));
+        assert!(!p.can_access_partner(Uuid::now_v7()));
+        let staff = Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: None,
+            roles: vec![Role::Analyst],
+            api_key_id: None,
+        };
+        assert!(staff.can_access_partner(own));
+        let nobody = Principal {
+            roles: vec![],
+            ..staff
+        };
+        assert!(!nobody.can_access_partner(own));
+    }
+
+    #[test]
+    fn interceptor_requires_the_service_token() {
+        let mut auth = ServiceAuth::new(SecretString::from("s3cret"));
+        let err = auth.call(Request::new(())).expect_err("no token");
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+
+        let mut req = Request::new(());
+        authorize_request(&mut req, "wrong", None, None).expect("headers");
+        assert!(auth.call(req).is_err());
+
+        let p = partner_admin();
+        let mut req = Request::new(());
+        authorize_request(&mut req, "s3cret", Some(&p), Some("key-1")).expect("headers");
+        let req = auth.call(req).expect("accepted");
+        let ctx = CallContext::of(&req);
+        assert_eq!(ctx.principal, Some(p));
+        assert_eq!(ctx.idempotency_key.as_deref(), Some("key-1"));
+    }
+}

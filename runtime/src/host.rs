@@ -1,0 +1,438 @@
+//! The process around a service: gRPC server bootstrap, readiness, the
+//! outbox relay, event consumers, periodic jobs, and graceful shutdown.
+//!
+//! A service builds a [`ServiceHost`], wires its handlers with the host's
+//! pool and outbox, registers consumers and jobs, and calls
+//! [`ServiceHost::run_until_stopped`]. The server listens at once and
+//! reports NotServing on `grpc.health.v1` until the database is reachable,
+//! migrations are applied and NATS is connected; background work starts
+//! only then. SIGTERM (or the host's cancellation token) sets NotServing,
+//! stops accepting calls, drains in-flight ones, flushes the outbox, and
+//! returns within `grpc.grace_period_secs`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_stream::wrappers::TcpListenerStream;
+pub use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::auth::ServiceAuth;
+use crate::config::{RuntimeSettings, ServiceIdentity};
+use crate::inbox::{ConsumerSpec, ConsumerStats, EventHandler, IdempotentConsumer};
+use crate::nats::Subjects;
+use crate::outbox::{Outbox, OutboxRelay, RelayStats};
+
+/// A periodic background job. It receives the pool and runs on one replica
+/// at a time (an advisory lock named after the job).
+pub type Job =
+    Arc<dyn Fn(PgPool) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+
+struct PeriodicJob {
+    name: &'static str,
+    every: Duration,
+    job: Job,
+}
+
+pub struct ServiceHost {
+    identity: ServiceIdentity,
+    settings: RuntimeSettings,
+    pool: PgPool,
+    client: async_nats::Client,
+    subjects: Subjects,
+    outbox: Outbox,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    migrator: Migrator,
+    consumers: Vec<IdempotentConsumer>,
+    jobs: Vec<PeriodicJob>,
+    ready_hooks: Vec<Job>,
+    relay: OutboxRelay,
+}
+
+impl ServiceHost {
+    /// Binds the gRPC listener and prepares (without waiting for) the
+    /// database pool and the NATS connection.
+    pub async fn build(
+        identity: ServiceIdentity,
+        settings: RuntimeSettings,
+        migrator: Migrator,
+    ) -> anyhow::Result<Self> {
+        crate::error::set_error_domain(identity.name);
+        let addr = format!("{}:{}", settings.grpc.host, settings.grpc.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let local_addr = listener.local_addr()?;
+        let pool = crate::db::lazy_pool(&settings.database)?;
+        let client =
+            crate::nats::connect(&settings.nats, &format!("prm-{}", identity.name)).await?;
+        let subjects = Subjects::new(settings.nats.namespace.clone());
+        let outbox = Outbox::new(identity.name, subjects.clone());
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            client.clone(),
+            subjects.clone(),
+            identity.name,
+            settings.nats.clone(),
+            settings.outbox.clone(),
+        );
+        let retention = Duration::from_secs(settings.outbox.retention_hours.max(1) * 3600);
+        let janitor: Job = Arc::new(move |pool: PgPool| {
+            Box::pin(async move {
+                let outbox = crate::outbox::purge_published(&pool, retention).await?;
+                let keys = crate::idempotency::purge_expired(&pool, retention).await?;
+                tracing::debug!(
+                    outbox,
+                    keys,
+                    "purged expired outbox rows and idempotency keys"
+                );
+                Ok(())
+            })
+        });
+        let jobs = vec![PeriodicJob {
+            name: "prm.janitor",
+            every: Duration::from_secs(3600),
+            job: janitor,
+        }];
+        Ok(Self {
+            identity,
+            settings,
+            pool,
+            client,
+            subjects,
+            outbox,
+            listener,
+            local_addr,
+            shutdown: CancellationToken::new(),
+            migrator,
+            consumers: Vec::new(),
+            jobs,
+            ready_hooks: Vec::new(),
+            relay,
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn subjects(&self) -> &Subjects {
+        &self.subjects
+    }
+
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.settings
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Cancelling this token shuts the service down, as SIGTERM does.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// The interceptor that checks the service credential and reads the principal.
+    pub fn service_auth(&self) -> ServiceAuth {
+        ServiceAuth::new(self.settings.auth.service_token.clone())
+    }
+
+    pub fn relay_stats(&self) -> Arc<RelayStats> {
+        self.relay.stats()
+    }
+
+    /// Consumes another service's events once the service is ready.
+    pub fn add_consumer(
+        &mut self,
+        spec: ConsumerSpec,
+        handler: Arc<dyn EventHandler>,
+    ) -> Arc<ConsumerStats> {
+        let consumer = IdempotentConsumer::new(
+            self.pool.clone(),
+            self.client.clone(),
+            self.subjects.clone(),
+            spec,
+            handler,
+            &self.settings.nats,
+        );
+        let stats = consumer.stats();
+        self.consumers.push(consumer);
+        stats
+    }
+
+    /// Runs `job` every `every` once the service is ready, on one replica at a time.
+    pub fn add_periodic_job(&mut self, name: &'static str, every: Duration, job: Job) {
+        self.jobs.push(PeriodicJob { name, every, job });
+    }
+
+    /// Runs `hook` once the database is migrated, before the service reports
+    /// Serving (e.g. installing a bootstrap credential). A failing hook is
+    /// retried like any other readiness step.
+    pub fn add_ready_hook(&mut self, hook: Job) {
+        self.ready_hooks.push(hook);
+    }
+
+    /// Serves `routes` (plus health and reflection) until shutdown.
+    /// `service_names` are the fully qualified gRPC service names whose
+    /// health is reported, e.g. "prm.onboarding.v1.OnboardingService".
+    pub async fn run_until_stopped(
+        self,
+        routes: Routes,
+        service_names: &[&'static str],
+    ) -> anyhow::Result<()> {
+        let Self {
+            identity,
+            settings,
+            pool,
+            client,
+            listener,
+            local_addr,
+            shutdown,
+            migrator,
+            consumers,
+            jobs,
+            ready_hooks,
+            relay,
+            ..
+        } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let mut names: Vec<&str> = vec![""];
+        names.extend_from_slice(service_names);
+        set_health(&reporter, &names, ServingStatus::NotServing).await;
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(prm_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(prm_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let grpc = &settings.grpc;
+        let server = Server::builder()
+            .timeout(Duration::from_millis(grpc.request_timeout_ms))
+            .load_shed(true)
+            .max_connection_age(Duration::from_secs(grpc.max_connection_age_secs.max(1)))
+            .max_connection_age_grace(Duration::from_secs(grpc.grace_period_secs))
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .tcp_nodelay(true)
+            .trace_fn(crate::telemetry::grpc_request_span)
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                grpc.concurrency_limit.max(1),
+            ))
+            .add_routes(routes)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(listener),
+                shutdown.clone().cancelled_owned(),
+            );
+        tracing::info!(service = identity.name, addr = %local_addr, "gRPC listening");
+
+        let mut background = JoinSet::new();
+        background.spawn(readiness(
+            identity,
+            pool.clone(),
+            client.clone(),
+            migrator,
+            reporter.clone(),
+            names.clone(),
+            shutdown.clone(),
+            relay,
+            consumers,
+            jobs,
+            ready_hooks,
+        ));
+
+        let grace = Duration::from_secs(grpc.grace_period_secs);
+        let mut server = tokio::spawn(server);
+        let served = tokio::select! {
+            r = &mut server => Some(r),
+            _ = shutdown.cancelled() => None,
+        };
+        // Shutting down: refuse new work first so load balancers move on.
+        shutdown.cancel();
+        set_health(&reporter, &names, ServingStatus::NotServing).await;
+        let deadline = tokio::time::Instant::now() + grace;
+        let server_result = match served {
+            Some(r) => r,
+            None => match tokio::time::timeout_at(deadline, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!(
+                        grace_secs = grace.as_secs(),
+                        "in-flight calls outlived the grace period; closing"
+                    );
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            },
+        };
+        // Background work (outbox flush, consumers) gets what is left of the grace period.
+        if tokio::time::timeout_at(deadline, async {
+            while background.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            tracing::warn!("background tasks outlived the grace period; aborting them");
+            background.abort_all();
+        }
+        pool.close().await;
+        tracing::info!(service = identity.name, "stopped");
+        match server_result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!("gRPC server failed: {e}")),
+            Err(e) if e.is_cancelled() => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("gRPC server task failed: {e}")),
+        }
+    }
+}
+
+async fn set_health(reporter: &HealthReporter, names: &[&str], status: ServingStatus) {
+    for name in names {
+        reporter.set_service_status(*name, status).await;
+    }
+}
+
+/// Waits for the database, migrations and NATS; reports Serving; starts the
+/// background work; then keeps the health status in step with dependencies.
+#[allow(clippy::too_many_arguments)]
+async fn readiness(
+    identity: ServiceIdentity,
+    pool: PgPool,
+    client: async_nats::Client,
+    migrator: Migrator,
+    reporter: HealthReporter,
+    names: Vec<&'static str>,
+    shutdown: CancellationToken,
+    relay: OutboxRelay,
+    consumers: Vec<IdempotentConsumer>,
+    jobs: Vec<PeriodicJob>,
+    ready_hooks: Vec<Job>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let step = async {
+            crate::db::migrate(&pool, &migrator).await?;
+            for hook in &ready_hooks {
+                hook(pool.clone()).await?;
+            }
+            if !crate::nats::is_connected(&client) {
+                anyhow::bail!("NATS is not connected yet");
+            }
+            anyhow::Ok(())
+        };
+        match step.await {
+            Ok(()) => break,
+            Err(e) => tracing::warn!(service = identity.name, error = %e, "not ready yet"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+    set_health(&reporter, &names, ServingStatus::Serving).await;
+    tracing::info!(
+        service = identity.name,
+        "ready: database migrated, NATS connected"
+    );
+
+    let mut tasks = JoinSet::new();
+    tasks.spawn(relay.run(shutdown.clone()));
+    for c in consumers {
+        tasks.spawn(c.run(shutdown.clone()));
+    }
+    for job in jobs {
+        tasks.spawn(run_periodic(pool.clone(), job, shutdown.clone()));
+    }
+
+    // Follow the dependencies: NotServing while either is unreachable.
+    let mut serving = true;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.cancelled() => break,
+        }
+        let healthy = crate::nats::is_connected(&client) && crate::db::ping(&pool).await;
+        if healthy != serving && !shutdown.is_cancelled() {
+            serving = healthy;
+            let status = if healthy {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            tracing::warn!(
+                service = identity.name,
+                healthy,
+                "dependency health changed"
+            );
+            set_health(&reporter, &names, status).await;
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn run_periodic(pool: PgPool, job: PeriodicJob, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(job.every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let f = job.job.clone();
+        let p = pool.clone();
+        match crate::db::run_exclusive(&pool, job.name, || f(p)).await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(job = job.name, error = %e, "periodic job failed"),
+        }
+    }
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("interrupted; shutting down"),
+            _ = term => tracing::info!("SIGTERM; shutting down"),
+        }
+        token.cancel();
+    });
+}

@@ -1,0 +1,148 @@
+//! Idempotency keys, used by services inside their own transactions.
+//!
+//! A handler claims the key at the start of its transaction and records the
+//! response at the end, so the key, a hash of the request and the response
+//! commit together with the effect. A crash at any point leaves either
+//! everything or nothing, so a retry either replays the first response or
+//! performs the effect for the first time. A concurrent retry blocks on the
+//! claimed key until the first transaction ends, then replays it.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use crate::auth::CallContext;
+use crate::error::ApiError;
+
+/// The idempotency key of one call, if the caller sent one.
+#[derive(Clone, Debug)]
+pub struct Idempotency(Option<KeyedCall>);
+
+#[derive(Clone, Debug)]
+struct KeyedCall {
+    scope: String,
+    key: String,
+    method: &'static str,
+    request_hash: Vec<u8>,
+}
+
+impl Idempotency {
+    /// `method` names the RPC; a key reused for another method or another
+    /// request body is refused.
+    pub fn new(ctx: &CallContext, method: &'static str, request: &impl Message) -> Self {
+        let Some(key) = ctx.idempotency_key.clone() else {
+            return Self(None);
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(method.as_bytes());
+        hasher.update([0]);
+        hasher.update(request.encode_to_vec());
+        let request_hash = hasher.finalize().to_vec();
+        // Anonymous callers (the public application form) share one scope.
+        // Keys are meant to be unguessable (UUIDs), so a clash is a client
+        // bug, and it is answered like any reuse: a different body is refused.
+        let scope = match &ctx.principal {
+            Some(p) => p.user_id.to_string(),
+            None => "public".to_owned(),
+        };
+        Self(Some(KeyedCall {
+            scope,
+            key,
+            method,
+            request_hash,
+        }))
+    }
+
+    /// A call without a key (background work, tests).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Claims the key inside `tx`. Returns the stored response when this
+    /// key was already used for the same request, so the caller returns it
+    /// instead of repeating the effect.
+    pub async fn claim<R: Message + Default>(
+        &self,
+        tx: &mut PgConnection,
+    ) -> Result<Option<R>, ApiError> {
+        let Some(call) = &self.0 else {
+            return Ok(None);
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, key, method, request_hash)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(&call.scope)
+        .bind(&call.key)
+        .bind(call.method)
+        .bind(&call.request_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(None);
+        }
+        let (method, hash, response): (String, Vec<u8>, Option<Vec<u8>>) = sqlx::query_as(
+            "SELECT method, request_hash, response FROM idempotency_keys
+             WHERE scope = $1 AND key = $2",
+        )
+        .bind(&call.scope)
+        .bind(&call.key)
+        .fetch_one(&mut *tx)
+        .await?;
+        if method != call.method || hash != call.request_hash {
+            return Err(ApiError::precondition(
+                "IDEMPOTENCY_KEY_REUSED",
+                "idempotency-key",
+                "this idempotency key was already used with a different request",
+            ));
+        }
+        let Some(bytes) = response else {
+            return Err(ApiError::Aborted {
+                reason: "IDEMPOTENCY_KEY_IN_USE",
+                message: "a request with this idempotency key is still in progress".into(),
+            });
+        };
+        let decoded = R::decode(bytes.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored response: {e}")))?;
+        Ok(Some(decoded))
+    }
+
+    /// Records the response in `tx`, the transaction that made the effect.
+    pub async fn record<R: Message>(
+        &self,
+        tx: &mut PgConnection,
+        response: &R,
+    ) -> Result<(), ApiError> {
+        let Some(call) = &self.0 else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2")
+            .bind(&call.scope)
+            .bind(&call.key)
+            .bind(response.encode_to_vec())
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Deletes idempotency records older than `retention`.
+pub async fn purge_expired(
+    pool: &sqlx::PgPool,
+    retention: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
+    let secs = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+    Ok(sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(secs as f64)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

@@ -1,0 +1,33 @@
+//! The runtime every PRM service shares, written once: layered config,
+//! telemetry, the PostgreSQL pool and migrations, NATS JetStream, the
+//! transactional outbox and its relay, idempotent consumers, the
+//! idempotency-key store, service credentials and principals, the gRPC
+//! server bootstrap with health and reflection, and graceful shutdown.
+//!
+//! A service owns only its domain, its SQL and its gRPC handlers; everything
+//! that would otherwise be copied five times lives here.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod host;
+pub mod idempotency;
+pub mod inbox;
+pub mod nats;
+pub mod outbox;
+pub mod paging;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod validate;
+pub mod vocabulary;
+
+pub use auth::{CallContext, Principal, Role};
+pub use error::{ApiError, FieldErrors};
+pub use host::ServiceHost;
+pub use idempotency::Idempotency;
+pub use outbox::{EventMeta, Outbox};
+pub use paging::Page;
+pub use vocabulary::{Money, PartnerType};

@@ -1,0 +1,159 @@
+//! Domain vocabulary every service speaks: partner types and money.
+//! (Rules about them belong to the owning service; only the words are shared.)
+
+use std::fmt;
+
+use prm_proto::common::{Money as MoneyProto, PartnerType as PartnerTypeProto};
+
+use crate::validate;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PartnerType {
+    Reseller,
+    Si,
+    Technology,
+    Referral,
+    Affiliate,
+}
+
+impl PartnerType {
+    pub const ALL: [PartnerType; 5] = [
+        PartnerType::Reseller,
+        PartnerType::Si,
+        PartnerType::Technology,
+        PartnerType::Referral,
+        PartnerType::Affiliate,
+    ];
+
+    /// The stable lower-case name used in storage and REST.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerType::Reseller => "reseller",
+            PartnerType::Si => "si",
+            PartnerType::Technology => "technology",
+            PartnerType::Referral => "referral",
+            PartnerType::Affiliate => "affiliate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PartnerType> {
+        PartnerType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The high-volume motion: these partners are paid on tracked
+    /// conversions and must accept the endorsement disclosure terms.
+    pub fn is_affiliate_motion(self) -> bool {
+        matches!(self, PartnerType::Referral | PartnerType::Affiliate)
+    }
+
+    pub fn to_proto(self) -> i32 {
+        (match self {
+            PartnerType::Reseller => PartnerTypeProto::Reseller,
+            PartnerType::Si => PartnerTypeProto::Si,
+            PartnerType::Technology => PartnerTypeProto::Technology,
+            PartnerType::Referral => PartnerTypeProto::Referral,
+            PartnerType::Affiliate => PartnerTypeProto::Affiliate,
+        }) as i32
+    }
+
+    /// From the wire enum; unspecified and unknown values are errors.
+    pub fn from_proto(value: i32) -> Result<PartnerType, String> {
+        match PartnerTypeProto::try_from(value) {
+            Ok(PartnerTypeProto::Reseller) => Ok(PartnerType::Reseller),
+            Ok(PartnerTypeProto::Si) => Ok(PartnerType::Si),
+            Ok(PartnerTypeProto::Technology) => Ok(PartnerType::Technology),
+            Ok(PartnerTypeProto::Referral) => Ok(PartnerType::Referral),
+            Ok(PartnerTypeProto::Affiliate) => Ok(PartnerType::Affiliate),
+            Ok(PartnerTypeProto::Unspecified) => Err("is required".into()),
+            Err(_) => Err(format!("unknown partner type {value}")),
+        }
+    }
+}
+
+impl fmt::Display for PartnerType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Money: integer minor units of an ISO 4217 currency. Never floating point,
+/// never converted silently.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: impl Into<String>) -> Self {
+        Self {
+            amount_minor,
+            currency: currency.into(),
+        }
+    }
+
+    /// Validates a wire amount: a known currency and, unless `allow_negative`,
+    /// a non-negative amount.
+    pub fn parse(value: Option<&MoneyProto>, allow_negative: bool) -> Result<Money, String> {
+        let m = value.ok_or("is required")?;
+        let currency = validate::currency(&m.currency).map_err(|e| format!("currency {e}"))?;
+        if !allow_negative && m.amount_minor < 0 {
+            return Err("amount_minor must not be negative".into());
+        }
+        Ok(Money::new(m.amount_minor, currency))
+    }
+
+    pub fn to_proto(&self) -> MoneyProto {
+        MoneyProto {
+            amount_minor: self.amount_minor,
+            currency: self.currency.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} (minor units)", self.amount_minor, self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partner_types_round_trip() {
+        for t in PartnerType::ALL {
+            assert_eq!(PartnerType::parse(t.as_str()), Some(t));
+            assert_eq!(PartnerType::from_proto(t.to_proto()), Ok(t));
+        }
+        assert!(PartnerType::from_proto(0).is_err());
+        assert!(PartnerType::from_proto(99).is_err());
+        assert!(PartnerType::Affiliate.is_affiliate_motion());
+        assert!(!PartnerType::Reseller.is_affiliate_motion());
+    }
+
+    #[test]
+    fn money_validation() {
+        let ok = MoneyProto {
+            amount_minor: 125_000,
+            currency: "EUR".into(),
+        };
+        assert_eq!(
+            Money::parse(Some(&ok), false),
+            Ok(Money::new(125_000, "EUR"))
+        );
+        let neg = MoneyProto {
+            amount_minor: -1,
+            currency: "EUR".into(),
+        };
+        assert!(Money::parse(Some(&neg), false).is_err());
+        assert!(Money::parse(Some(&neg), true).is_ok());
+        let bad = MoneyProto {
+            amount_minor: 1,
+            currency: "XYZ".into(),
+        };
+        assert!(Money::parse(Some(&bad), false).is_err());
+        assert!(Money::parse(None, false).is_err());
+    }
+}
