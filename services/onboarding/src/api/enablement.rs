@@ -1,0 +1,413 @@
+//! The enablement library, courses, attempts and certifications.
+
+use chrono::Utc;
+use prm_proto::events as ev;
+use prm_proto::onboarding::*;
+use prm_runtime::{
+    ApiError, CallContext, EventMeta, FieldErrors, Idempotency, Page, PartnerType, Principal, Role,
+    validate,
+};
+use uuid::Uuid;
+
+use super::{Begun, Onboarding, convert, ensure_partner_can_act};
+use crate::domain::enablement::{self, ContentKind, Visibility};
+use crate::operations;
+use crate::store::{self, NewCourse};
+
+/// Staff who curate the library and courses.
+const CURATORS: &[Role] = &[Role::Admin, Role::PartnerManager, Role::Marketing];
+
+fn visibility(
+    field_errs: &mut FieldErrors,
+    v: Option<&prm_proto::onboarding::Visibility>,
+) -> Visibility {
+    let (rank, types) = v
+        .map(|v| (v.min_tier_rank, v.partner_types.as_slice()))
+        .unwrap_or((0, &[]));
+    match Visibility::parse(rank, types) {
+        Ok(v) => v,
+        Err((field, e)) => {
+            field_errs.add(field, e);
+            Visibility::default()
+        }
+    }
+}
+
+fn type_names(v: &Visibility) -> Vec<String> {
+    v.partner_types
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect()
+}
+
+impl Onboarding {
+    /// Whose view of the library a list shows: a partner's (tier rank and
+    /// type), or everything for staff without a partner filter.
+    async fn viewer(
+        &self,
+        principal: &Principal,
+        requested: &str,
+    ) -> Result<Option<(i32, String)>, ApiError> {
+        let requested =
+            validate::optional_uuid(requested).map_err(|e| ApiError::invalid("partner_id", e))?;
+        let partner_id = match (principal.partner_id, requested) {
+            (Some(own), None) => own,
+            (_, Some(pid)) => pid,
+            (None, None) => {
+                principal.require_any_role(prm_runtime::auth::STAFF)?;
+                return Ok(None);
+            }
+        };
+        let partner = self.visible_partner(principal, partner_id).await?;
+        Ok(Some((partner.tier_rank, partner.partner_type)))
+    }
+
+    pub(super) async fn create_content(
+        &self,
+        ctx: CallContext,
+        req: CreateContentRequest,
+    ) -> Result<CreateContentResponse, ApiError> {
+        ctx.principal()?.require_any_role(CURATORS)?;
+        let mut errs = FieldErrors::new();
+        let title = errs.check("title", validate::required_text(&req.title, 200));
+        let kind = errs.check("kind", ContentKind::from_proto(req.kind));
+        let url = errs.check("url", validate::url(&req.url));
+        let vis = visibility(&mut errs, req.visibility.as_ref());
+        errs.finish()?;
+        let (Some(title), Some(kind), Some(url)) = (title, kind, url) else {
+            unreachable!("checked above")
+        };
+        let idem = Idempotency::new(&ctx, "CreateContent", &req);
+        let mut tx = match self.begin(&idem).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Fresh(tx) => tx,
+        };
+        let row = store::insert_content(
+            &mut tx,
+            &title,
+            kind.as_str(),
+            &url,
+            vis.min_tier_rank,
+            &type_names(&vis),
+        )
+        .await?;
+        let resp = CreateContentResponse {
+            content: Some(convert::content(&row)),
+        };
+        self.commit(tx, &idem, &resp).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn list_content(
+        &self,
+        ctx: CallContext,
+        req: ListContentRequest,
+    ) -> Result<ListContentResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let viewer = self.viewer(principal, &req.partner_id).await?;
+        let filter = viewer
+            .as_ref()
+            .map(|(r, t)| format!("{r}:{t}"))
+            .unwrap_or_default();
+        let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
+        let mut conn = self.db.acquire().await?;
+        let mut rows = store::list_content(
+            &mut conn,
+            viewer.as_ref().map(|(r, t)| (*r, t.as_str())),
+            page.after_or_nil(),
+            page.fetch_limit(),
+        )
+        .await?;
+        let next_page_token = page.finish(&mut rows, |r| r.id);
+        Ok(ListContentResponse {
+            content: rows.iter().map(convert::content).collect(),
+            next_page_token,
+        })
+    }
+
+    pub(super) async fn create_course(
+        &self,
+        ctx: CallContext,
+        req: CreateCourseRequest,
+    ) -> Result<CreateCourseResponse, ApiError> {
+        ctx.principal()?.require_any_role(CURATORS)?;
+        let mut errs = FieldErrors::new();
+        let title = errs.check("title", validate::required_text(&req.title, 200));
+        let description = errs.check(
+            "description",
+            validate::optional_text(&req.description, 5_000),
+        );
+        let pass_mark = errs.check(
+            "pass_mark_percent",
+            enablement::pass_mark(req.pass_mark_percent),
+        );
+        let valid_days = errs.check(
+            "certification_valid_days",
+            enablement::validity_days(req.certification_valid_days),
+        );
+        let vis = visibility(&mut errs, req.visibility.as_ref());
+        errs.finish()?;
+        let (Some(title), Some(description), Some(pass_mark), Some(valid_days)) =
+            (title, description, pass_mark, valid_days)
+        else {
+            unreachable!("checked above")
+        };
+        let idem = Idempotency::new(&ctx, "CreateCourse", &req);
+        let mut tx = match self.begin(&idem).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Fresh(tx) => tx,
+        };
+        let types = type_names(&vis);
+        let row = store::insert_course(
+            &mut tx,
+            NewCourse {
+                title: &title,
+                description: &description,
+                pass_mark_percent: pass_mark,
+                certification_valid_days: valid_days,
+                required_for_onboarding: req.required_for_onboarding,
+                min_tier_rank: vis.min_tier_rank,
+                partner_types: &types,
+            },
+        )
+        .await
+        .map_err(|e| {
+            if prm_runtime::db::violates(&e, "courses_title_key") {
+                ApiError::already_exists(
+                    "COURSE_TITLE_TAKEN",
+                    format!("a course titled {title:?} exists"),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        let resp = CreateCourseResponse {
+            course: Some(convert::course(&row)),
+        };
+        self.commit(tx, &idem, &resp).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn list_courses(
+        &self,
+        ctx: CallContext,
+        req: ListCoursesRequest,
+    ) -> Result<ListCoursesResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let viewer = self.viewer(principal, &req.partner_id).await?;
+        let filter = viewer
+            .as_ref()
+            .map(|(r, t)| format!("{r}:{t}"))
+            .unwrap_or_default();
+        let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
+        let mut conn = self.db.acquire().await?;
+        let mut rows = store::list_courses(
+            &mut conn,
+            viewer.as_ref().map(|(r, t)| (*r, t.as_str())),
+            page.after_or_nil(),
+            page.fetch_limit(),
+        )
+        .await?;
+        let next_page_token = page.finish(&mut rows, |r| r.id);
+        Ok(ListCoursesResponse {
+            courses: rows.iter().map(convert::course).collect(),
+            next_page_token,
+        })
+    }
+
+    /// Records a partner user's attempt at a course. A pass earns (or
+    /// renews) the certification, may complete the checklist's course item,
+    /// and may promote the partner.
+    pub(super) async fn record_course_attempt(
+        &self,
+        ctx: CallContext,
+        req: RecordCourseAttemptRequest,
+    ) -> Result<RecordCourseAttemptResponse, ApiError> {
+        let principal = ctx.principal()?.clone();
+        let mut errs = FieldErrors::new();
+        let course_id = errs.check("course_id", validate::uuid(&req.course_id));
+        let user_id = errs
+            .check("user_id", validate::optional_uuid(&req.user_id))
+            .flatten();
+        let score = errs.check("score_percent", enablement::score(req.score_percent));
+        errs.finish()?;
+        let (Some(course_id), Some(score)) = (course_id, score) else {
+            unreachable!("checked above")
+        };
+        let user_id = user_id.unwrap_or(principal.user_id);
+
+        let idem = Idempotency::new(&ctx, "RecordCourseAttempt", &req);
+        let mut tx = match self.begin(&idem).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Fresh(tx) => tx,
+        };
+        let user = store::user(&mut tx, user_id)
+            .await?
+            .ok_or(ApiError::not_found("user"))?;
+        let Some(partner_id) = user.partner_id else {
+            return Err(ApiError::invalid(
+                "user_id",
+                "courses are taken by partner users",
+            ));
+        };
+        if !principal.can_access_partner(partner_id) {
+            return Err(ApiError::not_found("user"));
+        }
+        let allowed = user.id == principal.user_id
+            || principal.has_role(Role::PartnerAdmin)
+            || (principal.is_staff()
+                && principal.has_any_role(&[Role::Admin, Role::PartnerManager]));
+        if !allowed {
+            return Err(ApiError::permission_denied(
+                "ROLE_REQUIRED",
+                "you cannot record attempts for this user",
+            ));
+        }
+        if user.status != "active" {
+            return Err(ApiError::precondition(
+                "USER_NOT_ACTIVE",
+                format!("user/{user_id}"),
+                "the user is deactivated",
+            ));
+        }
+        let partner = store::partner(&mut tx, partner_id)
+            .await?
+            .ok_or(ApiError::not_found("partner"))?;
+        ensure_partner_can_act(&principal, &partner)?;
+        if partner.status == "terminated" {
+            return Err(ApiError::precondition(
+                "PARTNER_TERMINATED",
+                format!("partner/{partner_id}"),
+                "the partner is terminated",
+            ));
+        }
+        let course = store::course(&mut tx, course_id)
+            .await?
+            .ok_or(ApiError::not_found("course"))?;
+        let partner_type =
+            PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
+        let vis = Visibility {
+            min_tier_rank: course.min_tier_rank,
+            partner_types: course
+                .partner_types
+                .iter()
+                .filter_map(|t| PartnerType::parse(t))
+                .collect(),
+        };
+        if !vis.admits(partner.tier_rank, partner_type) {
+            return Err(ApiError::not_found("course"));
+        }
+        let passed = enablement::passes(score, course.pass_mark_percent);
+        let attempt =
+            store::insert_attempt(&mut tx, course_id, user_id, partner_id, score, passed).await?;
+        let now = Utc::now();
+        let mut certification = None;
+        if passed {
+            let expires = enablement::certification_expiry(now, course.certification_valid_days);
+            let (cert, renewal) =
+                store::upsert_certification(&mut tx, course_id, user_id, partner_id, now, expires)
+                    .await?;
+            self.outbox
+                .stage(
+                    &mut tx,
+                    EventMeta {
+                        entity_verb: "course.passed",
+                        partner_id: Some(partner_id),
+                        aggregate_type: "course_attempt",
+                        aggregate_id: attempt.id,
+                        aggregate_version: 1,
+                    },
+                    &ev::CoursePassed {
+                        course_id: course_id.to_string(),
+                        user_id: user_id.to_string(),
+                        partner_id: partner_id.to_string(),
+                        score_percent: score,
+                    },
+                )
+                .await?;
+            self.outbox
+                .stage(
+                    &mut tx,
+                    EventMeta {
+                        entity_verb: "certification.earned",
+                        partner_id: Some(partner_id),
+                        aggregate_type: "certification",
+                        aggregate_id: cert.id,
+                        aggregate_version: i64::from(cert.renewals) + 1,
+                    },
+                    &ev::CertificationEarned {
+                        certification_id: cert.id.to_string(),
+                        course_id: course_id.to_string(),
+                        user_id: user_id.to_string(),
+                        partner_id: partner_id.to_string(),
+                        expires_at: Some(convert::ts(cert.expires_at)),
+                        renewal,
+                    },
+                )
+                .await?;
+            operations::check_required_courses(&mut tx, &self.outbox, &partner, now).await?;
+            operations::review_partner_tier(&mut tx, &self.outbox, partner_id, now).await?;
+            certification = Some(convert::certification(&cert, now));
+        }
+        let resp = RecordCourseAttemptResponse {
+            attempt: Some(convert::attempt(&attempt)),
+            certification,
+        };
+        self.commit(tx, &idem, &resp).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn list_certifications(
+        &self,
+        ctx: CallContext,
+        req: ListCertificationsRequest,
+    ) -> Result<ListCertificationsResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let mut errs = FieldErrors::new();
+        let partner_id = errs
+            .check("partner_id", validate::optional_uuid(&req.partner_id))
+            .flatten();
+        let user_id = errs
+            .check("user_id", validate::optional_uuid(&req.user_id))
+            .flatten();
+        errs.finish()?;
+        let partner_id: Option<Uuid> = match (principal.partner_id, partner_id) {
+            (Some(own), None) => Some(own),
+            (_, Some(pid)) => {
+                principal.ensure_partner_access(pid, "partner")?;
+                Some(pid)
+            }
+            (None, None) => {
+                principal.require_any_role(prm_runtime::auth::STAFF)?;
+                None
+            }
+        };
+        let filter = format!(
+            "{}|{}|{}",
+            convert::opt_id(partner_id),
+            convert::opt_id(user_id),
+            req.include_expired
+        );
+        let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
+        let now = Utc::now();
+        let mut conn = self.db.acquire().await?;
+        let mut rows = store::list_certifications(
+            &mut conn,
+            partner_id,
+            user_id,
+            req.include_expired,
+            now,
+            page.after_or_nil(),
+            page.fetch_limit(),
+        )
+        .await?;
+        let next_page_token = page.finish(&mut rows, |r| r.id);
+        Ok(ListCertificationsResponse {
+            certifications: rows
+                .iter()
+                .map(|c| convert::certification(c, now))
+                .collect(),
+            next_page_token,
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! Versioned terms and their acceptance by partners.
+
+use chrono::Utc;
+use prm_proto::events as ev;
+use prm_proto::onboarding::*;
+use prm_runtime::{ApiError, CallContext, FieldErrors, Idempotency, PartnerType, Role, validate};
+
+use super::{Begun, Onboarding, convert, ensure_partner_can_act};
+use crate::domain::checklist::ChecklistItem;
+use crate::domain::terms::{self, TermsKind};
+use crate::operations::{self, partner_meta};
+use crate::store;
+
+impl Onboarding {
+    pub(super) async fn publish_terms(
+        &self,
+        ctx: CallContext,
+        req: PublishTermsRequest,
+    ) -> Result<PublishTermsResponse, ApiError> {
+        let principal = ctx.principal()?;
+        principal.require_any_role(&[Role::Admin])?;
+        let mut errs = FieldErrors::new();
+        let kind = errs.check("kind", TermsKind::from_proto(req.kind));
+        let version = errs.check("version", terms::version(&req.version));
+        let title = errs.check("title", validate::required_text(&req.title, 200));
+        let body = errs.check("body", validate::required_text(&req.body, 200_000));
+        errs.finish()?;
+        let (Some(kind), Some(version), Some(title), Some(body)) = (kind, version, title, body)
+        else {
+            unreachable!("checked above")
+        };
+        let idem = Idempotency::new(&ctx, "PublishTerms", &req);
+        let mut tx = match self.begin(&idem).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Fresh(tx) => tx,
+        };
+        let row = store::insert_terms(&mut tx, kind.as_str(), &version, &title, &body)
+            .await
+            .map_err(|e| {
+                if prm_runtime::db::violates(&e, "terms_kind_version_key") {
+                    ApiError::already_exists(
+                        "TERMS_VERSION_EXISTS",
+                        format!("{} version {version} is already published", kind.as_str()),
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        let resp = PublishTermsResponse {
+            terms: Some(convert::terms(&row)),
+        };
+        self.commit(tx, &idem, &resp).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn list_terms(
+        &self,
+        ctx: CallContext,
+        req: ListTermsRequest,
+    ) -> Result<ListTermsResponse, ApiError> {
+        ctx.principal()?;
+        let kind =
+            TermsKind::filter_from_proto(req.kind).map_err(|e| ApiError::invalid("kind", e))?;
+        let mut conn = self.db.acquire().await?;
+        let rows = store::list_terms(&mut conn, kind.map(TermsKind::as_str)).await?;
+        Ok(ListTermsResponse {
+            terms: rows.iter().map(convert::terms).collect(),
+        })
+    }
+
+    /// A partner admin accepts the latest version of some terms for their
+    /// partner. Accepting again returns the existing acceptance.
+    pub(super) async fn accept_terms(
+        &self,
+        ctx: CallContext,
+        req: AcceptTermsRequest,
+    ) -> Result<AcceptTermsResponse, ApiError> {
+        let principal = ctx.principal()?.clone();
+        let mut errs = FieldErrors::new();
+        let partner_id = errs.check("partner_id", validate::uuid(&req.partner_id));
+        let kind = errs.check("kind", TermsKind::from_proto(req.kind));
+        let version = errs.check("version", terms::version(&req.version));
+        errs.finish()?;
+        let (Some(partner_id), Some(kind), Some(version)) = (partner_id, kind, version) else {
+            unreachable!("checked above")
+        };
+        let partner = self.visible_partner(&principal, partner_id).await?;
+        // Acceptance is the partner's own legal act.
+        if principal.partner_id != Some(partner_id) || !principal.has_role(Role::PartnerAdmin) {
+            return Err(ApiError::permission_denied(
+                "PARTNER_ADMIN_REQUIRED",
+                "only the partner's own admin can accept its terms",
+            ));
+        }
+        ensure_partner_can_act(&principal, &partner)?;
+
+        let idem = Idempotency::new(&ctx, "AcceptTerms", &req);
+        let mut tx = match self.begin(&idem).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Fresh(tx) => tx,
+        };
+        let terms = store::terms_by_version(&mut tx, kind.as_str(), &version)
+            .await?
+            .ok_or(ApiError::not_found("terms"))?;
+        let latest = store::latest_terms(&mut tx, kind.as_str()).await?;
+        if latest.as_ref().is_some_and(|l| l.id != terms.id) {
+            return Err(ApiError::precondition(
+                "TERMS_VERSION_SUPERSEDED",
+                "version",
+                format!(
+                    "version {version} is superseded by {}",
+                    latest.map(|l| l.version).unwrap_or_default()
+                ),
+            ));
+        }
+        if store::insert_acceptance(&mut tx, partner_id, terms.id, principal.user_id).await? {
+            self.outbox
+                .stage(
+                    &mut tx,
+                    partner_meta("terms.accepted", partner_id, partner.version),
+                    &ev::TermsAccepted {
+                        partner_id: partner_id.to_string(),
+                        terms_id: terms.id.to_string(),
+                        terms_kind: kind.as_str().to_owned(),
+                        version: version.clone(),
+                        accepted_by_user_id: principal.user_id.to_string(),
+                    },
+                )
+                .await?;
+            let partner_type =
+                PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
+            if self
+                .all_terms_accepted(&mut tx, partner_id, partner_type)
+                .await?
+            {
+                operations::complete_checklist_item(
+                    &mut tx,
+                    &self.outbox,
+                    partner_id,
+                    ChecklistItem::TermsAccepted,
+                    Utc::now(),
+                )
+                .await?;
+            }
+        }
+        let acceptance = store::acceptance(&mut tx, partner_id, terms.id)
+            .await?
+            .ok_or(ApiError::not_found("acceptance"))?;
+        let resp = AcceptTermsResponse {
+            acceptance: Some(convert::acceptance(&acceptance)),
+        };
+        self.commit(tx, &idem, &resp).await?;
+        Ok(resp)
+    }
+
+    async fn all_terms_accepted(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        partner_id: uuid::Uuid,
+        partner_type: PartnerType,
+    ) -> Result<bool, ApiError> {
+        Ok(self
+            .required_terms(tx, partner_id, partner_type)
+            .await?
+            .iter()
+            .all(|r| r.acceptance.is_some()))
+    }
+
+    async fn required_terms(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        partner_id: uuid::Uuid,
+        partner_type: PartnerType,
+    ) -> Result<Vec<RequiredTerms>, ApiError> {
+        let mut required = Vec::new();
+        for kind in terms::required_kinds(partner_type) {
+            // Nothing published yet for a kind: nothing to accept.
+            let Some(latest) = store::latest_terms(conn, kind.as_str()).await? else {
+                continue;
+            };
+            let acceptance = store::acceptance(conn, partner_id, latest.id).await?;
+            required.push(RequiredTerms {
+                terms: Some(convert::terms(&latest)),
+                acceptance: acceptance.as_ref().map(convert::acceptance),
+            });
+        }
+        Ok(required)
+    }
+
+    pub(super) async fn get_terms_status(
+        &self,
+        ctx: CallContext,
+        req: GetTermsStatusRequest,
+    ) -> Result<GetTermsStatusResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let partner_id =
+            validate::uuid(&req.partner_id).map_err(|e| ApiError::invalid("partner_id", e))?;
+        let partner = self.visible_partner(principal, partner_id).await?;
+        let partner_type =
+            PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
+        let mut conn = self.db.acquire().await?;
+        let required = self
+            .required_terms(&mut conn, partner_id, partner_type)
+            .await?;
+        let all_accepted = required.iter().all(|r| r.acceptance.is_some());
+        Ok(GetTermsStatusResponse {
+            required,
+            all_accepted,
+        })
+    }
+}

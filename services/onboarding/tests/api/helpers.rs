@@ -1,0 +1,395 @@
+//! Spawning the service and acting as its callers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prm_onboarding::Settings;
+use prm_onboarding::app::Application as Service;
+use prm_onboarding::config::{IDENTITY, OnboardingSettings};
+use prm_proto::common::PartnerType;
+use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
+use prm_proto::onboarding::*;
+use prm_runtime::auth::authorize_request;
+use prm_runtime::config::{LOCAL_SERVICE_TOKEN, RuntimeSettings};
+use prm_runtime::inbox::ConsumerStats;
+use prm_runtime::outbox::RelayStats;
+use prm_runtime::testing::{self, TestDatabase};
+use prm_runtime::{Principal, Role};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use uuid::Uuid;
+
+pub const BOOTSTRAP_KEY: &str = "test-bootstrap-admin-key-0123456789";
+
+pub type Client = OnboardingServiceClient<Channel>;
+
+pub struct TestApp {
+    pub channel: Channel,
+    /// A pool of the test's own, for assertions on stored state.
+    pub pool: PgPool,
+    pub namespace: String,
+    pub nats_url: String,
+    pub shutdown: CancellationToken,
+    pub relay: Arc<RelayStats>,
+    pub deal_consumer: Arc<ConsumerStats>,
+    pub handle: Option<JoinHandle<anyhow::Result<()>>>,
+    /// The vendor admin installed from the bootstrap key.
+    pub admin: Principal,
+}
+
+/// Options for spawning.
+#[derive(Clone, Default)]
+pub struct Spawn {
+    pub db: Option<TestDatabase>,
+    pub namespace: Option<String>,
+    pub nats_url: Option<String>,
+    /// Don't wait for SERVING (NATS may be down on purpose).
+    pub no_wait: bool,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn(Spawn::default()).await
+}
+
+pub async fn spawn(opts: Spawn) -> TestApp {
+    prm_runtime::telemetry::init_for_tests();
+    let db = match opts.db {
+        Some(db) => db,
+        None => testing::fresh_database().await,
+    };
+    let namespace = opts.namespace.unwrap_or_else(testing::unique_namespace);
+    let nats_url = opts.nats_url.unwrap_or_else(testing::nats_url);
+    let runtime: RuntimeSettings =
+        testing::runtime_settings(IDENTITY, &db.url, &nats_url, &namespace);
+    let settings = Settings {
+        runtime,
+        onboarding: OnboardingSettings {
+            bootstrap_admin_key: Some(SecretString::from(BOOTSTRAP_KEY)),
+            ..OnboardingSettings::default()
+        },
+    };
+    let app = Service::build(settings).await.expect("build");
+    let addr = app.local_addr();
+    let shutdown = app.shutdown_token();
+    let relay = app.relay_stats();
+    let deal_consumer = app.deal_consumer_stats();
+    let handle = tokio::spawn(app.run_until_stopped());
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect_lazy();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_lazy(&db.url)
+        .expect("test pool");
+    let mut app = TestApp {
+        channel,
+        pool,
+        namespace,
+        nats_url,
+        shutdown,
+        relay,
+        deal_consumer,
+        handle: Some(handle),
+        admin: Principal {
+            user_id: Uuid::nil(),
+            partner_id: None,
+            roles: vec![Role::Admin],
+            api_key_id: None,
+        },
+    };
+    if !opts.no_wait {
+        app.wait_serving().await;
+        app.admin = app
+            .authenticate(BOOTSTRAP_KEY)
+            .await
+            .expect("bootstrap admin authenticates");
+    }
+    app
+}
+
+/// A request carrying the service credential, a principal and an idempotency key.
+pub fn req<T>(msg: T, principal: Option<&Principal>, idempotency_key: Option<&str>) -> Request<T> {
+    let mut r = Request::new(msg);
+    authorize_request(&mut r, LOCAL_SERVICE_TOKEN, principal, idempotency_key).expect("metadata");
+    r
+}
+
+pub fn as_of<T>(msg: T, p: &Principal) -> Request<T> {
+    req(msg, Some(p), None)
+}
+
+/// The stable reason in a status's ErrorInfo.
+pub fn reason(s: &Status) -> String {
+    use tonic_types::StatusExt;
+    s.get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The fields named in a status's BadRequest details.
+pub fn bad_fields(s: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    s.get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug>(r: Result<T, Status>, code: Code) -> Status {
+    match r {
+        Ok(v) => panic!("expected {code:?}, got Ok({v:?})"),
+        Err(s) => {
+            assert_eq!(s.code(), code, "unexpected status: {s:?}");
+            s
+        }
+    }
+}
+
+pub struct Onboarded {
+    pub id: String,
+    pub application_id: String,
+    pub admin: Principal,
+    pub admin_user_id: String,
+    pub secret: String,
+}
+
+pub struct Program {
+    pub id: String,
+    /// Tier ids by rank: registered (0), silver (1), gold (2).
+    pub tiers: Vec<String>,
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        OnboardingServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn wait_serving(&self) {
+        let mut health = HealthClient::new(self.channel.clone());
+        let ok = testing::eventually(Duration::from_secs(30), || {
+            let mut h = health.clone();
+            async move {
+                let r = h
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .ok()?;
+                (r.into_inner().status == ServingStatus::Serving as i32).then_some(())
+            }
+        })
+        .await;
+        let _ = &mut health;
+        assert!(ok.is_some(), "service did not become SERVING");
+    }
+
+    pub async fn health(&self, service: &str) -> i32 {
+        HealthClient::new(self.channel.clone())
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .map(|r| r.into_inner().status)
+            .unwrap_or(-1)
+    }
+
+    pub async fn authenticate(&self, secret: &str) -> Result<Principal, Status> {
+        let p = self
+            .client()
+            .authenticate(req(
+                AuthenticateRequest {
+                    secret: secret.into(),
+                },
+                None,
+                None,
+            ))
+            .await?
+            .into_inner()
+            .principal
+            .expect("principal");
+        Ok(Principal {
+            user_id: p.user_id.parse().expect("uuid"),
+            partner_id: (!p.partner_id.is_empty()).then(|| p.partner_id.parse().expect("uuid")),
+            roles: p
+                .roles
+                .iter()
+                .map(
+                    |r| match prm_proto::onboarding::Role::try_from(*r).expect("role") {
+                        prm_proto::onboarding::Role::Admin => Role::Admin,
+                        prm_proto::onboarding::Role::PartnerManager => Role::PartnerManager,
+                        prm_proto::onboarding::Role::Finance => Role::Finance,
+                        prm_proto::onboarding::Role::Marketing => Role::Marketing,
+                        prm_proto::onboarding::Role::Analyst => Role::Analyst,
+                        prm_proto::onboarding::Role::PartnerAdmin => Role::PartnerAdmin,
+                        prm_proto::onboarding::Role::PartnerUser => Role::PartnerUser,
+                        prm_proto::onboarding::Role::Unspecified => panic!("unspecified role"),
+                    },
+                )
+                .collect(),
+            api_key_id: Some(p.api_key_id.parse().expect("uuid")),
+        })
+    }
+
+    /// A program in EUR with three tiers: registered (rank 0), silver
+    /// (EUR 50,000, 1 certified, 2 deals) and gold (EUR 250,000, 2 certified, 3 deals).
+    pub async fn program(&self, name: &str) -> Program {
+        let mut c = self.client();
+        let program = c
+            .create_program(as_of(
+                CreateProgramRequest {
+                    name: name.into(),
+                    currency: "EUR".into(),
+                    demotion_grace_days: 30,
+                    ..Default::default()
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("program")
+            .into_inner()
+            .program
+            .expect("program");
+        let mut tiers = Vec::new();
+        for (rank, name, rev, cert, deals) in [
+            (0, "registered", 0, 0, 0),
+            (1, "silver", 5_000_000, 1, 2),
+            (2, "gold", 25_000_000, 2, 3),
+        ] {
+            let t = c
+                .create_tier(as_of(
+                    CreateTierRequest {
+                        program_id: program.id.clone(),
+                        name: name.into(),
+                        rank,
+                        requirements: Some(TierRequirements {
+                            min_revenue_won: Some(prm_proto::common::Money {
+                                amount_minor: rev,
+                                currency: "EUR".into(),
+                            }),
+                            min_certified_people: cert,
+                            min_deals_won: deals,
+                        }),
+                    },
+                    &self.admin,
+                ))
+                .await
+                .expect("tier")
+                .into_inner()
+                .tier
+                .expect("tier");
+            tiers.push(t.id);
+        }
+        Program {
+            id: program.id,
+            tiers,
+        }
+    }
+
+    pub async fn submit(
+        &self,
+        company: &str,
+        domain: &str,
+        partner_type: PartnerType,
+    ) -> Application {
+        self.client()
+            .submit_application(req(
+                SubmitApplicationRequest {
+                    company_name: company.into(),
+                    domain: domain.into(),
+                    country: "DE".into(),
+                    partner_type: partner_type as i32,
+                    contact_name: format!("{company} Admin"),
+                    contact_email: format!("admin@{domain}"),
+                },
+                None,
+                None,
+            ))
+            .await
+            .expect("submit")
+            .into_inner()
+            .application
+            .expect("application")
+    }
+
+    /// Applies, is approved into `program`, and authenticates as the
+    /// provisioned partner admin.
+    pub async fn partner(
+        &self,
+        program: &Program,
+        domain: &str,
+        partner_type: PartnerType,
+    ) -> Onboarded {
+        let app = self
+            .submit(&format!("{domain} Ltd"), domain, partner_type)
+            .await;
+        let approved = self
+            .client()
+            .approve_application(as_of(
+                ApproveApplicationRequest {
+                    application_id: app.id.clone(),
+                    program_id: program.id.clone(),
+                    tier_id: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("approve")
+            .into_inner();
+        let secret = approved.admin_api_key_secret.clone();
+        let admin = self
+            .authenticate(&secret)
+            .await
+            .expect("partner admin authenticates");
+        Onboarded {
+            id: approved.partner.expect("partner").id,
+            application_id: app.id,
+            admin,
+            admin_user_id: approved.admin_user.expect("user").id,
+            secret,
+        }
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+
+    /// Waits until the outbox is fully published.
+    pub async fn outbox_drained(&self) -> bool {
+        testing::eventually(Duration::from_secs(30), || async {
+            let pending: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await
+                    .ok()?;
+            (pending == 0).then_some(())
+        })
+        .await
+        .is_some()
+    }
+
+    /// Stops the service and waits for it to exit.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.handle.take() {
+            Some(h) => h.await.expect("join"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
