@@ -17,6 +17,8 @@ pub mod events;
 pub mod jobs;
 pub mod operations;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use app::Application;
 pub use config::Settings;

@@ -3,42 +3,35 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prm_onboarding::Settings;
-use prm_onboarding::app::Application as Service;
-use prm_onboarding::config::{IDENTITY, OnboardingSettings};
+use prm_onboarding::testing::{RunningService, SpawnOptions};
 use prm_proto::common::PartnerType;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::authorize_request;
-use prm_runtime::config::{LOCAL_SERVICE_TOKEN, RuntimeSettings};
+use prm_runtime::config::LOCAL_SERVICE_TOKEN;
 use prm_runtime::inbox::ConsumerStats;
 use prm_runtime::outbox::RelayStats;
 use prm_runtime::testing::{self, TestDatabase};
 use prm_runtime::{Principal, Role};
-use secrecy::SecretString;
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
-use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use uuid::Uuid;
 
-pub const BOOTSTRAP_KEY: &str = "test-bootstrap-admin-key-0123456789";
+pub use prm_onboarding::testing::BOOTSTRAP_KEY;
 
 pub type Client = OnboardingServiceClient<Channel>;
 
 pub struct TestApp {
+    pub service: RunningService,
     pub channel: Channel,
     /// A pool of the test's own, for assertions on stored state.
     pub pool: PgPool,
     pub namespace: String,
     pub nats_url: String,
-    pub shutdown: CancellationToken,
     pub relay: Arc<RelayStats>,
     pub deal_consumer: Arc<ConsumerStats>,
-    pub handle: Option<JoinHandle<anyhow::Result<()>>>,
     /// The vendor admin installed from the bootstrap key.
     pub admin: Principal,
 }
@@ -58,44 +51,24 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn(opts: Spawn) -> TestApp {
-    prm_runtime::telemetry::init_for_tests();
-    let db = match opts.db {
-        Some(db) => db,
-        None => testing::fresh_database().await,
-    };
-    let namespace = opts.namespace.unwrap_or_else(testing::unique_namespace);
-    let nats_url = opts.nats_url.unwrap_or_else(testing::nats_url);
-    let runtime: RuntimeSettings =
-        testing::runtime_settings(IDENTITY, &db.url, &nats_url, &namespace);
-    let settings = Settings {
-        runtime,
-        onboarding: OnboardingSettings {
-            bootstrap_admin_key: Some(SecretString::from(BOOTSTRAP_KEY)),
-            ..OnboardingSettings::default()
-        },
-    };
-    let app = Service::build(settings).await.expect("build");
-    let addr = app.local_addr();
-    let shutdown = app.shutdown_token();
-    let relay = app.relay_stats();
-    let deal_consumer = app.deal_consumer_stats();
-    let handle = tokio::spawn(app.run_until_stopped());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect_lazy();
+    let service = prm_onboarding::testing::spawn(SpawnOptions {
+        db: opts.db,
+        namespace: opts.namespace,
+        nats_url: opts.nats_url,
+    })
+    .await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
-        .connect_lazy(&db.url)
+        .connect_lazy(&service.db.url)
         .expect("test pool");
     let mut app = TestApp {
-        channel,
+        channel: service.channel(),
         pool,
-        namespace,
-        nats_url,
-        shutdown,
-        relay,
-        deal_consumer,
-        handle: Some(handle),
+        namespace: service.namespace.clone(),
+        nats_url: service.nats_url.clone(),
+        relay: service.relay.clone(),
+        deal_consumer: service.deal_consumer.clone(),
+        service,
         admin: Principal {
             user_id: Uuid::nil(),
             partner_id: None,
@@ -173,22 +146,7 @@ impl TestApp {
     }
 
     pub async fn wait_serving(&self) {
-        let mut health = HealthClient::new(self.channel.clone());
-        let ok = testing::eventually(Duration::from_secs(30), || {
-            let mut h = health.clone();
-            async move {
-                let r = h
-                    .check(HealthCheckRequest {
-                        service: String::new(),
-                    })
-                    .await
-                    .ok()?;
-                (r.into_inner().status == ServingStatus::Serving as i32).then_some(())
-            }
-        })
-        .await;
-        let _ = &mut health;
-        assert!(ok.is_some(), "service did not become SERVING");
+        self.service.wait_serving().await;
     }
 
     pub async fn health(&self, service: &str) -> i32 {
@@ -380,16 +338,6 @@ impl TestApp {
 
     /// Stops the service and waits for it to exit.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        match self.handle.take() {
-            Some(h) => h.await.expect("join"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.service.stop().await
     }
 }
