@@ -90,6 +90,7 @@ pub struct OutboxSettings {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
 pub struct TelemetrySettings {
     /// `tracing` filter directives, e.g. "info,sqlx=warn".
     pub log_filter: String,
@@ -98,6 +99,16 @@ pub struct TelemetrySettings {
     /// OTLP/gRPC collector endpoint with its scheme, e.g. "http://otel:4317".
     /// Export is off when unset.
     pub otlp_endpoint: Option<String>,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            log_filter: "info".into(),
+            log_format: "json".into(),
+            otlp_endpoint: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1,0 +1,200 @@
+//! Assembles the router (routes, OpenAPI, docs, middleware) and serves it
+//! with a bounded graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
+
+use crate::config::GatewaySettings;
+use crate::problem::Problem;
+use crate::state::AppState;
+use crate::{rate_limit, routes};
+
+/// The OpenAPI document, pretty-printed (what `/openapi.json` serves).
+pub fn openapi_json() -> String {
+    let (_, openapi) = routes::api();
+    serde_json::to_string_pretty(&openapi).unwrap_or_default()
+}
+
+/// The whole HTTP application, for serving or for tests.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings().clone();
+    let (api, _) = routes::api();
+    let openapi_json: Arc<Vec<u8>> = Arc::new(openapi_json().into_bytes());
+    let router = api
+        .route(
+            "/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body.as_ref().clone(),
+                    )
+                }
+            }),
+        )
+        .route("/docs", get(routes::docs_page))
+        .fallback(|| async { Problem::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this route does not take that method",
+            )
+        })
+        .layer(middleware::from_fn(rate_limit::add_headers))
+        .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
+        .layer(cors(&settings))
+        .layer(middleware::from_fn(trace));
+    router.with_state(state)
+}
+
+/// Every request finishes within the configured timeout.
+async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(state.settings().http.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Problem::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "TIMEOUT",
+            "the request took too long",
+        )
+        .into_response(),
+    }
+}
+
+/// One span per request, continuing the caller's `traceparent`.
+async fn trace(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "http.request",
+        otel.kind = "server",
+        otel.name = %format!("{} {}", req.method(), route),
+        http.method = %req.method(),
+        http.route = %route,
+        http.status = tracing::field::Empty,
+    );
+    prm_runtime::telemetry::adopt_remote_parent(&span, req.headers());
+    let started = std::time::Instant::now();
+    let res = next.run(req).instrument(span.clone()).await;
+    span.record("http.status", res.status().as_u16());
+    if res.status().is_server_error() {
+        tracing::warn!(parent: &span, status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request failed");
+    } else {
+        tracing::debug!(parent: &span, status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    }
+    res
+}
+
+fn cors(settings: &GatewaySettings) -> CorsLayer {
+    let origins = &settings.cors.allowed_origins;
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            "idempotency-key".parse().expect("header name"),
+            "traceparent".parse().expect("header name"),
+        ])
+        .expose_headers([
+            "ratelimit-limit".parse().expect("header name"),
+            "ratelimit-remaining".parse().expect("header name"),
+            "ratelimit-reset".parse().expect("header name"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The gateway process: a bound listener and the app.
+pub struct Gateway {
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    grace: Duration,
+}
+
+impl Gateway {
+    pub async fn build(settings: GatewaySettings) -> anyhow::Result<Self> {
+        let addr = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let grace = Duration::from_secs(settings.http.grace_period_secs);
+        let state = AppState::new(settings)?;
+        Ok(Self {
+            listener,
+            router: router(state),
+            shutdown: CancellationToken::new(),
+            grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until shutdown, then drains in-flight requests for at most
+    /// the grace period.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "gateway listening");
+        let token = self.shutdown.clone();
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(token.clone().cancelled_owned());
+        let mut server = tokio::spawn(async move { server.await });
+        tokio::select! {
+            r = &mut server => return r.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|e| anyhow::anyhow!("{e}")),
+            _ = token.cancelled() => {}
+        }
+        match tokio::time::timeout(self.grace, &mut server).await {
+            Ok(r) => r
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = self.grace.as_secs(),
+                    "requests outlived the grace period; closing"
+                );
+                server.abort();
+            }
+        }
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}

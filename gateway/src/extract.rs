@@ -1,0 +1,256 @@
+//! Request extractors that fail with problem+json instead of axum's plain
+//! text: JSON bodies (naming the offending field), query strings, path ids,
+//! the `Idempotency-Key` header and the client address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::problem::{FieldError, Problem};
+use crate::state::AppState;
+
+/// A JSON request body. Malformed JSON, wrong types and unknown fields are
+/// 400s that name the field; a missing JSON content type is a 415; an
+/// oversize body is a 413.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "the request body is too large",
+                )
+            } else {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "MALFORMED_BODY",
+                    "the request body could not be read",
+                )
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Deserialises JSON, reporting the path of the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // Every request body of this API is an object; say so rather than
+    // letting serde read an array as a struct's fields.
+    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+        && *first != b'{'
+        && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+    {
+        return Err(Problem::bad_request("body", "must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize::<_, T>(&mut de);
+    if parsed.is_ok()
+        && let Err(trailing) = de.end()
+    {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            format!("the body is not valid JSON: {trailing}"),
+        ));
+    }
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let inner = e.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "MALFORMED_JSON",
+                    format!("the body is not valid JSON: {inner}"),
+                ));
+            }
+            let message = strip_position(&inner.to_string());
+            let path = e.path().to_string();
+            let field = match unknown_field(&message) {
+                // The path already ends with the unknown field's name.
+                Some(name) if path == "." => name.to_owned(),
+                Some(_) => path,
+                None if path == "." => "body".to_owned(),
+                None => path,
+            };
+            let mut p = Problem::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                format!("{field}: {message}"),
+            );
+            p.errors.push(FieldError { field, message });
+            Err(p)
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// A query string; a malformed one is a 400 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let field = if field == "." {
+                    "query".to_owned()
+                } else {
+                    field
+                };
+                Problem::bad_request(&field, e.inner().to_string())
+            })
+    }
+}
+
+/// A UUID from the path.
+pub fn path_id(name: &str, raw: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(raw).map_err(|_| {
+        Problem::bad_request(
+            name,
+            format!(
+                "must be a UUID (got {:?})",
+                raw.chars().take(40).collect::<String>()
+            ),
+        )
+    })
+}
+
+/// The optional `Idempotency-Key` header, validated.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = v.to_str().unwrap_or_default();
+        if key.is_empty()
+            || key.len() > prm_runtime::auth::MAX_IDEMPOTENCY_KEY_LEN
+            || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Problem::bad_request(
+                "Idempotency-Key",
+                "must be 1 to 255 printable ASCII characters",
+            ));
+        }
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}
+
+impl IdempotencyKey {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// The client's address: the TCP peer, or the first `X-Forwarded-For`
+/// entry when the gateway is configured to trust its load balancer.
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.settings().http.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return Ok(ClientAddr(ip));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        Ok(ClientAddr(peer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: i32,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let p = parse_json::<Form>(br#"{"name": 5}"#).expect_err("type");
+        assert_eq!(p.errors[0].field, "name");
+        let p = parse_json::<Form>(br#"{"name": "a", "status": "approved"}"#).expect_err("unknown");
+        assert_eq!(p.errors[0].field, "status");
+        let p =
+            parse_json::<Form>(br#"{"name": "a", "inner": {"count": "x"}}"#).expect_err("nested");
+        assert_eq!(p.errors[0].field, "inner.count");
+        let p = parse_json::<Form>(br#"{"name": "a""#).expect_err("syntax");
+        assert_eq!(p.code, "MALFORMED_JSON");
+        let p = parse_json::<Form>(br#"{}"#).expect_err("missing");
+        assert_eq!(p.status, 400);
+        assert!(parse_json::<Form>(br#"{"name": "a"}"#).is_ok());
+    }
+}

@@ -1,0 +1,74 @@
+//! Health and documentation: the only routes besides the application form
+//! that need no API key.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use utoipa::ToSchema;
+
+use super::json;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    /// Per upstream: "serving" or what is wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upstreams: Vec<UpstreamHealth>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UpstreamHealth {
+    pub name: &'static str,
+    pub status: String,
+}
+
+/// Liveness: the process is up. Cheap; touches nothing else.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Response {
+    json(
+        StatusCode::OK,
+        &Health {
+            status: "ok",
+            upstreams: vec![],
+        },
+    )
+}
+
+/// Readiness: every upstream service reports SERVING.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let mut health = HealthClient::new(state.onboarding_channel());
+    let mut req = tonic::Request::new(HealthCheckRequest {
+        service: String::new(),
+    });
+    req.set_timeout(std::time::Duration::from_secs(2));
+    let status = match health.check(req).await {
+        Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => "serving".to_owned(),
+        Ok(r) => format!("not serving ({})", r.get_ref().status),
+        Err(e) => format!("unreachable ({})", e.code()),
+    };
+    let ready = status == "serving";
+    json(
+        if ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        &Health {
+            status: if ready { "ready" } else { "not_ready" },
+            upstreams: vec![UpstreamHealth {
+                name: "onboarding",
+                status,
+            }],
+        },
+    )
+}
+
+/// A self-contained page that renders `/openapi.json` (no CDN needed).
+pub async fn docs_page() -> impl IntoResponse {
+    Html(include_str!("../docs.html"))
+}
