@@ -1,0 +1,420 @@
+//! Two partners, every route: a partner never reaches another partner's
+//! data (404), never performs staff actions (403), and lists show only its
+//! own. The route table is checked against the OpenAPI document, so a new
+//! route cannot skip this test.
+
+use std::collections::BTreeSet;
+
+use prm_e2e::{ADMIN_KEY, PartnerAccount, ProgramIds, Stack, spawn};
+use serde_json::{Value, json};
+
+enum Expect {
+    /// The call targets the other partner's resource: 404.
+    NotFound,
+    /// A staff-only action: 403.
+    Forbidden,
+    /// Scoped to the caller by construction (its own partner or user):
+    /// checked separately below.
+    OwnOnly,
+    /// Shared, non-partner data (health, docs, terms, tiers...).
+    Shared,
+}
+
+struct Probe {
+    method: &'static str,
+    path: &'static str,
+    expect: Expect,
+}
+
+const ROUTES: &[Probe] = &[
+    Probe {
+        method: "post",
+        path: "/v1/applications",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/applications",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/applications/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/applications/{id}/approve",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/applications/{id}/reject",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/me",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/suspend",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/reactivate",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/terminate",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/tier",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/checklist",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/tier-evaluation",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/terms-status",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/users",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/users",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/api-keys",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/partners/{id}/api-keys",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "delete",
+        path: "/v1/api-keys/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/users/{id}/deactivate",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/terms",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/terms",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/terms/{version}/accept",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/programs",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/programs",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/programs/{id}/tiers",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/tiers",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "patch",
+        path: "/v1/tiers/{id}",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/tier-reviews",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/content",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/content",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/courses",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/courses",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/courses/{id}/attempts",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/certifications",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/healthz",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "get",
+        path: "/readyz",
+        expect: Expect::Shared,
+    },
+];
+
+/// The id to put in `{id}` when partner A attacks B, and a valid body.
+fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, course: &str) -> (String, Value) {
+    let body = match path {
+        "/v1/applications/{id}/approve" => json!({"program_id": p2.id}),
+        "/v1/partners/{id}/tier" => json!({"tier_id": p2.tiers[2], "reason": "x"}),
+        "/v1/partners/{id}/users" => {
+            json!({"email": "mole@alpha.example", "display_name": "Mole", "roles": ["partner_user"]})
+        }
+        "/v1/partners/{id}/api-keys" => json!({"name": "stolen"}),
+        "/v1/courses/{id}/attempts" => json!({"score_percent": 100, "user_id": b.admin_user_id}),
+        "/v1/programs/{id}/tiers" => json!({"name": "diamond", "rank": 9}),
+        "/v1/tiers/{id}" => json!({"requirements": {"min_deals_won": 0}}),
+        "/v1/terms" => json!({"kind": "disclosure", "version": "x1", "title": "t", "body": "b"}),
+        "/v1/programs" => json!({"name": "Mine", "currency": "EUR"}),
+        "/v1/tier-reviews" => json!({}),
+        "/v1/content" => json!({"title": "t", "kind": "deck", "url": "https://x.example/d.pdf"}),
+        "/v1/courses" => {
+            json!({"title": "t", "pass_mark_percent": 50, "certification_valid_days": 30})
+        }
+        _ => json!({"reason": "because"}),
+    };
+    let id = if path.starts_with("/v1/applications/") {
+        b.application_id.clone()
+    } else if path.starts_with("/v1/partners/") {
+        b.id.clone()
+    } else if path.starts_with("/v1/api-keys/") {
+        b.key_id.clone()
+    } else if path.starts_with("/v1/users/") {
+        b.admin_user_id.clone()
+    } else if path.starts_with("/v1/programs/") {
+        p2.id.clone()
+    } else if path.starts_with("/v1/tiers/") {
+        p2.tiers[1].clone()
+    } else {
+        course.to_owned()
+    };
+    (path.replace("{id}", &id), body)
+}
+
+async fn call(stack: &Stack, method: &str, path: &str, key: &str, body: Value) -> prm_e2e::Reply {
+    match method {
+        "get" => stack.get(path, Some(key)).await,
+        "delete" => stack.delete(path, Some(key)).await,
+        "patch" => stack.patch(path, Some(key), body).await,
+        _ => stack.post(path, Some(key), body).await,
+    }
+}
+
+fn ids(r: &prm_e2e::Reply) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn partners_never_reach_each_other_over_any_route() {
+    let stack = spawn().await;
+    let p1 = stack.program("Alpha program").await;
+    let p2 = stack.program("Beta program").await;
+    let a = stack.partner(&p1, "alpha.example", "reseller").await;
+    let b = stack.partner(&p2, "beta.example", "affiliate").await;
+    let course = stack
+        .post(
+            "/v1/courses",
+            Some(ADMIN_KEY),
+            json!({"title": "Basics", "pass_mark_percent": 50, "certification_valid_days": 30}),
+        )
+        .await
+        .str("/id");
+    let b_attempt = stack
+        .post(
+            &format!("/v1/courses/{course}/attempts"),
+            Some(&b.key),
+            json!({"score_percent": 90}),
+        )
+        .await;
+    assert_eq!(b_attempt.status, 201, "{b_attempt:?}");
+
+    // Every documented route is classified here.
+    let spec = stack.get("/openapi.json", None).await.body;
+    let documented: BTreeSet<(String, String)> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("item")
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let classified: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|p| (p.method.to_owned(), p.path.to_owned()))
+        .collect();
+    assert_eq!(
+        documented, classified,
+        "classify every route in isolation.rs"
+    );
+
+    for probe in ROUTES {
+        let (path, body) = target(probe.path, &b, &p2, &course);
+        let want = match probe.expect {
+            Expect::NotFound => 404,
+            Expect::Forbidden => 403,
+            Expect::OwnOnly | Expect::Shared => continue,
+        };
+        let r = call(&stack, probe.method, &path, &a.key, body).await;
+        assert_eq!(r.status, want, "{} {} -> {r:?}", probe.method, probe.path);
+        assert!(r.is_problem());
+    }
+
+    // Own-only routes show A's data and nothing of B's.
+    assert_eq!(
+        ids(&stack.get("/v1/partners", Some(&a.key)).await),
+        std::slice::from_ref(&a.id)
+    );
+    assert_eq!(
+        ids(&stack.get("/v1/programs", Some(&a.key)).await),
+        std::slice::from_ref(&p1.id)
+    );
+    let tiers = stack.get("/v1/tiers", Some(&a.key)).await;
+    assert_eq!(ids(&tiers), p1.tiers);
+    assert_eq!(
+        stack
+            .get(&format!("/v1/tiers?program_id={}", p2.id), Some(&a.key))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        stack.get("/v1/me", Some(&a.key)).await.str("/partner/id"),
+        a.id
+    );
+    assert!(
+        ids(&stack.get("/v1/certifications", Some(&a.key)).await).is_empty(),
+        "B's certification is not listed for A"
+    );
+    assert_eq!(
+        stack
+            .get(
+                &format!("/v1/certifications?partner_id={}", b.id),
+                Some(&a.key)
+            )
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        stack
+            .get(&format!("/v1/content?partner_id={}", b.id), Some(&a.key))
+            .await
+            .status,
+        404
+    );
+    // Accepting terms acts for the caller's own partner only.
+    stack
+        .post(
+            "/v1/terms",
+            Some(ADMIN_KEY),
+            json!({"kind": "partner_agreement", "version": "v1", "title": "t", "body": "b"}),
+        )
+        .await;
+    let acc = stack
+        .post("/v1/terms/v1/accept", Some(&a.key), json!({}))
+        .await;
+    assert_eq!(acc.str("/partner_id"), a.id);
+
+    // B is exactly as it was.
+    let b_now = stack
+        .get(&format!("/v1/partners/{}", b.id), Some(&b.key))
+        .await;
+    assert_eq!(
+        (b_now.str("/status"), b_now.str("/tier_name")),
+        ("active".into(), "registered".into())
+    );
+    assert_eq!(
+        ids(&stack
+            .get(&format!("/v1/partners/{}/users", b.id), Some(&b.key))
+            .await)
+        .len(),
+        1
+    );
+    assert_eq!(
+        ids(&stack
+            .get(&format!("/v1/partners/{}/api-keys", b.id), Some(&b.key))
+            .await),
+        std::slice::from_ref(&b.key_id)
+    );
+    let b_terms = stack
+        .get(&format!("/v1/partners/{}/terms-status", b.id), Some(&b.key))
+        .await;
+    assert_eq!(b_terms.body["all_accepted"], json!(false));
+}
