@@ -1,5 +1,5 @@
 # The two commands a newcomer needs, plus the checks CI runs.
-.PHONY: up test bench lint fmt check build deps-up deps-down clean-local
+.PHONY: up test bench openapi lint fmt build deps-up deps-down clean-local
 
 # Run the platform locally: PostgreSQL and NATS (installed and started where
 # missing), migrations, then every service as its own process. Ctrl-C stops it.
@@ -9,6 +9,15 @@ up:
 # Every test, against real PostgreSQL and NATS (started the same way).
 test: lint
 	@scripts/test.sh
+
+# Gateway throughput and latency against direct gRPC, and process memory,
+# measured in one run; figures in target/bench/results.json.
+bench:
+	@scripts/bench.sh
+
+# Regenerates the committed OpenAPI document from the gateway's code.
+openapi:
+	cargo run --quiet --locked -p prm-gateway -- openapi > gateway/openapi.json
 
 lint:
 	cargo fmt --all -- --check

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make bench`: release binaries, project-owned PostgreSQL and NATS, real load.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PG_PORT="${PRM_PG_PORT:-55432}"
+NATS_PORT="${PRM_NATS_PORT:-54222}"
+cargo build --release --locked -p prm-onboarding -p prm-gateway -p prm-bench
+started="$(scripts/deps.sh up)"
+cleanup() {
+  case "$started" in *nats*) scripts/deps.sh nats-down ;; esac
+  case "$started" in *postgres*) scripts/deps.sh postgres-down ;; esac
+}
+trap cleanup EXIT
+export PRM_BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export PRM_BENCH_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+target/release/prm-bench

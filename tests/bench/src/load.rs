@@ -1,0 +1,221 @@
+//! Load generators: closed-loop workers, each with its own connection
+//! (HTTP/1.1 keep-alive to the gateway) or sharing one HTTP/2 channel
+//! (direct gRPC, as the gateway itself does upstream).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use prm_proto::onboarding::GetPartnerRequest;
+use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub enum Target {
+    Gateway {
+        addr: SocketAddr,
+        partner_id: String,
+        key: String,
+    },
+    Grpc {
+        addr: SocketAddr,
+        partner_id: String,
+        principal: String,
+        service_token: String,
+    },
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, Default)]
+pub struct LoadResult {
+    /// Latency of each successful request, in microseconds.
+    pub latencies_us: Vec<u32>,
+    pub errors: u64,
+    pub elapsed: Duration,
+}
+
+impl LoadResult {
+    pub fn merge(runs: Vec<LoadResult>) -> LoadResult {
+        let mut all = LoadResult::default();
+        for r in runs {
+            all.latencies_us.extend(r.latencies_us);
+            all.errors += r.errors;
+            all.elapsed += r.elapsed;
+        }
+        all.latencies_us.sort_unstable();
+        all
+    }
+
+    pub fn throughput(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The `q` quantile (0..=1) in milliseconds; latencies must be sorted.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let idx = ((self.latencies_us.len() - 1) as f64 * q).round() as usize;
+        f64::from(self.latencies_us[idx]) / 1000.0
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (for seeding and probes).
+pub async fn http_json(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            Full::new(Bytes::from(serde_json::to_vec(&b)?))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let res = sender.send_request(req.body(body)?).await?;
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await?.to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
+}
+
+/// Runs `concurrency` workers against `target` for `duration`.
+pub async fn run(
+    target: &Target,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadResult> {
+    let channel = match target {
+        Target::Grpc { addr, .. } => Some(
+            Channel::from_shared(format!("http://{addr}"))?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        ),
+        Target::Gateway { .. } => None,
+    };
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let target = target.clone();
+        let channel = channel.clone();
+        workers.push(tokio::spawn(async move {
+            match target {
+                Target::Gateway {
+                    addr,
+                    partner_id,
+                    key,
+                } => gateway_worker(addr, &partner_id, &key, deadline).await,
+                Target::Grpc {
+                    partner_id,
+                    principal,
+                    service_token,
+                    ..
+                } => {
+                    grpc_worker(
+                        channel.expect("channel"),
+                        &partner_id,
+                        &principal,
+                        &service_token,
+                        deadline,
+                    )
+                    .await
+                }
+            }
+        }));
+    }
+    let mut result = LoadResult::default();
+    for w in workers {
+        let r = w.await??;
+        result.latencies_us.extend(r.latencies_us);
+        result.errors += r.errors;
+    }
+    result.elapsed = started.elapsed();
+    result.latencies_us.sort_unstable();
+    Ok(result)
+}
+
+async fn gateway_worker(
+    addr: SocketAddr,
+    partner_id: &str,
+    key: &str,
+    deadline: Instant,
+) -> anyhow::Result<LoadResult> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let path = format!("/v1/partners/{partner_id}");
+    let auth = format!("Bearer {key}");
+    let host = addr.to_string();
+    let mut out = LoadResult::default();
+    while Instant::now() < deadline {
+        let req = http::Request::get(path.as_str())
+            .header("host", host.as_str())
+            .header("authorization", auth.as_str())
+            .body(Full::new(Bytes::new()))?;
+        let t = Instant::now();
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        let ok = res.status() == http::StatusCode::OK;
+        let _ = res.into_body().collect().await?;
+        if ok {
+            out.latencies_us
+                .push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        } else {
+            out.errors += 1;
+        }
+    }
+    Ok(out)
+}
+
+async fn grpc_worker(
+    channel: Channel,
+    partner_id: &str,
+    principal: &str,
+    service_token: &str,
+    deadline: Instant,
+) -> anyhow::Result<LoadResult> {
+    let mut client = OnboardingServiceClient::new(channel);
+    let principal: tonic::metadata::MetadataValue<_> = principal.parse()?;
+    let token: tonic::metadata::MetadataValue<_> = service_token.parse()?;
+    let mut out = LoadResult::default();
+    while Instant::now() < deadline {
+        let mut req = tonic::Request::new(GetPartnerRequest {
+            partner_id: partner_id.to_owned(),
+        });
+        req.metadata_mut()
+            .insert(prm_runtime::auth::SERVICE_TOKEN_HEADER, token.clone());
+        req.metadata_mut()
+            .insert(prm_runtime::auth::PRINCIPAL_HEADER, principal.clone());
+        let t = Instant::now();
+        match client.get_partner(req).await {
+            Ok(_) => out
+                .latencies_us
+                .push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32),
+            Err(_) => out.errors += 1,
+        }
+    }
+    Ok(out)
+}

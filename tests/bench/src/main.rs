@@ -1,0 +1,124 @@
+//! `make bench`: starts the release binaries of the platform as their own
+//! processes on the project's PostgreSQL and NATS, drives real load, and
+//! prints each benchmark as a ratio against a reference measured in the
+//! same run, at the same concurrency, on the same machine. Figures go to a
+//! table on stdout and to `target/bench/results.json`.
+//!
+//! Benchmarks:
+//! - `partner_read`: the same authenticated read (a partner reading its own
+//!   partner record) through the REST gateway and directly over gRPC, at the
+//!   configured concurrency and then one request at a time. The reference is
+//!   direct gRPC; the figures of merit are gateway throughput over direct
+//!   throughput under load, and the p50 latency the gateway adds (one at a
+//!   time, where queueing does not hide or inflate it).
+//!
+//! Later services add their benchmarks here.
+
+mod load;
+mod platform;
+mod report;
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::load::{LoadResult, Target};
+use crate::platform::Platform;
+use crate::report::{BenchmarkReport, MemoryReport, Report};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let seconds: u64 = env_or("PRM_BENCH_SECONDS", 5);
+    let rounds: u32 = env_or("PRM_BENCH_ROUNDS", 2);
+    let concurrency: usize = env_or("PRM_BENCH_CONCURRENCY", 32);
+    let out = std::env::var("PRM_BENCH_OUT").unwrap_or_else(|_| "target/bench/results.json".into());
+
+    eprintln!("starting onboarding and gateway (release binaries)...");
+    let platform = Platform::start().await.context("starting the platform")?;
+    let seeded = platform.seed().await.context("seeding a partner")?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = platform.rss();
+
+    let gateway_target = Target::Gateway {
+        addr: platform.gateway_addr,
+        partner_id: seeded.partner_id.clone(),
+        key: seeded.key.clone(),
+    };
+    let direct_target = Target::Grpc {
+        addr: platform.onboarding_addr,
+        partner_id: seeded.partner_id.clone(),
+        principal: seeded.principal.clone(),
+        service_token: platform.service_token.clone(),
+    };
+
+    eprintln!("warming up...");
+    load::run(&direct_target, concurrency, Duration::from_secs(1)).await?;
+    load::run(&gateway_target, concurrency, Duration::from_secs(1)).await?;
+
+    // Alternate the two so drift (caches, autovacuum, the other core) hits both.
+    let mut direct_runs = Vec::new();
+    let mut gateway_runs = Vec::new();
+    let sampler = platform.start_rss_sampler();
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: direct gRPC, {concurrency} concurrent, {seconds}s");
+        direct_runs
+            .push(load::run(&direct_target, concurrency, Duration::from_secs(seconds)).await?);
+        eprintln!("round {round}/{rounds}: via gateway, {concurrency} concurrent, {seconds}s");
+        gateway_runs
+            .push(load::run(&gateway_target, concurrency, Duration::from_secs(seconds)).await?);
+    }
+    let loaded = sampler.stop().await;
+    let direct = LoadResult::merge(direct_runs);
+    let gateway = LoadResult::merge(gateway_runs);
+
+    // One request at a time: the latency the extra hop adds, without queueing.
+    eprintln!("one request at a time, {seconds}s each side");
+    let direct_one = load::run(&direct_target, 1, Duration::from_secs(seconds)).await?;
+    let gateway_one = load::run(&gateway_target, 1, Duration::from_secs(seconds)).await?;
+
+    let report = Report {
+        concurrency,
+        seconds_per_round: seconds,
+        rounds,
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        benchmarks: vec![
+            BenchmarkReport::compare(
+                &format!("partner_read, {concurrency} concurrent"),
+                "GET /v1/partners/{id} via gateway",
+                &gateway,
+                "GetPartner direct gRPC",
+                &direct,
+            ),
+            BenchmarkReport::compare(
+                "partner_read, 1 at a time",
+                "GET /v1/partners/{id} via gateway, 1 at a time",
+                &gateway_one,
+                "GetPartner direct gRPC, 1 at a time",
+                &direct_one,
+            ),
+        ],
+        memory: platform
+            .names()
+            .into_iter()
+            .map(|name| MemoryReport {
+                idle_rss_mib: idle.get(name).copied().unwrap_or_default(),
+                loaded_rss_mib: loaded.get(name).copied().unwrap_or_default(),
+                process: name.to_owned(),
+            })
+            .collect(),
+    };
+    report.print();
+    report.write(&out)?;
+    eprintln!("wrote {out}");
+    platform.stop().await;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! The system under test: the release binaries started as separate
+//! processes (as Kubernetes runs them), a fresh database and NATS namespace.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use crate::load::http_json;
+
+const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef";
+const SERVICE_TOKEN: &str = "bench-service-token";
+
+pub struct Platform {
+    pub onboarding_addr: SocketAddr,
+    pub gateway_addr: SocketAddr,
+    pub service_token: String,
+    processes: Vec<(&'static str, Child)>,
+    admin_url: String,
+    database: String,
+}
+
+pub struct Seeded {
+    pub partner_id: String,
+    pub key: String,
+    /// The principal header the gateway sends for this key.
+    pub principal: String,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::current_exe()?
+        .parent()
+        .context("exe dir")?
+        .to_path_buf();
+    let path = dir.join(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} not found; build with `cargo build --release`",
+        path.display()
+    );
+    Ok(path)
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or_default()
+}
+
+async fn wait_for(addr: SocketAddr, what: &str) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("{what} did not start listening on {addr}")
+}
+
+impl Platform {
+    pub async fn start() -> anyhow::Result<Self> {
+        let admin_url = std::env::var("PRM_BENCH_DATABASE_URL")
+            .context("PRM_BENCH_DATABASE_URL (make bench sets it)")?;
+        let nats_url = std::env::var("PRM_BENCH_NATS_URL")
+            .context("PRM_BENCH_NATS_URL (make bench sets it)")?;
+        let suffix = format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis()
+        );
+        let database = format!("prm_bench_{suffix}");
+        let mut conn = PgConnection::connect(&admin_url)
+            .await
+            .context("bench PostgreSQL")?;
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+            .execute(&mut conn)
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin_url.clone());
+        let db_url = format!("{base}/{database}");
+
+        let onboarding_addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        let gateway_addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        let quiet = [
+            ("PRM_TELEMETRY__LOG_FILTER", "warn"),
+            ("PRM_AUTH__SERVICE_TOKEN", SERVICE_TOKEN),
+        ];
+        let onboarding = Command::new(binary("prm-onboarding")?)
+            .arg("serve")
+            .envs(quiet)
+            .env("PRM_GRPC__PORT", onboarding_addr.port().to_string())
+            .env("PRM_GRPC__CONCURRENCY_LIMIT", "4096")
+            .env("PRM_DATABASE__URL", &db_url)
+            .env("PRM_DATABASE__MAX_CONNECTIONS", "32")
+            .env("PRM_NATS__URL", &nats_url)
+            .env("PRM_NATS__NAMESPACE", format!("bench{suffix}"))
+            .env("PRM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting prm-onboarding")?;
+        let gateway = Command::new(binary("prm-gateway")?)
+            .envs(quiet)
+            .env("PRM_HTTP__PORT", gateway_addr.port().to_string())
+            .env(
+                "PRM_UPSTREAMS__ONBOARDING",
+                format!("http://{onboarding_addr}"),
+            )
+            .env("PRM_RATE_LIMIT__PER_KEY_PER_SECOND", "10000000")
+            .env("PRM_RATE_LIMIT__PER_KEY_BURST", "10000000")
+            .env("PRM_RATE_LIMIT__PUBLIC_PER_MINUTE", "10000")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting prm-gateway")?;
+        let platform = Platform {
+            onboarding_addr,
+            gateway_addr,
+            service_token: SERVICE_TOKEN.into(),
+            processes: vec![("onboarding", onboarding), ("gateway", gateway)],
+            admin_url,
+            database,
+        };
+        wait_for(onboarding_addr, "onboarding").await?;
+        wait_for(gateway_addr, "gateway").await?;
+        for _ in 0..300 {
+            if let Ok((200, _)) = http_json(gateway_addr, "GET", "/readyz", None, None).await {
+                return Ok(platform);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the platform did not become ready")
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.processes.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// A program, an approved partner and its admin key.
+    pub async fn seed(&self) -> anyhow::Result<Seeded> {
+        let g = self.gateway_addr;
+        let call = |method: &'static str, path: String, key: Option<&'static str>, body: Value| async move {
+            let (status, body) = http_json(g, method, &path, key, Some(body)).await?;
+            anyhow::ensure!(status < 300, "{method} {path}: {status} {body}");
+            anyhow::Ok(body)
+        };
+        let program = call(
+            "POST",
+            "/v1/programs".into(),
+            Some(ADMIN_KEY),
+            json!({"name": "Bench", "currency": "EUR"}),
+        )
+        .await?;
+        let program_id = program["id"].as_str().unwrap_or_default().to_owned();
+        call(
+            "POST",
+            format!("/v1/programs/{program_id}/tiers"),
+            Some(ADMIN_KEY),
+            json!({"name": "registered", "rank": 0}),
+        )
+        .await?;
+        let app = call(
+            "POST",
+            "/v1/applications".into(),
+            None,
+            json!({"company_name": "Bench Ltd", "domain": "bench.example", "country": "GB", "partner_type": "reseller",
+                   "contact_name": "B", "contact_email": "b@bench.example"}),
+        )
+        .await?;
+        let app_id = app["id"].as_str().unwrap_or_default().to_owned();
+        let approved = call(
+            "POST",
+            format!("/v1/applications/{app_id}/approve"),
+            Some(ADMIN_KEY),
+            json!({"program_id": program_id}),
+        )
+        .await?;
+        let partner_id = approved["partner"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let key = approved["admin_api_key"]["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let user_id = approved["admin_user"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let key_id = approved["admin_api_key"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let principal = prm_runtime::Principal {
+            user_id: user_id.parse()?,
+            partner_id: Some(partner_id.parse()?),
+            roles: vec![prm_runtime::Role::PartnerAdmin],
+            api_key_id: Some(key_id.parse()?),
+        }
+        .to_header_value();
+        Ok(Seeded {
+            partner_id,
+            key,
+            principal,
+        })
+    }
+
+    pub fn rss(&self) -> HashMap<&'static str, f64> {
+        self.processes
+            .iter()
+            .map(|(n, c)| (*n, rss_mib(c.id())))
+            .collect()
+    }
+
+    /// Samples the peak RSS of each process until stopped.
+    pub fn start_rss_sampler(&self) -> RssSampler {
+        let pids: Vec<(&'static str, u32)> =
+            self.processes.iter().map(|(n, c)| (*n, c.id())).collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = tokio::spawn(async move {
+            let mut peak: HashMap<&'static str, f64> = HashMap::new();
+            while !flag.load(Ordering::Relaxed) {
+                for (name, pid) in &pids {
+                    let v = rss_mib(*pid);
+                    let e = peak.entry(name).or_default();
+                    *e = e.max(v);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            peak
+        });
+        RssSampler { stop, handle }
+    }
+
+    pub async fn stop(mut self) {
+        for (_, child) in &mut self.processes {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+        }
+        for (_, child) in &mut self.processes {
+            let _ = child.wait();
+        }
+        self.processes.clear();
+        if let Ok(mut conn) = PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{}\"",
+                self.database
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+impl Drop for Platform {
+    /// On any early return the services must not outlive the harness.
+    fn drop(&mut self) {
+        for (_, child) in &mut self.processes {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    handle: tokio::task::JoinHandle<HashMap<&'static str, f64>>,
+}
+
+impl RssSampler {
+    pub async fn stop(self) -> HashMap<&'static str, f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.await.unwrap_or_default()
+    }
+}

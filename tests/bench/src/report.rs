@@ -1,0 +1,125 @@
+//! The printed table and the JSON file.
+
+use serde::Serialize;
+
+use crate::load::LoadResult;
+
+#[derive(Serialize)]
+pub struct Measured {
+    pub label: String,
+    pub requests: usize,
+    pub errors: u64,
+    pub throughput_rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl Measured {
+    fn of(label: &str, r: &LoadResult) -> Self {
+        Self {
+            label: label.to_owned(),
+            requests: r.latencies_us.len(),
+            errors: r.errors,
+            throughput_rps: r.throughput(),
+            p50_ms: r.quantile_ms(0.50),
+            p99_ms: r.quantile_ms(0.99),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct BenchmarkReport {
+    pub name: String,
+    pub subject: Measured,
+    pub reference: Measured,
+    /// Subject throughput over reference throughput.
+    pub throughput_ratio: f64,
+    /// Subject p50 minus reference p50, in milliseconds.
+    pub added_p50_ms: f64,
+}
+
+impl BenchmarkReport {
+    pub fn compare(
+        name: &str,
+        subject_label: &str,
+        subject: &LoadResult,
+        reference_label: &str,
+        reference: &LoadResult,
+    ) -> Self {
+        let s = Measured::of(subject_label, subject);
+        let r = Measured::of(reference_label, reference);
+        Self {
+            name: name.to_owned(),
+            throughput_ratio: s.throughput_rps / r.throughput_rps.max(1e-9),
+            added_p50_ms: s.p50_ms - r.p50_ms,
+            subject: s,
+            reference: r,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct MemoryReport {
+    pub process: String,
+    pub idle_rss_mib: f64,
+    pub loaded_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub concurrency: usize,
+    pub seconds_per_round: u64,
+    pub rounds: u32,
+    pub cpus: usize,
+    pub benchmarks: Vec<BenchmarkReport>,
+    pub memory: Vec<MemoryReport>,
+}
+
+impl Report {
+    pub fn print(&self) {
+        println!();
+        println!(
+            "PRM benchmarks — {} concurrent, {} x {} s per side, {} CPUs (load generator shares them)",
+            self.concurrency, self.rounds, self.seconds_per_round, self.cpus
+        );
+        println!();
+        println!(
+            "{:<44} {:>10} {:>9} {:>9} {:>8}",
+            "measurement", "req/s", "p50 ms", "p99 ms", "errors"
+        );
+        for b in &self.benchmarks {
+            for m in [&b.reference, &b.subject] {
+                println!(
+                    "{:<44} {:>10.0} {:>9.3} {:>9.3} {:>8}",
+                    m.label, m.throughput_rps, m.p50_ms, m.p99_ms, m.errors
+                );
+            }
+            println!(
+                "{:<44} throughput ratio {:.3} (subject/reference), added p50 {:+.3} ms",
+                format!("=> {}", b.name),
+                b.throughput_ratio,
+                b.added_p50_ms
+            );
+            println!();
+        }
+        println!(
+            "{:<14} {:>14} {:>16}",
+            "process", "idle RSS MiB", "loaded RSS MiB"
+        );
+        for m in &self.memory {
+            println!(
+                "{:<14} {:>14.1} {:>16.1}",
+                m.process, m.idle_rss_mib, m.loaded_rss_mib
+            );
+        }
+        println!();
+    }
+
+    pub fn write(&self, path: &str) -> anyhow::Result<()> {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_vec_pretty(self)?)?;
+        Ok(())
+    }
+}
