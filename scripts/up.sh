@@ -62,6 +62,11 @@ for entry in "${SERVICES[@]}"; do
   pids+=($!)
 done
 
+GATEWAY_PORT="${PRM_GATEWAY_PORT:-8080}"
+PRM_HTTP__PORT="$GATEWAY_PORT" PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:50051" \
+  "$BIN/prm-gateway" >"$LOGS/gateway.log" 2>&1 &
+pids+=($!)
+
 for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"
   for _ in $(seq 1 120); do
@@ -70,6 +75,12 @@ for entry in "${SERVICES[@]}"; do
   done
   "$BIN/prm-$name" healthcheck >/dev/null 2>&1 || { echo "$name did not become healthy; see $LOGS/$name.log"; exit 1; }
 done
+
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null 2>&1 || { echo "the gateway did not become ready; see $LOGS/gateway.log"; exit 1; }
 
 echo
 echo "PRM platform is up."
@@ -81,9 +92,12 @@ for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"; port="${entry##*:}"
   printf '  %-12s %-28s %s\n' "$name" "grpc://127.0.0.1:$port" "$LOGS/$name.log"
 done
+printf '  %-12s %-28s %s\n' "gateway" "http://127.0.0.1:$GATEWAY_PORT" "$LOGS/gateway.log"
 echo
+echo "  REST API:      http://127.0.0.1:$GATEWAY_PORT/v1   docs: http://127.0.0.1:$GATEWAY_PORT/docs"
 echo "  admin API key: $PRM_BOOTSTRAP_ADMIN_KEY"
 echo "  (from PRM_BOOTSTRAP_ADMIN_KEY, or generated once into .local/admin-key)"
+echo "  try:           curl -H 'Authorization: Bearer $PRM_BOOTSTRAP_ADMIN_KEY' http://127.0.0.1:$GATEWAY_PORT/v1/me"
 echo "  service credential for direct gRPC calls: x-prm-service-token: ${PRM_AUTH__SERVICE_TOKEN:-local-dev-service-token}"
 echo
 echo "Ctrl-C stops everything."
