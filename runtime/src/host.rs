@@ -33,6 +33,11 @@ use crate::inbox::{ConsumerSpec, ConsumerStats, EventHandler, IdempotentConsumer
 use crate::nats::Subjects;
 use crate::outbox::{Outbox, OutboxRelay, RelayStats};
 
+/// The `grpc.health.v1` service name a liveness probe asks for. It is
+/// SERVING for as long as the process runs; readiness uses the overall
+/// status ("") instead.
+pub const LIVENESS_SERVICE: &str = "prm.liveness";
+
 /// A periodic background job. It receives the pool and runs on one replica
 /// at a time (an advisory lock named after the job).
 pub type Job =
@@ -220,6 +225,11 @@ impl ServiceHost {
         let mut names: Vec<&str> = vec![""];
         names.extend_from_slice(service_names);
         set_health(&reporter, &names, ServingStatus::NotServing).await;
+        // Liveness is only "the process answers": a database or NATS outage
+        // makes the service unready, never a restart loop.
+        reporter
+            .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
+            .await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(prm_proto::FILE_DESCRIPTOR_SET)

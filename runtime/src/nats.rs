@@ -64,9 +64,25 @@ pub async fn connect(
     if let Some(token) = &settings.token {
         opts = opts.token(token.expose_secret().to_owned());
     }
-    opts.connect(&settings.url)
+    opts.connect(server_addrs(&settings.url)?)
         .await
         .map_err(|e| anyhow::anyhow!("NATS connection to {} failed: {e}", settings.url))
+}
+
+/// `nats.url` may list a cluster's servers, comma-separated.
+pub fn server_addrs(url: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| {
+            u.parse::<async_nats::ServerAddr>()
+                .map_err(|e| anyhow::anyhow!("nats.url entry {u:?} is not a NATS address: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()
+        .and_then(|v| {
+            anyhow::ensure!(!v.is_empty(), "nats.url is empty");
+            Ok(v)
+        })
 }
 
 pub fn jetstream(client: async_nats::Client) -> jetstream::Context {
@@ -126,5 +142,15 @@ mod tests {
         assert_eq!(s.service_wildcard("onboarding"), "prm.onboarding.>");
         assert_eq!(s.stream_name("onboarding"), "PRM_ONBOARDING");
         assert_eq!(Subjects::new("t-1a").stream_name("mdf"), "T_1A_MDF");
+    }
+
+    #[test]
+    fn a_cluster_url_lists_every_server() {
+        let addrs = server_addrs(
+            "nats://nats-0.nats:4222, nats://nats-1.nats:4222,nats://nats-2.nats:4222",
+        )
+        .expect("parses");
+        assert_eq!(addrs.len(), 3);
+        assert!(server_addrs("").is_err());
     }
 }
