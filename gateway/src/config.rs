@@ -121,24 +121,48 @@ impl GatewaySettings {
 
     /// As [`GatewaySettings::load`], from the given environment variables.
     pub fn load_from(vars: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder();
-        if let Some(path) = vars.get("PRM_CONFIG_FILE") {
-            builder = builder.add_source(config::File::with_name(path).required(true));
-        }
-        let cfg = builder
-            .add_source(
-                config::Environment::with_prefix("PRM")
-                    .prefix_separator("_")
-                    .separator("__")
-                    .list_separator(",")
-                    .with_list_parse_key("cors.allowed_origins")
-                    .try_parsing(true)
-                    .source(Some(vars.into_iter().collect())),
-            )
-            .build()?;
-        cfg.try_deserialize()
+        layered(vars)?
+            .try_deserialize()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
     }
+}
+
+/// `prm-gateway check-config`: what the environment resolves to, and any
+/// PRM_ variable the gateway does not read.
+pub fn check_config() -> anyhow::Result<()> {
+    let cfg = layered(std::env::vars().collect())?;
+    let settings: GatewaySettings = cfg
+        .clone()
+        .try_deserialize()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let unread = prm_runtime::config::unread_keys::<GatewaySettings>(&cfg)?;
+    prm_runtime::cli::ConfigReport {
+        listen_port: settings.http.port,
+        grace_period_secs: settings.http.grace_period_secs,
+        unread: unread
+            .into_iter()
+            .filter(|k| k != "PRM_CONFIG_FILE")
+            .collect(),
+    }
+    .finish()
+}
+
+fn layered(vars: std::collections::HashMap<String, String>) -> anyhow::Result<config::Config> {
+    let mut builder = config::Config::builder();
+    if let Some(path) = vars.get("PRM_CONFIG_FILE") {
+        builder = builder.add_source(config::File::with_name(path).required(true));
+    }
+    Ok(builder
+        .add_source(
+            config::Environment::with_prefix("PRM")
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("cors.allowed_origins")
+                .try_parsing(true)
+                .source(Some(vars.into_iter().collect())),
+        )
+        .build()?)
 }
 
 #[cfg(test)]
@@ -162,6 +186,19 @@ mod tests {
         assert_eq!(s.http.port, 8080);
         assert_eq!(s.upstreams.onboarding, "http://127.0.0.1:50051");
         assert!(s.cors.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn unread_variables_are_reported() {
+        let cfg = layered(
+            [("PRM_HTTP__PROT", "1"), ("PRM_HTTP__PORT", "2")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .expect("builds");
+        let unread = prm_runtime::config::unread_keys::<GatewaySettings>(&cfg).expect("valid");
+        assert_eq!(unread.into_iter().collect::<Vec<_>>(), ["PRM_HTTP__PROT"]);
     }
 
     #[test]

@@ -3,9 +3,17 @@ use prm_gateway::{Gateway, GatewaySettings};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `prm-gateway openapi` prints the OpenAPI document (see `make openapi`).
-    if std::env::args().nth(1).as_deref() == Some("openapi") {
-        println!("{}", prm_gateway::openapi_json());
-        return Ok(());
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => {}
+        Some("openapi") => {
+            println!("{}", prm_gateway::openapi_json());
+            return Ok(());
+        }
+        // Reports the port, grace period and unread PRM_ variables (k8s checks).
+        Some("check-config") => return prm_gateway::config::check_config(),
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; use serve, openapi or check-config")
+        }
     }
     let settings = GatewaySettings::load()?;
     let telemetry = prm_runtime::telemetry::init("gateway", &settings.telemetry)?;

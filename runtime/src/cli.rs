@@ -27,6 +27,10 @@ pub enum Command {
     Migrate,
     /// Exit 0 if the local service reports SERVING, 1 otherwise.
     Healthcheck,
+    /// Load the configuration from the environment and report, as JSON, the
+    /// port and grace period it resolves to and any PRM_ variable that no
+    /// setting reads. Exits 1 on invalid or unread settings.
+    CheckConfig,
 }
 
 impl Cli {
@@ -74,4 +78,49 @@ pub async fn healthcheck(settings: &RuntimeSettings) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("service is not serving (status {status})")
     }
+}
+
+/// What `check-config` reports.
+#[derive(Debug, serde::Serialize)]
+pub struct ConfigReport {
+    pub listen_port: u16,
+    pub grace_period_secs: u64,
+    pub unread: Vec<String>,
+}
+
+impl ConfigReport {
+    /// Prints the report; fails if any variable is unread.
+    pub fn finish(self) -> anyhow::Result<()> {
+        println!("{}", serde_json::to_string(&self)?);
+        anyhow::ensure!(
+            self.unread.is_empty(),
+            "unread configuration: {}",
+            self.unread.join(", ")
+        );
+        Ok(())
+    }
+}
+
+/// `check-config` for a service with its own settings `S` beside the runtime's.
+pub fn check_service_config<S: serde::de::DeserializeOwned>(
+    id: crate::config::ServiceIdentity,
+) -> anyhow::Result<()> {
+    let cfg = crate::config::layered(id)?;
+    let runtime: RuntimeSettings = cfg
+        .clone()
+        .try_deserialize()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let by_runtime = crate::config::unread_keys::<RuntimeSettings>(&cfg)?;
+    let by_service = crate::config::unread_keys::<S>(&cfg)?;
+    ConfigReport {
+        listen_port: runtime.grpc.port,
+        grace_period_secs: runtime.grpc.grace_period_secs,
+        // `PRM_CONFIG_FILE` names the file rather than a setting.
+        unread: by_runtime
+            .intersection(&by_service)
+            .filter(|k| *k != "PRM_CONFIG_FILE")
+            .cloned()
+            .collect(),
+    }
+    .finish()
 }

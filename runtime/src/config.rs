@@ -194,6 +194,24 @@ pub fn load<T: DeserializeOwned>(id: ServiceIdentity) -> anyhow::Result<T> {
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
 }
 
+/// The configuration keys that none of `T`'s fields read, as environment
+/// variable names (e.g. `PRM_GRPC__PROT`), so a deployment can be checked
+/// against what the binary actually reads.
+pub fn unread_keys<T: DeserializeOwned>(
+    cfg: &config::Config,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut unread = std::collections::BTreeSet::new();
+    serde_ignored::deserialize(cfg.clone(), |path| {
+        unread.insert(format!(
+            "PRM_{}",
+            path.to_string().replace('.', "__").to_ascii_uppercase()
+        ));
+    })
+    .map(|_: T| ())
+    .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    Ok(unread)
+}
+
 impl RuntimeSettings {
     /// Loads the runtime settings from defaults, file and environment.
     pub fn load(id: ServiceIdentity) -> anyhow::Result<Self> {

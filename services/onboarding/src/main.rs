@@ -1,10 +1,14 @@
 use clap::Parser;
-use prm_onboarding::{Application, Settings, app::migrator, config::IDENTITY};
+use prm_onboarding::config::{IDENTITY, OnboardingSettings};
+use prm_onboarding::{Application, Settings, app::migrator};
 use prm_runtime::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::CheckConfig = cli.command() {
+        return prm_runtime::cli::check_service_config::<OnboardingSettings>(IDENTITY);
+    }
     let settings = Settings::load()?;
     let telemetry = prm_runtime::telemetry::init(IDENTITY.name, &settings.runtime.telemetry)?;
     let result = match cli.command() {
@@ -15,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => prm_runtime::cli::migrate(&settings.runtime, &migrator()).await,
         Command::Healthcheck => prm_runtime::cli::healthcheck(&settings.runtime).await,
+        Command::CheckConfig => unreachable!("handled above"),
     };
     if let Err(e) = &result {
         tracing::error!(error = %e, "onboarding exited with an error");
