@@ -112,6 +112,7 @@ impl Money {
 
 /// Paging parameters of every list.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page (default 50, at most 500).
     pub page_size: Option<i32>,
@@ -178,6 +179,7 @@ impl From<&pb::Application> for Application {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     pub page_size: Option<i32>,
     pub page_token: Option<String>,
@@ -259,6 +261,7 @@ impl From<&pb::Partner> for Partner {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PartnerQuery {
     pub page_size: Option<i32>,
     pub page_token: Option<String>,
@@ -589,6 +592,7 @@ pub struct TierList {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TierQuery {
     pub program_id: Option<String>,
 }
@@ -649,6 +653,7 @@ impl From<&pb::TierEvaluation> for TierEvaluation {
 
 /// What-if additions to a partner's real figures.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WhatIfQuery {
     /// Extra revenue won, in minor units of the program currency.
     pub what_if_revenue_minor: Option<i64>,
@@ -792,6 +797,7 @@ pub struct ContentList {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LibraryQuery {
     pub page_size: Option<i32>,
     pub page_token: Option<String>,
@@ -917,6 +923,7 @@ impl From<&pb::RecordCourseAttemptResponse> for AttemptResult {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CertificationQuery {
     pub page_size: Option<i32>,
     pub page_token: Option<String>,

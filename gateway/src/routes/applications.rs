@@ -63,7 +63,7 @@ pub async fn submit_application(
 #[utoipa::path(get, path = "/v1/applications", tag = "applications", security(("api_key" = [])),
     params(ApplicationQuery),
     responses(
-        (status = 200, body = ApplicationList),
+        (status = 200, description = "OK", body = ApplicationList),
         (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_applications(
@@ -94,7 +94,7 @@ pub async fn list_applications(
 #[utoipa::path(get, path = "/v1/applications/{id}", tag = "applications", security(("api_key" = [])),
     params(("id" = String, Path, description = "Application id")),
     responses(
-        (status = 200, body = Application),
+        (status = 200, description = "OK", body = Application),
         (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_application(
@@ -123,7 +123,7 @@ pub async fn get_application(
     params(("id" = String, Path, description = "Application id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = Approval,
     responses(
-        (status = 200, body = ApprovalResult),
+        (status = 200, description = "OK", body = ApprovalResult),
         (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn approve_application(
@@ -164,7 +164,7 @@ pub async fn approve_application(
     params(("id" = String, Path, description = "Application id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = Rejection,
     responses(
-        (status = 200, body = Application),
+        (status = 200, description = "OK", body = Application),
         (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reject_application(

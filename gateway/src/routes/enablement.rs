@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewContent,
-    responses((status = 201, body = Content), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Content), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_content(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -41,7 +41,7 @@ pub async fn create_content(
 /// The library as the caller's partner sees it (by tier and partner type).
 #[utoipa::path(get, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
     params(LibraryQuery),
-    responses((status = 200, body = ContentList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ContentList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_content(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -70,7 +70,7 @@ pub async fn list_content(
 #[utoipa::path(post, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewCourse,
-    responses((status = 201, body = Course), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Course), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_course(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -99,7 +99,7 @@ pub async fn create_course(
 /// Courses the caller's partner can take.
 #[utoipa::path(get, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
     params(LibraryQuery),
-    responses((status = 200, body = CourseList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = CourseList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_courses(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -128,7 +128,7 @@ pub async fn list_courses(
 #[utoipa::path(post, path = "/v1/courses/{id}/attempts", tag = "enablement", security(("api_key" = [])),
     params(("id" = String, Path, description = "Course id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewAttempt,
-    responses((status = 201, body = AttemptResult), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = AttemptResult), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_attempt(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -153,7 +153,7 @@ pub async fn record_attempt(
 /// Certifications: a partner's own, or any for staff.
 #[utoipa::path(get, path = "/v1/certifications", tag = "enablement", security(("api_key" = [])),
     params(CertificationQuery),
-    responses((status = 200, body = CertificationList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = CertificationList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_certifications(
     State(state): State<AppState>,
     Caller(p): Caller,

@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// The caller: user, roles and (for partner users) partner.
 #[utoipa::path(get, path = "/v1/me", tag = "identity", security(("api_key" = [])),
-    responses((status = 200, body = Me), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Me), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(State(state): State<AppState>, Caller(p): Caller) -> Result<Response, Problem> {
     let mut c = state.onboarding();
     let user = c
@@ -56,7 +56,7 @@ pub async fn me(State(state): State<AppState>, Caller(p): Caller) -> Result<Resp
 #[utoipa::path(post, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewUser,
-    responses((status = 201, body = User), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = User), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_partner_user(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -85,7 +85,7 @@ pub async fn create_partner_user(
 /// The partner's users.
 #[utoipa::path(get, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), PageQuery),
-    responses((status = 200, body = UserList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = UserList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_partner_users(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -115,7 +115,7 @@ pub async fn list_partner_users(
 /// Deactivate a user; every API key they hold is revoked.
 #[utoipa::path(post, path = "/v1/users/{id}/deactivate", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "User id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
-    responses((status = 200, body = User), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = User), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn deactivate_user(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -145,7 +145,7 @@ pub async fn deactivate_user(
 #[utoipa::path(post, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response (without the secret)")),
     request_body = NewApiKey,
-    responses((status = 201, body = CreatedApiKey), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = CreatedApiKey), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -203,7 +203,7 @@ pub async fn create_api_key(
 /// The partner's API keys (its partner admin, or staff).
 #[utoipa::path(get, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), PageQuery),
-    responses((status = 200, body = ApiKeyList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ApiKeyList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -234,7 +234,7 @@ pub async fn list_api_keys(
 /// Revoke an API key. It stops authenticating within the gateway's cache TTL.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "API key id")),
-    responses((status = 200, body = ApiKey), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ApiKey), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(p): Caller,

@@ -27,7 +27,7 @@ pub struct UpstreamHealth {
 }
 
 /// Liveness: the process is up. Cheap; touches nothing else.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "OK", body = Health)))]
 pub async fn healthz() -> Response {
     json(
         StatusCode::OK,
@@ -39,7 +39,7 @@ pub async fn healthz() -> Response {
 }
 
 /// Readiness: every upstream service reports SERVING.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "OK", body = Health), (status = 503, description = "Not ready", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut health = HealthClient::new(state.onboarding_channel());
     let mut req = tonic::Request::new(HealthCheckRequest {

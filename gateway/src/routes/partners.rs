@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// List partners: staff see every partner, a partner sees itself.
 #[utoipa::path(get, path = "/v1/partners", tag = "partners", security(("api_key" = [])),
     params(PartnerQuery),
-    responses((status = 200, body = PartnerList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = PartnerList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_partners(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -42,7 +42,7 @@ pub async fn list_partners(
 /// Get a partner.
 #[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -70,7 +70,7 @@ pub async fn get_partner(
 #[utoipa::path(post, path = "/v1/partners/{id}/suspend", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = StatusChange,
-    responses((status = 200, body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn suspend_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -97,7 +97,7 @@ pub async fn suspend_partner(
 /// Reactivate a suspended partner (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
-    responses((status = 200, body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn reactivate_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -123,7 +123,7 @@ pub async fn reactivate_partner(
 #[utoipa::path(post, path = "/v1/partners/{id}/terminate", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = StatusChange,
-    responses((status = 200, body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn terminate_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -151,7 +151,7 @@ pub async fn terminate_partner(
 #[utoipa::path(post, path = "/v1/partners/{id}/tier", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = TierAssignment,
-    responses((status = 200, body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_partner_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -179,7 +179,7 @@ pub async fn set_partner_tier(
 /// The partner's onboarding checklist, with time-to-first-deal.
 #[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, body = Checklist), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Checklist), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn checklist(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -204,7 +204,7 @@ pub async fn checklist(
 /// next tier, and what-if figures.
 #[utoipa::path(get, path = "/v1/partners/{id}/tier-evaluation", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), WhatIfQuery),
-    responses((status = 200, body = TierEvaluation), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierEvaluation), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn tier_evaluation(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -247,7 +247,7 @@ pub async fn tier_evaluation(
 /// Which terms the partner must accept, and which it has.
 #[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, body = TermsStatus), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsStatus), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn terms_status(
     State(state): State<AppState>,
     Caller(p): Caller,

@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewProgram,
-    responses((status = 201, body = Program), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Program), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_program(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -47,7 +47,7 @@ pub async fn create_program(
 /// Programs: staff see all, a partner its own.
 #[utoipa::path(get, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
     params(PageQuery),
-    responses((status = 200, body = ProgramList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ProgramList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_programs(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -75,7 +75,7 @@ pub async fn list_programs(
 #[utoipa::path(post, path = "/v1/programs/{id}/tiers", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Program id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewTier,
-    responses((status = 201, body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -104,7 +104,7 @@ pub async fn create_tier(
 /// Tiers and their rules: staff see every program's, a partner its own program's.
 #[utoipa::path(get, path = "/v1/tiers", tag = "programs", security(("api_key" = [])),
     params(TierQuery),
-    responses((status = 200, body = TierList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_tiers(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -133,7 +133,7 @@ pub async fn list_tiers(
 #[utoipa::path(patch, path = "/v1/tiers/{id}", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Tier id")),
     request_body = TierUpdate,
-    responses((status = 200, body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -160,7 +160,7 @@ pub async fn update_tier(
 #[utoipa::path(post, path = "/v1/tier-reviews", tag = "programs", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = TierReviewRequest,
-    responses((status = 200, body = TierReview), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierReview), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn run_tier_review(
     State(state): State<AppState>,
     Caller(p): Caller,

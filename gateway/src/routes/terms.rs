@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewTerms,
-    responses((status = 201, body = Terms), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Terms), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn publish_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -40,7 +40,7 @@ pub async fn publish_terms(
 
 /// Every published version of the terms.
 #[utoipa::path(get, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
-    responses((status = 200, body = TermsList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -63,7 +63,7 @@ pub async fn list_terms(
 #[utoipa::path(post, path = "/v1/terms/{version}/accept", tag = "terms", security(("api_key" = [])),
     params(("version" = String, Path, description = "Terms version, e.g. 2026-11"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body(content = Option<TermsAcceptanceRequest>),
-    responses((status = 200, body = TermsAcceptance), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsAcceptance), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn accept_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
