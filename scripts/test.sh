@@ -31,3 +31,8 @@ else
   cargo test --workspace --no-fail-fast
 fi
 echo "tests finished in $(( $(date +%s) - start ))s"
+
+# Contracts the tests cannot see from inside Rust.
+. scripts/python-tools.sh
+"$VENV/bin/openapi-spec-validator" gateway/openapi.json
+scripts/check-k8s.sh

@@ -1,0 +1,2 @@
+-- One database per service; a new service adds its line here.
+CREATE DATABASE prm_onboarding;

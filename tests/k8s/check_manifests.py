@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Checks rendered Kubernetes manifests against the platform's rules and
+against what the binaries actually read and serve.
+
+Usage: check_manifests.py BIN_DIR rendered.yaml [...]
+
+For every PRM Deployment (label app.kubernetes.io/part-of=prm and a tier of
+service or gateway):
+  - restricted security context: non-root, read-only root filesystem, no
+    privilege escalation, all capabilities dropped, RuntimeDefault seccomp;
+  - resource requests and limits on every container;
+  - no service account token mounted;
+  - the binary, run with the container's environment (`check-config`),
+    accepts every PRM_ variable and listens on the containerPort that the
+    probes and the Service use; services use native gRPC probes (readiness
+    on the overall status, liveness on prm.liveness), the gateway HTTP
+    /readyz and /healthz;
+  - terminationGracePeriodSeconds leaves at least 5 s beyond the process's
+    own grace period;
+  - a migrate init container for services;
+  - a NetworkPolicy admitting gRPC only from the gateway and labelled
+    internal clients (services), and egress limited to known ports.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+GRPC_CLIENT_LABEL = ("prm.dev/grpc-client", "true")
+failures = []
+
+
+def fail(where, message):
+    failures.append(f"{where}: {message}")
+
+
+def load(paths):
+    docs = []
+    for p in paths:
+        with open(p) as f:
+            docs.extend(d for d in yaml.safe_load_all(f) if d)
+    return docs
+
+
+def by_kind(docs, kind):
+    return [d for d in docs if d.get("kind") == kind]
+
+
+def name_of(d):
+    return d["metadata"]["name"]
+
+
+def env_for(container, configmaps, secrets):
+    """The environment a container would see (secret values are placeholders)."""
+    env = {}
+    for src in container.get("envFrom", []):
+        ref = src.get("configMapRef")
+        if ref:
+            cm = configmaps.get(ref["name"])
+            if cm is None:
+                raise KeyError(f"ConfigMap {ref['name']} is not in the manifests")
+            env.update({k: str(v) for k, v in cm.get("data", {}).items()})
+    for e in container.get("env", []):
+        if "value" in e:
+            env[e["name"]] = str(e["value"])
+        elif "valueFrom" in e:
+            ref = e["valueFrom"].get("secretKeyRef") or e["valueFrom"].get("configMapKeyRef")
+            if ref is None:
+                continue
+            if e["name"].endswith("DATABASE__URL"):
+                env[e["name"]] = "postgres://user:placeholder@db.invalid:5432/db"
+            elif e["name"].endswith("NATS__URL"):
+                env[e["name"]] = "nats://nats.invalid:4222"
+            else:
+                env[e["name"]] = "placeholder-secret-value-0123456789"
+    return env
+
+
+def check_config(binary, env):
+    out = subprocess.run(
+        [binary, "check-config"], env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True, text=True, timeout=30,
+    )
+    report = None
+    for line in out.stdout.splitlines():
+        try:
+            report = json.loads(line)
+        except json.JSONDecodeError:
+            pass
+    return out.returncode, report, out.stderr.strip()
+
+
+def check_security(where, pod, containers):
+    psc = pod.get("securityContext", {})
+    if psc.get("runAsNonRoot") is not True:
+        fail(where, "pod securityContext.runAsNonRoot must be true")
+    if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        fail(where, "pod seccompProfile must be RuntimeDefault")
+    if pod.get("automountServiceAccountToken") is not False:
+        fail(where, "automountServiceAccountToken must be false")
+    for c in containers:
+        sc = c.get("securityContext", {})
+        cw = f"{where} container {c['name']}"
+        if sc.get("readOnlyRootFilesystem") is not True:
+            fail(cw, "readOnlyRootFilesystem must be true")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            fail(cw, "allowPrivilegeEscalation must be false")
+        if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+            fail(cw, "capabilities must drop ALL")
+        res = c.get("resources", {})
+        for k in ("requests", "limits"):
+            if not {"cpu", "memory"} <= set(res.get(k, {})):
+                fail(cw, f"resources.{k} needs cpu and memory")
+
+
+def port_number(container, port):
+    if isinstance(port, int):
+        return port
+    for p in container.get("ports", []):
+        if p.get("name") == port:
+            return p["containerPort"]
+    return None
+
+
+def check_deployment(d, docs, bin_dir):
+    labels = d["metadata"].get("labels", {})
+    name = name_of(d)
+    tier = labels.get("prm.dev/tier")
+    where = f"Deployment {name}"
+    pod = d["spec"]["template"]["spec"]
+    containers = pod["containers"]
+    inits = pod.get("initContainers", [])
+    check_security(where, pod, containers + inits)
+    configmaps = {name_of(c): c for c in by_kind(docs, "ConfigMap")}
+    secrets = {name_of(s): s for s in by_kind(docs, "Secret")}
+    main = containers[0]
+    binary = os.path.join(bin_dir, labels["app.kubernetes.io/name"])
+    if not os.path.exists(binary):
+        fail(where, f"no binary {binary}; build with cargo build --bins")
+        return
+    code, report, err = check_config(binary, env_for(main, configmaps, secrets))
+    if code != 0 or report is None:
+        fail(where, f"check-config failed: {report} {err[-300:]}")
+        return
+    if report["unread"]:
+        fail(where, f"configuration the binary does not read: {report['unread']}")
+    port = report["listen_port"]
+    container_ports = [p["containerPort"] for p in main.get("ports", [])]
+    if container_ports != [port]:
+        fail(where, f"containerPort {container_ports} but the binary listens on {port}")
+    grace = pod.get("terminationGracePeriodSeconds", 30)
+    if grace < report["grace_period_secs"] + 5:
+        fail(where, f"terminationGracePeriodSeconds {grace} < the process's grace {report['grace_period_secs']} + 5")
+
+    ready, live = main.get("readinessProbe", {}), main.get("livenessProbe", {})
+    if tier == "service":
+        if ready.get("grpc", {}).get("port") != port or ready["grpc"].get("service", "") != "":
+            fail(where, f"readiness must be a gRPC probe on {port} for the overall status")
+        if live.get("grpc", {}).get("port") != port or live["grpc"].get("service") != "prm.liveness":
+            fail(where, f"liveness must be a gRPC probe on {port} for prm.liveness")
+        if not any(c.get("args") == ["migrate"] for c in inits):
+            fail(where, "services run their migrations in a `migrate` init container")
+        for c in inits:
+            if c.get("image") != main.get("image"):
+                fail(where, "the migrate init container must use the service's own image")
+    elif tier == "gateway":
+        for probe, path in ((ready, "/readyz"), (live, "/healthz")):
+            http = probe.get("httpGet", {})
+            if http.get("path") != path or port_number(main, http.get("port")) != port:
+                fail(where, f"gateway probes must be HTTP {path} on {port}")
+    else:
+        fail(where, f"unknown prm.dev/tier {tier!r}")
+
+    # The Service in front of it routes to the same port.
+    selected = [s for s in by_kind(docs, "Service")
+                if s["spec"].get("selector", {}).get("app.kubernetes.io/name") == labels["app.kubernetes.io/name"]]
+    if not selected:
+        fail(where, "no Service selects it")
+    for s in selected:
+        for p in s["spec"]["ports"]:
+            if port_number(main, p.get("targetPort", p["port"])) != port:
+                fail(f"Service {name_of(s)}", f"targetPort {p.get('targetPort')} does not reach {port}")
+
+    # Its NetworkPolicy.
+    policies = [n for n in by_kind(docs, "NetworkPolicy")
+                if n["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == labels["app.kubernetes.io/name"]]
+    if len(policies) != 1:
+        fail(where, f"expected one NetworkPolicy of its own, found {len(policies)}")
+        return
+    np = policies[0]["spec"]
+    if set(np.get("policyTypes", [])) != {"Ingress", "Egress"}:
+        fail(where, "its NetworkPolicy must govern ingress and egress")
+    for rule in np.get("ingress", []):
+        ports = [p.get("port") for p in rule.get("ports", [])]
+        if ports != [port]:
+            fail(where, f"ingress must be on port {port} only, not {ports}")
+        peers = rule.get("from")
+        if tier == "service":
+            allowed = [{"app.kubernetes.io/name": "prm-gateway"}, {GRPC_CLIENT_LABEL[0]: GRPC_CLIENT_LABEL[1]}]
+            got = [p.get("podSelector", {}).get("matchLabels") for p in (peers or [])]
+            if not peers or any(g not in allowed for g in got) or any("ipBlock" in p or "namespaceSelector" in p for p in peers):
+                fail(where, f"gRPC may come only from the gateway and labelled internal clients, not {peers}")
+        elif peers is not None:
+            fail(where, "the gateway takes external traffic on its port")
+    for rule in np.get("egress", []):
+        ports = {p.get("port") for p in rule.get("ports", [])}
+        allowed = {5432, 4222} if tier == "service" else {50051, 50052, 50053, 50054, 50055}
+        if not ports or not ports <= allowed:
+            fail(where, f"egress to ports {sorted(ports)} beyond {sorted(allowed)}")
+
+
+def check_platform(docs):
+    deny = [n for n in by_kind(docs, "NetworkPolicy") if n["spec"].get("podSelector") == {}
+            and set(n["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} and not n["spec"].get("ingress") and not n["spec"].get("egress")]
+    if not deny:
+        fail("namespace", "a default-deny NetworkPolicy is required")
+    for kind in ("StatefulSet",):
+        for s in by_kind(docs, kind):
+            app = s["metadata"]["labels"].get("app.kubernetes.io/name")
+            port = {"prm-postgres": 5432, "prm-nats": 4222}.get(app)
+            if port is None:
+                continue
+            pols = [n for n in by_kind(docs, "NetworkPolicy")
+                    if n["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == app]
+            peers = [p.get("podSelector", {}).get("matchLabels") for n in pols for r in n["spec"].get("ingress", []) for p in r.get("from", [])]
+            if peers != [{"prm.dev/tier": "service"}]:
+                fail(f"{kind} {name_of(s)}", f"only the services may reach it, not {peers}")
+            check_security(f"{kind} {name_of(s)}", s["spec"]["template"]["spec"], s["spec"]["template"]["spec"]["containers"])
+
+
+def check_docs(path, docs, bin_dir):
+    deployments = [d for d in by_kind(docs, "Deployment") if d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "prm"]
+    if not deployments:
+        fail(path, "no PRM deployments rendered")
+    for d in deployments:
+        check_deployment(d, docs, bin_dir)
+    check_platform(docs)
+    return len(deployments)
+
+
+def find(docs, kind, name):
+    return next(d for d in docs if d.get("kind") == kind and name_of(d) == name)
+
+
+# Each of these breaks one rule; the checks must notice every one.
+MUTATIONS = {
+    "port drift": lambda docs: find(docs, "ConfigMap", "prm-onboarding-config")["data"].update(PRM_GRPC__PORT="50099"),
+    "unread key": lambda docs: find(docs, "ConfigMap", "prm-gateway-config")["data"].update(PRM_HTTP__PROT="1"),
+    "writable root": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"]["containers"][0]["securityContext"].update(readOnlyRootFilesystem=False),
+    "short grace": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"].update(terminationGracePeriodSeconds=10),
+    "wrong probe": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"].update(path="/nope"),
+    "open ingress": lambda docs: find(docs, "NetworkPolicy", "prm-onboarding")["spec"]["ingress"][0]["from"].append({"podSelector": {"matchLabels": {"app": "anything"}}}),
+    "no migrations": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].pop("initContainers"),
+}
+
+
+def self_test(path, bin_dir):
+    import copy
+    pristine = load([path])
+    for name, mutate in MUTATIONS.items():
+        docs = copy.deepcopy(pristine)
+        mutate(docs)
+        failures.clear()
+        check_docs(path, docs, bin_dir)
+        if not failures:
+            print(f"FAIL self-test: the checks did not notice {name!r}", file=sys.stderr)
+            sys.exit(1)
+    failures.clear()
+    print(f"self-test: all {len(MUTATIONS)} deliberate breakages were caught")
+
+
+def main():
+    bin_dir, paths = sys.argv[1], sys.argv[2:]
+    self_test(paths[0], bin_dir)
+    for path in paths:
+        n = check_docs(path, load([path]), bin_dir)
+        print(f"{path}: {n} deployments checked")
+    if failures:
+        print("\n".join(f"FAIL {f}" for f in failures), file=sys.stderr)
+        sys.exit(1)
+    print("manifests match the binaries and the platform rules")
+
+
+if __name__ == "__main__":
+    main()
