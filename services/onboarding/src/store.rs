@@ -867,6 +867,11 @@ pub async fn insert_content(
     .await
 }
 
+/// Library visibility: `$2` is the viewer's tier rank and `$3` its partner
+/// type; a NULL rank (staff) sees everything.
+const VISIBLE_TO_VIEWER: &str = "($2::int IS NULL OR (min_tier_rank <= $2
+    AND (cardinality(partner_types) = 0 OR $3 = ANY(partner_types))))";
+
 /// Content visible to a tier rank and partner type (`None`: everything).
 pub async fn list_content(
     db: Db<'_>,
@@ -874,11 +879,9 @@ pub async fn list_content(
     after: Uuid,
     limit: i64,
 ) -> Result<Vec<ContentRow>> {
-    sqlx::query_as(
-        "SELECT * FROM content WHERE id > $1
-           AND ($2::int IS NULL OR (min_tier_rank <= $2 AND (cardinality(partner_types) = 0 OR $3 = ANY(partner_types))))
-         ORDER BY id LIMIT $4",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM content WHERE id > $1 AND {VISIBLE_TO_VIEWER} ORDER BY id LIMIT $4"
+    )))
     .bind(after)
     .bind(viewer.map(|v| v.0))
     .bind(viewer.map(|v| v.1))
@@ -928,11 +931,9 @@ pub async fn list_courses(
     after: Uuid,
     limit: i64,
 ) -> Result<Vec<CourseRow>> {
-    sqlx::query_as(
-        "SELECT * FROM courses WHERE id > $1
-           AND ($2::int IS NULL OR (min_tier_rank <= $2 AND (cardinality(partner_types) = 0 OR $3 = ANY(partner_types))))
-         ORDER BY id LIMIT $4",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM courses WHERE id > $1 AND {VISIBLE_TO_VIEWER} ORDER BY id LIMIT $4"
+    )))
     .bind(after)
     .bind(viewer.map(|v| v.0))
     .bind(viewer.map(|v| v.1))

@@ -38,10 +38,7 @@ impl Onboarding {
     ) -> Result<SubmitApplicationResponse, ApiError> {
         let app = NewApplication::parse(&req)?;
         let idem = Idempotency::new(&ctx, "SubmitApplication", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::insert_application(&mut tx, &app)
             .await
             .map_err(|e| {
@@ -146,10 +143,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "ApproveApplication", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         // The row lock serialises concurrent decisions on one application.
         let app = store::application_for_update(&mut tx, application_id)
             .await?
@@ -307,10 +301,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "RejectApplication", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let app = store::application_for_update(&mut tx, application_id)
             .await?
             .ok_or(ApiError::not_found("application"))?;

@@ -78,10 +78,7 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "CreateContent", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::insert_content(
             &mut tx,
             &title,
@@ -153,10 +150,7 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "CreateCourse", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let types = type_names(&vis);
         let row = store::insert_course(
             &mut tx,
@@ -237,10 +231,7 @@ impl Onboarding {
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "RecordCourseAttempt", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let user = store::user(&mut tx, user_id)
             .await?
             .ok_or(ApiError::not_found("user"))?;

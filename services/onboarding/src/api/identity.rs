@@ -140,10 +140,7 @@ impl Onboarding {
         }
 
         let idem = Idempotency::new(&ctx, "CreateUser", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let role_names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
         let user = store::insert_user(&mut tx, partner_id, &email, &display_name, &role_names)
             .await
@@ -238,10 +235,7 @@ impl Onboarding {
         let principal = ctx.principal()?.clone();
         let id = validate::uuid(&req.user_id).map_err(|e| ApiError::invalid("user_id", e))?;
         let idem = Idempotency::new(&ctx, "DeactivateUser", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let user = store::user(&mut tx, id)
             .await?
             .filter(|u| may_see_user(&principal, u))
@@ -305,10 +299,7 @@ impl Onboarding {
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "CreateApiKey", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let user = store::user(&mut tx, user_id)
             .await?
             .filter(|u| may_see_user(&principal, u))
@@ -427,10 +418,7 @@ impl Onboarding {
         let principal = ctx.principal()?.clone();
         let id = validate::uuid(&req.api_key_id).map_err(|e| ApiError::invalid("api_key_id", e))?;
         let idem = Idempotency::new(&ctx, "RevokeApiKey", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let key = store::api_key(&mut tx, id)
             .await?
             .ok_or(ApiError::not_found("api key"))?;

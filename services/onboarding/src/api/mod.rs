@@ -6,6 +6,23 @@
 //! A partner principal only ever reaches its own partner; anything else is
 //! NotFound, so ids cannot be probed.
 
+/// Starts a mutating call's transaction, or returns the response an
+/// earlier call with the same idempotency key produced.
+macro_rules! begin_or_replay {
+    ($api:ident, $idem:ident) => {
+        match $api.begin(&$idem).await? {
+            Begun::Replay(replayed) => return Ok(replayed),
+            Begun::Fresh(tx) => tx,
+        }
+    };
+    ($api:ident, $response:ty, $idem:ident) => {
+        match $api.begin::<$response>(&$idem).await? {
+            Begun::Replay(replayed) => return Ok(replayed),
+            Begun::Fresh(tx) => tx,
+        }
+    };
+}
+
 mod applications;
 pub mod convert;
 mod enablement;

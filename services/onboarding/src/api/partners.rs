@@ -248,10 +248,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "SetPartnerTier", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         if !store::lock_partner(&mut tx, id).await? {
             return Err(ApiError::not_found("partner"));
         }

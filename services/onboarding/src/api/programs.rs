@@ -91,10 +91,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "CreateProgram", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::insert_program(
             &mut tx,
             NewProgram {
@@ -217,10 +214,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "CreateTier", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::insert_tier(&mut tx, program.id, &name, req.rank, reqs)
             .await
             .map_err(|e| {
@@ -277,10 +271,7 @@ impl Onboarding {
         errs.finish()?;
 
         let idem = Idempotency::new(&ctx, "UpdateTier", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::update_tier_requirements(&mut tx, tier_id, reqs)
             .await?
             .ok_or(ApiError::not_found("tier"))?;

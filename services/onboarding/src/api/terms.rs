@@ -30,10 +30,7 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "PublishTerms", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let row = store::insert_terms(&mut tx, kind.as_str(), &version, &title, &body)
             .await
             .map_err(|e| {
@@ -95,10 +92,7 @@ impl Onboarding {
         ensure_partner_can_act(&principal, &partner)?;
 
         let idem = Idempotency::new(&ctx, "AcceptTerms", &req);
-        let mut tx = match self.begin(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let mut tx = begin_or_replay!(self, idem);
         let terms = store::terms_by_version(&mut tx, kind.as_str(), &version)
             .await?
             .ok_or(ApiError::not_found("terms"))?;

@@ -130,10 +130,7 @@ impl Onboarding {
         let only = validate::optional_uuid(&req.partner_id)
             .map_err(|e| ApiError::invalid("partner_id", e))?;
         let idem = Idempotency::new(&ctx, "RunTierReview", &req);
-        let tx = match self.begin::<RunTierReviewResponse>(&idem).await? {
-            Begun::Replay(r) => return Ok(r),
-            Begun::Fresh(tx) => tx,
-        };
+        let tx = begin_or_replay!(self, RunTierReviewResponse, idem);
         let ids = match only {
             Some(id) => vec![id],
             None => {
