@@ -92,8 +92,19 @@ async fn trace(req: Request, next: Next) -> Response {
         http.status = tracing::field::Empty,
     );
     prm_runtime::telemetry::adopt_remote_parent(&span, req.headers());
+    let inbound: Vec<(String, String)> = ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|h| {
+            req.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (h.to_owned(), v.to_owned()))
+        })
+        .collect();
     let started = std::time::Instant::now();
-    let res = next.run(req).instrument(span.clone()).await;
+    let res = crate::state::INBOUND_TRACE
+        .scope(inbound, next.run(req).instrument(span.clone()))
+        .await;
     span.record("http.status", res.status().as_u16());
     if res.status().is_server_error() {
         tracing::warn!(parent: &span, status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request failed");

@@ -114,8 +114,28 @@ impl AppState {
         opentelemetry::global::get_text_map_propagator(|p| {
             p.inject_context(&cx, &mut MetadataInjector(req.metadata_mut()))
         });
+        // Without a tracer (no OTLP endpoint) there is no span context to
+        // inject; pass the caller's trace context on unchanged instead.
+        if !req.metadata().contains_key("traceparent") {
+            let _ = INBOUND_TRACE.try_with(|inbound| {
+                for (k, v) in inbound {
+                    if let (Ok(k), Ok(v)) = (
+                        MetadataKey::from_bytes(k.as_bytes()),
+                        MetadataValue::try_from(v.as_str()),
+                    ) {
+                        req.metadata_mut().insert(k, v);
+                    }
+                }
+            });
+        }
         req
     }
+}
+
+tokio::task_local! {
+    /// The request's inbound `traceparent` / `tracestate`, set by the trace
+    /// middleware for the duration of the request.
+    pub static INBOUND_TRACE: Vec<(String, String)>;
 }
 
 struct MetadataInjector<'a>(&'a mut MetadataMap);
@@ -128,5 +148,44 @@ impl Injector for MetadataInjector<'_> {
         ) {
             self.0.insert(k, v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_callers_trace_context_is_passed_on() {
+        let state = AppState::new(GatewaySettings::default()).expect("state");
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let req = INBOUND_TRACE
+            .scope(vec![("traceparent".into(), parent.into())], async {
+                state.grpc((), None, Some("k-1"))
+            })
+            .await;
+        assert_eq!(
+            req.metadata()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok()),
+            Some(parent)
+        );
+        assert_eq!(
+            req.metadata()
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok()),
+            Some("k-1")
+        );
+        assert!(
+            req.metadata()
+                .contains_key(prm_runtime::auth::SERVICE_TOKEN_HEADER)
+        );
+        // Outside a request there is nothing to pass on.
+        assert!(
+            !state
+                .grpc((), None, None)
+                .metadata()
+                .contains_key("traceparent")
+        );
     }
 }
