@@ -202,7 +202,9 @@ impl OutboxRelay {
                 Err(e) => {
                     self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox relay batch failed");
-                    stream_ready = stream_ready && is_connected(&self.client);
+                    // Re-check the stream next time: it may have been
+                    // deleted, or NATS restarted without its store.
+                    stream_ready = false;
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.cancelled() => break,
