@@ -271,7 +271,9 @@ impl IdempotentConsumer {
             }
             Err(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                if delivered >= self.max_deliver {
+                // An unreachable database is an outage, not a bad event:
+                // never set an event aside for that, however often it fails.
+                if delivered >= self.max_deliver && crate::db::ping(&self.pool).await {
                     tracing::error!(error = ?e, delivered, "event failed too often; dead-lettering it");
                     if let Err(db) = self.dead_letter(&event, &msg, &e, delivered).await {
                         tracing::error!(error = %db, "recording the dead letter failed; it will be redelivered");
