@@ -236,10 +236,12 @@ impl Onboarding {
             .await?
             .ok_or(ApiError::not_found("user"))?;
         let Some(partner_id) = user.partner_id else {
-            return Err(ApiError::invalid(
-                "user_id",
-                "courses are taken by partner users",
-            ));
+            // Partners must not learn which ids belong to staff.
+            return Err(if principal.is_staff() {
+                ApiError::invalid("user_id", "courses are taken by partner users")
+            } else {
+                ApiError::not_found("user")
+            });
         };
         if !principal.can_access_partner(partner_id) {
             return Err(ApiError::not_found("user"));

@@ -285,6 +285,18 @@ async fn courses_above_a_partners_tier_cannot_be_taken() {
         ))
         .await;
     assert_code(r, Code::NotFound);
+    // A staff user's id is indistinguishable from an unknown one to a partner.
+    let r = c
+        .record_course_attempt(as_of(
+            RecordCourseAttemptRequest {
+                course_id: course.id.clone(),
+                user_id: app.admin.user_id.to_string(),
+                score_percent: 100,
+            },
+            &p.admin,
+        ))
+        .await;
+    assert_code(r, Code::NotFound);
     assert_eq!(app.count("SELECT count(*) FROM course_attempts").await, 0);
     let r = c
         .create_course(as_of(
