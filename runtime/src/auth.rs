@@ -7,7 +7,6 @@
 //! Services still enforce authorisation themselves: a partner principal
 //! only ever reaches its own partner's resources.
 
-use std::fmt;
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -23,54 +22,25 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Longest idempotency key accepted.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    // Vendor staff.
-    Admin,
-    PartnerManager,
-    Finance,
-    Marketing,
-    Analyst,
-    // Partner users.
-    PartnerAdmin,
-    PartnerUser,
+crate::domain_enum! {
+    /// What a user may do. Staff roles belong to the vendor; partner roles
+    /// to a partner's users. Stored as its lower-case name.
+    pub enum Role: prm_proto::onboarding::Role as "role" {
+        // Vendor staff.
+        Admin = "admin" => Admin,
+        PartnerManager = "partner_manager" => PartnerManager,
+        Finance = "finance" => Finance,
+        Marketing = "marketing" => Marketing,
+        Analyst = "analyst" => Analyst,
+        // Partner users.
+        PartnerAdmin = "partner_admin" => PartnerAdmin,
+        PartnerUser = "partner_user" => PartnerUser,
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::PartnerManager,
-        Role::Finance,
-        Role::Marketing,
-        Role::Analyst,
-        Role::PartnerAdmin,
-        Role::PartnerUser,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::PartnerManager => "partner_manager",
-            Role::Finance => "finance",
-            Role::Marketing => "marketing",
-            Role::Analyst => "analyst",
-            Role::PartnerAdmin => "partner_admin",
-            Role::PartnerUser => "partner_user",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     pub fn is_staff(self) -> bool {
         !matches!(self, Role::PartnerAdmin | Role::PartnerUser)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -208,6 +178,37 @@ impl Principal {
             partner_id: partner,
             roles,
             api_key_id: key,
+        })
+    }
+}
+
+impl Principal {
+    /// The principal as onboarding's `Authenticate` returns it.
+    pub fn to_proto(&self) -> prm_proto::onboarding::Principal {
+        prm_proto::onboarding::Principal {
+            user_id: self.user_id.to_string(),
+            partner_id: crate::wire::opt_id(self.partner_id),
+            roles: self.roles.iter().map(|r| r.to_proto()).collect(),
+            api_key_id: crate::wire::opt_id(self.api_key_id),
+        }
+    }
+
+    /// Reads a principal from the wire; unknown roles and malformed ids
+    /// are refused rather than dropped.
+    pub fn from_proto(p: &prm_proto::onboarding::Principal) -> Result<Self, String> {
+        let user_id = Uuid::parse_str(&p.user_id).map_err(|_| "bad user id")?;
+        let partner_id = crate::wire::parse_opt_id(&p.partner_id).map_err(|_| "bad partner id")?;
+        let api_key_id = crate::wire::parse_opt_id(&p.api_key_id).map_err(|_| "bad API key id")?;
+        let roles = p
+            .roles
+            .iter()
+            .map(|r| Role::from_proto(*r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Principal {
+            user_id,
+            partner_id,
+            roles,
+            api_key_id,
         })
     }
 }
@@ -370,6 +371,22 @@ mod tests {
             Principal::from_header_value(&staff.to_header_value()),
             Ok(staff)
         );
+    }
+
+    #[test]
+    fn principal_round_trips_through_proto() {
+        let p = partner_admin();
+        assert_eq!(Principal::from_proto(&p.to_proto()), Ok(p));
+        let staff = Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: None,
+            roles: vec![Role::Admin, Role::Analyst],
+            api_key_id: None,
+        };
+        assert_eq!(Principal::from_proto(&staff.to_proto()), Ok(staff.clone()));
+        let mut unknown_role = staff.to_proto();
+        unknown_role.roles.push(0);
+        assert!(Principal::from_proto(&unknown_role).is_err());
     }
 
     #[test]

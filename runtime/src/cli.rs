@@ -1,24 +1,81 @@
-//! The subcommands every service binary has: `serve` (the default),
-//! `migrate` (for a Kubernetes Job or init container) and `healthcheck`
-//! (asks the local gRPC health service; for container runtimes without
-//! native gRPC probes).
+//! The command line of every PRM process. A service binary's `main` is
+//! one call to [`service_main`], which gives it `serve` (the default),
+//! `migrate` (for a Kubernetes Job or init container), `healthcheck` (asks
+//! the local gRPC health service; for container runtimes without native
+//! gRPC probes) and `check-config`. A process with other commands (the
+//! gateway) declares them as a clap `Subcommand` and reads them with
+//! [`parse`].
 
+use std::future::Future;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use serde::de::DeserializeOwned;
 use sqlx::migrate::Migrator;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::config::RuntimeSettings;
+use crate::config::{RuntimeSettings, ServiceIdentity, ServiceSettings};
 
+/// A PRM process's command line: one subcommand of `C`, or none.
 #[derive(Debug, Parser)]
 #[command(version, about)]
-pub struct Cli {
+pub struct Cli<C: Subcommand = Command> {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<C>,
 }
 
+/// The subcommand given on the command line, or `default` when none is.
+pub fn parse<C: Subcommand>(default: C) -> C {
+    Cli::<C>::parse().command.unwrap_or(default)
+}
+
+/// Runs a service binary: parses the command line, loads the settings,
+/// starts telemetry, and runs the command; `serve` builds and runs the
+/// application:
+///
+/// ```ignore
+/// prm_runtime::cli::service_main::<OnboardingSettings, _, _>(IDENTITY, migrator(), |settings| async {
+///     let app = Application::build(settings).await?;
+///     prm_runtime::host::cancel_on_signal(app.shutdown_token());
+///     app.run_until_stopped().await
+/// })
+/// .await
+/// ```
+pub async fn service_main<S, F, Fut>(
+    identity: ServiceIdentity,
+    migrator: Migrator,
+    serve: F,
+) -> anyhow::Result<()>
+where
+    S: DeserializeOwned,
+    F: FnOnce(ServiceSettings<S>) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let command = parse(Command::Serve);
+    if let Command::CheckConfig = command {
+        return check_service_config::<S>(identity);
+    }
+    let settings = ServiceSettings::<S>::load(identity)?;
+    let telemetry = crate::telemetry::init(identity.name, &settings.runtime.telemetry)?;
+    let result = match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(&settings.runtime, &migrator).await,
+        Command::Healthcheck => healthcheck(&settings.runtime).await,
+        Command::CheckConfig => unreachable!("handled above"),
+    };
+    if let Err(e) = &result {
+        tracing::error!(
+            service = identity.name,
+            error = format!("{e:#}"),
+            "exited with an error"
+        );
+    }
+    telemetry.shutdown();
+    result
+}
+
+/// The subcommands of a service binary.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve gRPC (the default).
@@ -31,12 +88,6 @@ pub enum Command {
     /// port and grace period it resolves to and any PRM_ variable that no
     /// setting reads. Exits 1 on invalid or unread settings.
     CheckConfig,
-}
-
-impl Cli {
-    pub fn command(&self) -> Command {
-        self.command.clone().unwrap_or(Command::Serve)
-    }
 }
 
 /// Applies the runtime's and the service's migrations.

@@ -158,6 +158,48 @@ fn defaults(
         .set_default("auth.service_token", LOCAL_SERVICE_TOKEN)
 }
 
+/// The layers every PRM process reads, over `defaults`: an optional TOML
+/// file named by `PRM_CONFIG_FILE`, then `PRM_` environment variables
+/// (from `env`; tests cannot safely mutate the process environment).
+/// `list_keys` are settings given in the environment as comma-separated
+/// lists, e.g. `cors.allowed_origins`.
+pub fn layers(
+    defaults: config::ConfigBuilder<config::builder::DefaultState>,
+    mut env: std::collections::HashMap<String, String>,
+    list_keys: &[&str],
+) -> Result<config::Config, config::ConfigError> {
+    let mut builder = defaults;
+    if let Some(path) = env.get("PRM_CONFIG_FILE") {
+        builder = builder.add_source(config::File::with_name(path).required(true));
+    }
+    // Lists are split here rather than by `config`, whose list parsing
+    // also turns every numeric-looking value (a secret such as "0123")
+    // into a number.
+    let mut lists = Vec::new();
+    for key in list_keys {
+        let var = format!("PRM_{}", key.replace('.', "__").to_ascii_uppercase());
+        if let Some(value) = env.remove(&var) {
+            let items: Vec<String> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            lists.push((*key, items));
+        }
+    }
+    builder = builder.add_source(
+        config::Environment::with_prefix("PRM")
+            .prefix_separator("_")
+            .separator("__")
+            .source(Some(env.into_iter().collect())),
+    );
+    for (key, items) in lists {
+        builder = builder.set_override(key, items)?;
+    }
+    builder.build()
+}
+
 /// Builds the layered configuration for a service from the process
 /// environment.
 pub fn layered(id: ServiceIdentity) -> Result<config::Config, config::ConfigError> {
@@ -165,24 +207,13 @@ pub fn layered(id: ServiceIdentity) -> Result<config::Config, config::ConfigErro
 }
 
 /// As [`layered`], reading environment variables from `env` instead of the
-/// process when given (tests cannot safely mutate the process environment).
+/// process when given.
 pub fn layered_from(
     id: ServiceIdentity,
     env: Option<std::collections::HashMap<String, String>>,
 ) -> Result<config::Config, config::ConfigError> {
     let vars = env.unwrap_or_else(|| std::env::vars().collect());
-    let mut builder = defaults(config::Config::builder(), id)?;
-    if let Some(path) = vars.get("PRM_CONFIG_FILE") {
-        builder = builder.add_source(config::File::with_name(path).required(true));
-    }
-    builder
-        .add_source(
-            config::Environment::with_prefix("PRM")
-                .prefix_separator("_")
-                .separator("__")
-                .source(Some(vars.into_iter().collect())),
-        )
-        .build()
+    layers(defaults(config::Config::builder(), id)?, vars, &[])
 }
 
 /// Loads any settings struct from the layered configuration. A service
@@ -210,6 +241,24 @@ pub fn unread_keys<T: DeserializeOwned>(
     .map(|_: T| ())
     .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     Ok(unread)
+}
+
+/// Everything a service process is configured with: the runtime's
+/// settings, and the service's own (`S`), read from the same layers. Each
+/// ignores the other's keys.
+#[derive(Clone, Debug)]
+pub struct ServiceSettings<S> {
+    pub runtime: RuntimeSettings,
+    pub service: S,
+}
+
+impl<S: DeserializeOwned> ServiceSettings<S> {
+    pub fn load(id: ServiceIdentity) -> anyhow::Result<Self> {
+        Ok(Self {
+            runtime: RuntimeSettings::load(id)?,
+            service: load(id)?,
+        })
+    }
 }
 
 impl RuntimeSettings {

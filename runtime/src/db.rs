@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 use crate::config::DatabaseSettings;
+use crate::error::ApiError;
 
 /// The runtime's tables, applied before the service's own migrations.
 pub fn runtime_migrator() -> Migrator {
@@ -105,6 +106,71 @@ where
 
 /// Whether `e` is a violation of the named constraint or unique index, so a
 /// handler can turn it into a domain error (e.g. AlreadyExists).
-pub fn violates(e: &sqlx::Error, constraint: &str) -> bool {
+fn violates(e: &sqlx::Error, constraint: &str) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
+}
+
+/// Takes a transaction-scoped advisory lock named `name`, waiting for it;
+/// it is released when the transaction ends. Serialises work that must not
+/// run twice at once across replicas (e.g. installing a bootstrap key).
+pub async fn advisory_xact_lock(tx: &mut sqlx::PgConnection, name: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(advisory_key(name))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Turns the violation of a named constraint or unique index into a domain
+/// error, and any other database error into an [`ApiError`] as usual.
+/// Calls chain, one per constraint:
+///
+/// ```ignore
+/// store::insert_tier(&mut tx, ..)
+///     .await
+///     .on_constraint("tiers_program_rank_key", || ApiError::already_exists("TIER_RANK_TAKEN", ..))
+///     .on_constraint("tiers_program_name_key", || ApiError::already_exists("TIER_NAME_TAKEN", ..))?;
+/// ```
+pub trait OnConstraint<T> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        error: impl FnOnce() -> ApiError,
+    ) -> Result<T, ApiError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, sqlx::Error> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        error: impl FnOnce() -> ApiError,
+    ) -> Result<T, ApiError> {
+        self.map_err(|e| {
+            if violates(&e, constraint) {
+                error()
+            } else {
+                e.into()
+            }
+        })
+    }
+}
+
+/// A database error already turned into an [`ApiError`] keeps the original
+/// as its source, so a second `on_constraint` still sees it.
+impl<T> OnConstraint<T> for Result<T, ApiError> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        error: impl FnOnce() -> ApiError,
+    ) -> Result<T, ApiError> {
+        match self {
+            Err(ApiError::Internal(e))
+                if e.downcast_ref::<sqlx::Error>()
+                    .is_some_and(|db| violates(db, constraint)) =>
+            {
+                Err(error())
+            }
+            other => other,
+        }
+    }
 }

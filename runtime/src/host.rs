@@ -10,14 +10,13 @@
 //! stops accepting calls, drains in-flight ones, flushes the outbox, and
 //! returns within `grpc.grace_period_secs`.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
+use sqlx::{PgConnection, PgPool};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -26,6 +25,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use uuid::Uuid;
 
 use crate::auth::ServiceAuth;
 use crate::config::{RuntimeSettings, ServiceIdentity};
@@ -38,10 +38,48 @@ use crate::outbox::{Outbox, OutboxRelay, RelayStats};
 /// status ("") instead.
 pub const LIVENESS_SERVICE: &str = "prm.liveness";
 
-/// A periodic background job. It receives the pool and runs on one replica
-/// at a time (an advisory lock named after the job).
-pub type Job =
-    Arc<dyn Fn(PgPool) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+/// Background work as the host runs it: given the pool and the outbox.
+type Job = Arc<dyn Fn(PgPool, Outbox) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// See [`ServiceHost::handle`].
+#[derive(Clone)]
+pub struct HostHandle {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub relay: Arc<RelayStats>,
+    /// Per source service: the counters of the consumer reading its stream.
+    pub consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
+}
+
+/// A job's unit of work: one transaction, and the outbox to stage events in.
+/// The host begins the transaction, and commits it when the work succeeds
+/// (a failure rolls it back).
+pub trait TxWork<E>:
+    for<'a> Fn(&'a mut PgConnection, &'a Outbox) -> BoxFuture<'a, Result<(), E>> + Send + Sync + 'static
+{
+}
+
+impl<F, E> TxWork<E> for F where
+    F: for<'a> Fn(&'a mut PgConnection, &'a Outbox) -> BoxFuture<'a, Result<(), E>>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A job that runs `work` in one transaction and commits it.
+fn transactional<E: Into<anyhow::Error> + 'static>(work: impl TxWork<E>) -> Job {
+    let work = Arc::new(work);
+    Arc::new(move |pool: PgPool, outbox: Outbox| {
+        let work = work.clone();
+        Box::pin(async move {
+            let mut tx = pool.begin().await?;
+            work(&mut tx, &outbox).await.map_err(Into::into)?;
+            tx.commit().await?;
+            Ok(())
+        })
+    })
+}
 
 struct PeriodicJob {
     name: &'static str,
@@ -61,6 +99,7 @@ pub struct ServiceHost {
     shutdown: CancellationToken,
     migrator: Migrator,
     consumers: Vec<IdempotentConsumer>,
+    consumer_stats: Vec<(&'static str, Arc<ConsumerStats>)>,
     jobs: Vec<PeriodicJob>,
     ready_hooks: Vec<Job>,
     relay: OutboxRelay,
@@ -94,7 +133,7 @@ impl ServiceHost {
             settings.outbox.clone(),
         );
         let retention = Duration::from_secs(settings.outbox.retention_hours.max(1) * 3600);
-        let janitor: Job = Arc::new(move |pool: PgPool| {
+        let janitor: Job = Arc::new(move |pool: PgPool, _| {
             Box::pin(async move {
                 let outbox = crate::outbox::purge_published(&pool, retention).await?;
                 let keys = crate::idempotency::purge_expired(&pool, retention).await?;
@@ -123,6 +162,7 @@ impl ServiceHost {
             shutdown: CancellationToken::new(),
             migrator,
             consumers: Vec::new(),
+            consumer_stats: Vec::new(),
             jobs,
             ready_hooks: Vec::new(),
             relay,
@@ -182,20 +222,102 @@ impl ServiceHost {
             &self.settings.nats,
         );
         let stats = consumer.stats();
+        self.consumer_stats.push((consumer.source(), stats.clone()));
         self.consumers.push(consumer);
         stats
     }
 
-    /// Runs `job` every `every` once the service is ready, on one replica at a time.
-    pub fn add_periodic_job(&mut self, name: &'static str, every: Duration, job: Job) {
-        self.jobs.push(PeriodicJob { name, every, job });
+    /// What a caller outside the host needs to watch and stop it (tests,
+    /// in-process embedding): its address, its shutdown token and its
+    /// counters.
+    pub fn handle(&self) -> HostHandle {
+        HostHandle {
+            addr: self.local_addr,
+            shutdown: self.shutdown.clone(),
+            relay: self.relay.stats(),
+            consumers: self.consumer_stats.clone(),
+        }
     }
 
-    /// Runs `hook` once the database is migrated, before the service reports
-    /// Serving (e.g. installing a bootstrap credential). A failing hook is
-    /// retried like any other readiness step.
-    pub fn add_ready_hook(&mut self, hook: Job) {
-        self.ready_hooks.push(hook);
+    /// Runs `work` every `period` once the service is ready, on one replica
+    /// at a time (an advisory lock named after the job), in one transaction
+    /// that commits when the work succeeds:
+    ///
+    /// ```ignore
+    /// host.every("onboarding.certification_expiry", period, |tx, outbox| {
+    ///     Box::pin(operations::expire_certifications(tx, outbox, Utc::now()))
+    /// });
+    /// ```
+    pub fn every<E: Into<anyhow::Error> + 'static>(
+        &mut self,
+        name: &'static str,
+        period: Duration,
+        work: impl TxWork<E>,
+    ) {
+        self.jobs.push(PeriodicJob {
+            name,
+            every: period,
+            job: transactional(work),
+        });
+    }
+
+    /// Every `period`, runs `work` once for each id that `select` returns,
+    /// each in its own transaction, on one replica at a time. One item's
+    /// failure is logged with its id and rolled back; the others go on.
+    pub fn every_each<E, S>(
+        &mut self,
+        name: &'static str,
+        period: Duration,
+        select: S,
+        work: impl for<'a> Fn(&'a mut PgConnection, &'a Outbox, Uuid) -> BoxFuture<'a, Result<(), E>>
+        + Send
+        + Sync
+        + 'static,
+    ) where
+        E: Into<anyhow::Error> + 'static,
+        S: for<'a> Fn(&'a mut PgConnection) -> BoxFuture<'a, Result<Vec<Uuid>, sqlx::Error>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let select = Arc::new(select);
+        let work = Arc::new(work);
+        let job: Job = Arc::new(move |pool, outbox| {
+            let (select, work) = (select.clone(), work.clone());
+            Box::pin(async move {
+                let ids = {
+                    let mut conn = pool.acquire().await?;
+                    select(&mut conn).await?
+                };
+                let mut failed = 0usize;
+                for id in &ids {
+                    let result = async {
+                        let mut tx = pool.begin().await?;
+                        work(&mut tx, &outbox, *id).await.map_err(Into::into)?;
+                        tx.commit().await?;
+                        anyhow::Ok(())
+                    };
+                    if let Err(e) = result.await {
+                        failed += 1;
+                        tracing::warn!(job = name, item = %id, error = format!("{e:#}"), "job failed for one item");
+                    }
+                }
+                tracing::debug!(job = name, items = ids.len(), failed, "job ran");
+                Ok(())
+            })
+        });
+        self.jobs.push(PeriodicJob {
+            name,
+            every: period,
+            job,
+        });
+    }
+
+    /// Runs `work` once the database is migrated, before the service
+    /// reports Serving (e.g. installing a bootstrap credential), in one
+    /// transaction. A failure is retried like any other readiness step.
+    pub fn on_ready<E: Into<anyhow::Error> + 'static>(&mut self, work: impl TxWork<E>) {
+        self.ready_hooks.push(transactional(work));
     }
 
     /// Serves `routes` (plus health and reflection) until shutdown.
@@ -219,6 +341,7 @@ impl ServiceHost {
             jobs,
             ready_hooks,
             relay,
+            outbox,
             ..
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
@@ -266,6 +389,7 @@ impl ServiceHost {
         background.spawn(readiness(
             identity,
             pool.clone(),
+            outbox,
             client.clone(),
             migrator,
             reporter.clone(),
@@ -334,6 +458,7 @@ async fn set_health(reporter: &HealthReporter, names: &[&str], status: ServingSt
 async fn readiness(
     identity: ServiceIdentity,
     pool: PgPool,
+    outbox: Outbox,
     client: async_nats::Client,
     migrator: Migrator,
     reporter: HealthReporter,
@@ -349,7 +474,7 @@ async fn readiness(
         let step = async {
             crate::db::migrate(&pool, &migrator).await?;
             for hook in &ready_hooks {
-                hook(pool.clone()).await?;
+                hook(pool.clone(), outbox.clone()).await?;
             }
             if !crate::nats::is_connected(&client) {
                 anyhow::bail!("NATS is not connected yet");
@@ -358,7 +483,11 @@ async fn readiness(
         };
         match step.await {
             Ok(()) => break,
-            Err(e) => tracing::warn!(service = identity.name, error = %e, "not ready yet"),
+            Err(e) => tracing::warn!(
+                service = identity.name,
+                error = format!("{e:#}"),
+                "not ready yet"
+            ),
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
@@ -378,7 +507,12 @@ async fn readiness(
         tasks.spawn(c.run(shutdown.clone()));
     }
     for job in jobs {
-        tasks.spawn(run_periodic(pool.clone(), job, shutdown.clone()));
+        tasks.spawn(run_periodic(
+            pool.clone(),
+            outbox.clone(),
+            job,
+            shutdown.clone(),
+        ));
     }
 
     // Follow the dependencies: NotServing while either is unreachable.
@@ -407,7 +541,7 @@ async fn readiness(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn run_periodic(pool: PgPool, job: PeriodicJob, shutdown: CancellationToken) {
+async fn run_periodic(pool: PgPool, outbox: Outbox, job: PeriodicJob, shutdown: CancellationToken) {
     let mut interval = tokio::time::interval(job.every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -415,11 +549,14 @@ async fn run_periodic(pool: PgPool, job: PeriodicJob, shutdown: CancellationToke
             _ = interval.tick() => {}
             _ = shutdown.cancelled() => return,
         }
-        let f = job.job.clone();
-        let p = pool.clone();
-        match crate::db::run_exclusive(&pool, job.name, || f(p)).await {
-            Ok(_) => {}
-            Err(e) => tracing::warn!(job = job.name, error = %e, "periodic job failed"),
+        let run = (job.job)(pool.clone(), outbox.clone());
+        if let Err(e) = crate::db::run_exclusive(&pool, job.name, || run).await {
+            // `{:#}` keeps the chain of sources: what failed, and why.
+            tracing::warn!(
+                job = job.name,
+                error = format!("{e:#}"),
+                "periodic job failed"
+            );
         }
     }
 }

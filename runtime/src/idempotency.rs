@@ -9,10 +9,48 @@
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::auth::CallContext;
 use crate::error::ApiError;
+
+/// The transaction of one mutating call.
+pub type Tx = Transaction<'static, Postgres>;
+
+/// A mutating call's start: either the response an earlier call with the
+/// same key produced, or a fresh transaction that holds the key.
+pub enum Begun<R> {
+    Replay(R),
+    Fresh(Tx),
+}
+
+/// Starts a mutating call's transaction, or returns early from the handler
+/// with the response an earlier call with the same idempotency key produced:
+///
+/// ```ignore
+/// let idem = Idempotency::new(&ctx, "CreateUser", &req);
+/// let mut tx = begin_or_replay!(self.db, idem);
+/// // ... the effect, its outbox events ...
+/// idem.commit(tx, &resp).await?;
+/// ```
+///
+/// The response type is inferred from the handler's return type; name it
+/// (`begin_or_replay!(pool, idem, MyResponse)`) where it cannot be.
+#[macro_export]
+macro_rules! begin_or_replay {
+    ($pool:expr, $idem:expr) => {
+        match $idem.begin(&$pool).await? {
+            $crate::Begun::Replay(replayed) => return ::core::result::Result::Ok(replayed),
+            $crate::Begun::Fresh(tx) => tx,
+        }
+    };
+    ($pool:expr, $idem:expr, $response:ty) => {
+        match $idem.begin::<$response>(&$pool).await? {
+            $crate::Begun::Replay(replayed) => return ::core::result::Result::Ok(replayed),
+            $crate::Begun::Fresh(tx) => tx,
+        }
+    };
+}
 
 /// The idempotency key of one call, if the caller sent one.
 #[derive(Clone, Debug)]
@@ -60,6 +98,27 @@ impl Idempotency {
 
     pub fn is_keyed(&self) -> bool {
         self.0.is_some()
+    }
+
+    /// Starts the call's transaction and claims the key in it; see
+    /// [`begin_or_replay!`](crate::begin_or_replay).
+    pub async fn begin<R: Message + Default>(&self, pool: &PgPool) -> Result<Begun<R>, ApiError> {
+        let mut tx = pool.begin().await?;
+        match self.claim::<R>(&mut tx).await? {
+            Some(replayed) => {
+                tx.rollback().await?;
+                Ok(Begun::Replay(replayed))
+            }
+            None => Ok(Begun::Fresh(tx)),
+        }
+    }
+
+    /// Records `stored` (the response a retry will replay) with the key,
+    /// and commits it together with the call's effect.
+    pub async fn commit<R: Message>(&self, mut tx: Tx, stored: &R) -> Result<(), ApiError> {
+        self.record(&mut tx, stored).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Claims the key inside `tx`. Returns the stored response when this

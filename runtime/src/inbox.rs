@@ -81,6 +81,27 @@ pub struct ConsumerSpec {
     pub filter: Option<&'static str>,
 }
 
+impl ConsumerSpec {
+    /// `consumer` reads the `<entity>.<verb>` subjects of `source`'s stream
+    /// that match `filter`, e.g. `ConsumerSpec::new("onboarding", "dealreg", "deal.*")`.
+    pub fn new(consumer: &'static str, source: &'static str, filter: &'static str) -> Self {
+        Self {
+            consumer,
+            source,
+            filter: Some(filter),
+        }
+    }
+
+    /// `consumer` reads every event of `source`'s stream.
+    pub fn whole_stream(consumer: &'static str, source: &'static str) -> Self {
+        Self {
+            consumer,
+            source,
+            filter: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
     /// Events whose effect was applied.
@@ -119,6 +140,11 @@ impl IdempotentConsumer {
             max_deliver: settings.consumer_max_deliver.max(1),
             stats: Arc::new(ConsumerStats::default()),
         }
+    }
+
+    /// The producing service whose stream this consumer reads.
+    pub fn source(&self) -> &'static str {
+        self.spec.source
     }
 
     pub fn stats(&self) -> Arc<ConsumerStats> {

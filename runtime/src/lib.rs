@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod grpc;
 pub mod host;
 pub mod idempotency;
 pub mod inbox;
@@ -23,11 +24,21 @@ pub mod telemetry;
 pub mod testing;
 pub mod validate;
 pub mod vocabulary;
+pub mod wire;
 
 pub use auth::{CallContext, Principal, Role};
+pub use db::OnConstraint;
 pub use error::{ApiError, FieldErrors};
 pub use host::ServiceHost;
-pub use idempotency::Idempotency;
-pub use outbox::{EventMeta, Outbox};
+pub use idempotency::{Begun, Idempotency, Tx};
+pub use outbox::{Aggregate, EventMeta, Outbox};
 pub use paging::Page;
 pub use vocabulary::{Money, PartnerType};
+
+/// What the runtime's macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait::async_trait;
+    pub use sqlx;
+    pub use tonic;
+}

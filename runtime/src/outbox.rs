@@ -46,6 +46,32 @@ pub struct EventMeta {
     pub aggregate_version: i64,
 }
 
+/// What events are about: an entity with an identity and a version that
+/// every change to it bumps. Event metadata takes both from the aggregate
+/// itself, so a consumer can order the events of one aggregate.
+pub trait Aggregate {
+    /// e.g. "partner"; the envelope's `aggregate_type`.
+    const TYPE: &'static str;
+    fn aggregate_id(&self) -> Uuid;
+    /// The version after the change the event announces.
+    fn aggregate_version(&self) -> i64;
+    /// The partner the aggregate belongs to, if any.
+    fn partner_id(&self) -> Option<Uuid>;
+}
+
+impl EventMeta {
+    /// Metadata for an event about `aggregate`, as it is after the change.
+    pub fn of<A: Aggregate>(entity_verb: &'static str, aggregate: &A) -> Self {
+        Self {
+            entity_verb,
+            partner_id: aggregate.partner_id(),
+            aggregate_type: A::TYPE,
+            aggregate_id: aggregate.aggregate_id(),
+            aggregate_version: aggregate.aggregate_version(),
+        }
+    }
+}
+
 /// Writes a service's events into its outbox.
 #[derive(Clone, Debug)]
 pub struct Outbox {
@@ -62,6 +88,19 @@ impl Outbox {
         self.producer
     }
 
+    /// Stages `<entity>.<verb>` about `aggregate` (as it is after the
+    /// change) in the caller's transaction. Returns the event id.
+    pub async fn stage_for<A: Aggregate, M: Message + Name>(
+        &self,
+        tx: &mut PgConnection,
+        entity_verb: &'static str,
+        aggregate: &A,
+        payload: &M,
+    ) -> Result<Uuid, sqlx::Error> {
+        self.stage(tx, EventMeta::of(entity_verb, aggregate), payload)
+            .await
+    }
+
     /// Stages an event in the caller's transaction. Returns its id.
     pub async fn stage<M: Message + Name>(
         &self,
@@ -74,10 +113,7 @@ impl Outbox {
         let envelope = EventEnvelope {
             event_id: event_id.to_string(),
             r#type: M::full_name(),
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: now.timestamp(),
-                nanos: now.timestamp_subsec_nanos() as i32,
-            }),
+            occurred_at: Some(crate::wire::timestamp(now)),
             producer: self.producer.to_owned(),
             partner_id: meta.partner_id.map(|p| p.to_string()).unwrap_or_default(),
             aggregate_type: meta.aggregate_type.to_owned(),

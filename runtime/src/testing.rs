@@ -1,5 +1,11 @@
 //! Helpers for integration tests against real PostgreSQL and NATS.
 //!
+//! A service's `testing` module is a few lines: take a [`TestEnv`], build
+//! the application with [`TestEnv::runtime_settings`], and hand it to
+//! [`RunningService::start`]. Its tests then call it through
+//! [`grpc::request`] and check failures with [`grpc::assert_code`],
+//! [`grpc::reason`] and [`grpc::bad_fields`].
+//!
 //! `make test` starts (or finds) a PostgreSQL and a NATS server owned by the
 //! project and exports `PRM_TEST_DATABASE_URL` (a superuser URL) and
 //! `PRM_TEST_NATS_URL`. Every test then takes a fresh database and its own
@@ -7,16 +13,26 @@
 //! data or events. A test that must stop NATS starts a private server with
 //! [`NatsServer`], never the shared one.
 
-use std::net::TcpListener as StdTcpListener;
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use crate::config::{RuntimeSettings, ServiceIdentity};
+use crate::host::HostHandle;
+use crate::inbox::ConsumerStats;
+use crate::outbox::RelayStats;
 
 pub const DATABASE_URL_ENV: &str = "PRM_TEST_DATABASE_URL";
 pub const NATS_URL_ENV: &str = "PRM_TEST_NATS_URL";
@@ -194,5 +210,199 @@ where
             return None;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Where a service under test runs; fresh ones by default.
+#[derive(Clone, Default)]
+pub struct SpawnOptions {
+    /// Share a database (e.g. two replicas); a fresh one by default.
+    pub db: Option<TestDatabase>,
+    /// Share a NATS namespace; a fresh one by default.
+    pub namespace: Option<String>,
+    /// A private NATS server; the shared test server by default.
+    pub nats_url: Option<String>,
+}
+
+/// The database, NATS server and namespace one service under test uses.
+#[derive(Clone, Debug)]
+pub struct TestEnv {
+    pub db: TestDatabase,
+    pub namespace: String,
+    pub nats_url: String,
+}
+
+impl TestEnv {
+    /// Fills in what `opts` leaves open: a fresh database, a namespace of
+    /// its own, the shared NATS server.
+    pub async fn new(opts: SpawnOptions) -> TestEnv {
+        crate::telemetry::init_for_tests();
+        let db = match opts.db {
+            Some(db) => db,
+            None => fresh_database().await,
+        };
+        TestEnv {
+            db,
+            namespace: opts.namespace.unwrap_or_else(unique_namespace),
+            nats_url: opts.nats_url.unwrap_or_else(nats_url),
+        }
+    }
+
+    /// The runtime settings for `identity` in this environment (see
+    /// [`runtime_settings`]).
+    pub fn runtime_settings(&self, identity: ServiceIdentity) -> RuntimeSettings {
+        runtime_settings(identity, &self.db.url, &self.nats_url, &self.namespace)
+    }
+}
+
+/// A service running in-process on a free port, until stopped or dropped.
+pub struct RunningService {
+    pub addr: SocketAddr,
+    pub db: TestDatabase,
+    pub namespace: String,
+    pub nats_url: String,
+    pub shutdown: CancellationToken,
+    pub relay: Arc<RelayStats>,
+    consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningService {
+    /// Spawns `run` (the application's `run_until_stopped()`); `host` is
+    /// its host's [`HostHandle`]. The service may not be SERVING yet (see
+    /// [`RunningService::wait_serving`]).
+    pub fn start(
+        env: TestEnv,
+        host: HostHandle,
+        run: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+    ) -> RunningService {
+        RunningService {
+            addr: host.addr,
+            db: env.db,
+            namespace: env.namespace,
+            nats_url: env.nats_url,
+            shutdown: host.shutdown,
+            relay: host.relay,
+            consumers: host.consumers,
+            handle: Some(tokio::spawn(run)),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A lazily connecting channel to the service.
+    pub fn channel(&self) -> Channel {
+        Channel::from_shared(self.url())
+            .expect("uri")
+            .connect_lazy()
+    }
+
+    /// The counters of the consumer that reads `source`'s stream.
+    pub fn consumer(&self, source: &str) -> Arc<ConsumerStats> {
+        self.consumers
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, stats)| stats.clone())
+            .unwrap_or_else(|| panic!("the service consumes no events from {source}"))
+    }
+
+    /// Waits (up to 30 s) for the overall health status to be SERVING.
+    pub async fn wait_serving(&self) {
+        wait_serving(self.channel()).await;
+    }
+
+    /// Stops the service and waits for it to exit.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.handle.take() {
+            Some(h) => h.await.map_err(|e| anyhow::anyhow!("service task: {e}"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Waits (up to 30 s) for the service behind `channel` to report SERVING.
+pub async fn wait_serving(channel: Channel) {
+    let health = HealthClient::new(channel);
+    let ok = eventually(Duration::from_secs(30), || {
+        let mut h = health.clone();
+        async move {
+            let r = h
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+                .ok()?;
+            (r.into_inner().status == ServingStatus::Serving as i32).then_some(())
+        }
+    })
+    .await;
+    assert!(
+        ok.is_some(),
+        "the service did not become SERVING within 30 s"
+    );
+}
+
+/// Calling a service as its callers do, and checking how it refused.
+pub mod grpc {
+    use tonic::{Code, Request, Status};
+    use tonic_types::StatusExt;
+
+    use crate::Principal;
+    use crate::auth::authorize_request;
+    use crate::config::LOCAL_SERVICE_TOKEN;
+
+    /// A request with the service credential and, optionally, a principal
+    /// and an idempotency key.
+    pub fn request<T>(
+        msg: T,
+        principal: Option<&Principal>,
+        idempotency_key: Option<&str>,
+    ) -> Request<T> {
+        let mut r = Request::new(msg);
+        authorize_request(&mut r, LOCAL_SERVICE_TOKEN, principal, idempotency_key)
+            .expect("metadata");
+        r
+    }
+
+    /// A request made by `principal`.
+    pub fn as_of<T>(msg: T, principal: &Principal) -> Request<T> {
+        request(msg, Some(principal), None)
+    }
+
+    /// The stable reason in a status's `ErrorInfo`.
+    pub fn reason(s: &Status) -> String {
+        s.get_error_details()
+            .error_info()
+            .map(|i| i.reason.clone())
+            .unwrap_or_default()
+    }
+
+    /// The fields named in a status's `BadRequest` details.
+    pub fn bad_fields(s: &Status) -> Vec<String> {
+        s.get_error_details()
+            .bad_request()
+            .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The call failed with `code`; returns the status for further checks.
+    #[track_caller]
+    pub fn assert_code<T: std::fmt::Debug>(r: Result<T, Status>, code: Code) -> Status {
+        match r {
+            Ok(v) => panic!("expected {code:?}, got Ok({v:?})"),
+            Err(s) => {
+                assert_eq!(s.code(), code, "unexpected status: {s:?}");
+                s
+            }
+        }
     }
 }

@@ -7,72 +7,22 @@ use prm_proto::common::{Money as MoneyProto, PartnerType as PartnerTypeProto};
 
 use crate::validate;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PartnerType {
-    Reseller,
-    Si,
-    Technology,
-    Referral,
-    Affiliate,
+crate::domain_enum! {
+    /// The kind of partner.
+    pub enum PartnerType: PartnerTypeProto as "partner type" {
+        Reseller = "reseller" => Reseller,
+        Si = "si" => Si,
+        Technology = "technology" => Technology,
+        Referral = "referral" => Referral,
+        Affiliate = "affiliate" => Affiliate,
+    }
 }
 
 impl PartnerType {
-    pub const ALL: [PartnerType; 5] = [
-        PartnerType::Reseller,
-        PartnerType::Si,
-        PartnerType::Technology,
-        PartnerType::Referral,
-        PartnerType::Affiliate,
-    ];
-
-    /// The stable lower-case name used in storage and REST.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartnerType::Reseller => "reseller",
-            PartnerType::Si => "si",
-            PartnerType::Technology => "technology",
-            PartnerType::Referral => "referral",
-            PartnerType::Affiliate => "affiliate",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PartnerType> {
-        PartnerType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// The high-volume motion: these partners are paid on tracked
     /// conversions and must accept the endorsement disclosure terms.
     pub fn is_affiliate_motion(self) -> bool {
         matches!(self, PartnerType::Referral | PartnerType::Affiliate)
-    }
-
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            PartnerType::Reseller => PartnerTypeProto::Reseller,
-            PartnerType::Si => PartnerTypeProto::Si,
-            PartnerType::Technology => PartnerTypeProto::Technology,
-            PartnerType::Referral => PartnerTypeProto::Referral,
-            PartnerType::Affiliate => PartnerTypeProto::Affiliate,
-        }) as i32
-    }
-
-    /// From the wire enum; unspecified and unknown values are errors.
-    pub fn from_proto(value: i32) -> Result<PartnerType, String> {
-        match PartnerTypeProto::try_from(value) {
-            Ok(PartnerTypeProto::Reseller) => Ok(PartnerType::Reseller),
-            Ok(PartnerTypeProto::Si) => Ok(PartnerType::Si),
-            Ok(PartnerTypeProto::Technology) => Ok(PartnerType::Technology),
-            Ok(PartnerTypeProto::Referral) => Ok(PartnerType::Referral),
-            Ok(PartnerTypeProto::Affiliate) => Ok(PartnerType::Affiliate),
-            Ok(PartnerTypeProto::Unspecified) => Err("is required".into()),
-            Err(_) => Err(format!("unknown partner type {value}")),
-        }
-    }
-}
-
-impl fmt::Display for PartnerType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -123,7 +73,7 @@ mod tests {
 
     #[test]
     fn partner_types_round_trip() {
-        for t in PartnerType::ALL {
+        for t in PartnerType::ALL.iter().copied() {
             assert_eq!(PartnerType::parse(t.as_str()), Some(t));
             assert_eq!(PartnerType::from_proto(t.to_proto()), Ok(t));
         }

@@ -1,25 +1,21 @@
-//! Wires the onboarding service into the shared runtime: database,
-//! outbox relay, the deal-outcome consumer, periodic jobs and the gRPC server.
+//! Wires the onboarding service into the shared runtime: the deal-outcome
+//! consumer, the periodic jobs, the bootstrap key and the gRPC server.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use prm_proto::onboarding::onboarding_service_server::OnboardingServiceServer;
+use prm_proto::onboarding::onboarding_service_server::{OnboardingServiceServer, SERVICE_NAME};
 use prm_runtime::ServiceHost;
 use prm_runtime::host::CancellationToken;
-use prm_runtime::host::Job;
-use prm_runtime::inbox::{ConsumerSpec, ConsumerStats};
-use prm_runtime::outbox::RelayStats;
-use sqlx::PgPool;
+use prm_runtime::inbox::ConsumerSpec;
 use sqlx::migrate::Migrator;
-use tonic::server::NamedService;
+use std::sync::Arc;
 use tonic::service::Routes;
 
-use crate::api::Onboarding;
+use crate::api::{self, Onboarding};
 use crate::config::{IDENTITY, Settings};
 use crate::events::DealOutcomes;
+use crate::{operations, store};
 
 /// Onboarding's own migrations (the runtime adds its tables first).
 pub fn migrator() -> Migrator {
@@ -28,86 +24,54 @@ pub fn migrator() -> Migrator {
 
 pub struct Application {
     host: ServiceHost,
-    api: Onboarding,
-    deal_consumer: Arc<ConsumerStats>,
 }
 
 impl Application {
     /// Binds the port and prepares everything; serving starts in
     /// [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let mut host = ServiceHost::build(IDENTITY, settings.runtime.clone(), migrator()).await?;
-        let api = Onboarding::new(host.pool().clone(), host.outbox().clone());
-
-        let deal_consumer = host.add_consumer(
-            ConsumerSpec {
-                consumer: IDENTITY.name,
-                source: "dealreg",
-                filter: Some("deal.*"),
-            },
-            Arc::new(DealOutcomes {
-                outbox: host.outbox().clone(),
-            }),
-        );
-
+        let mut host = ServiceHost::build(IDENTITY, settings.runtime, migrator()).await?;
         let outbox = host.outbox().clone();
-        let tier_review: Job = Arc::new(move |pool: PgPool| {
-            let outbox = outbox.clone();
-            Box::pin(async move { crate::jobs::review_all_tiers(&pool, &outbox).await })
-        });
-        host.add_periodic_job(
+        host.add_consumer(
+            ConsumerSpec::new(IDENTITY.name, "dealreg", "deal.*"),
+            Arc::new(DealOutcomes { outbox }),
+        );
+        let every = |secs: u64| Duration::from_secs(secs.max(1));
+        host.every_each(
             "onboarding.tier_review",
-            Duration::from_secs(settings.onboarding.tier_review_interval_secs.max(1)),
-            tier_review,
+            every(settings.service.tier_review_interval_secs),
+            |conn| Box::pin(store::active_partner_ids(conn)),
+            |tx, outbox, id| {
+                Box::pin(async move {
+                    operations::review_tier(tx, outbox, id, Utc::now())
+                        .await
+                        .map(drop)
+                })
+            },
         );
-        let outbox = host.outbox().clone();
-        let expiry: Job = Arc::new(move |pool: PgPool| {
-            let outbox = outbox.clone();
-            Box::pin(async move {
-                let mut tx = pool.begin().await?;
-                let n = crate::operations::expire_certifications(&mut tx, &outbox, Utc::now())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                tx.commit().await?;
-                if n > 0 {
-                    tracing::info!(expired = n, "announced expired certifications");
-                }
-                Ok(())
-            })
-        });
-        host.add_periodic_job(
+        host.every(
             "onboarding.certification_expiry",
-            Duration::from_secs(settings.onboarding.certification_sweep_interval_secs.max(1)),
-            expiry,
+            every(settings.service.certification_sweep_interval_secs),
+            |tx, outbox| {
+                Box::pin(async move {
+                    operations::expire_certifications(tx, outbox, Utc::now())
+                        .await
+                        .map(drop)
+                })
+            },
         );
-        if let Some(key) = settings.onboarding.bootstrap_admin_key.clone() {
-            let bootstrap: Job = Arc::new(move |pool: PgPool| {
+        if let Some(key) = settings.service.bootstrap_admin_key {
+            host.on_ready(move |tx, _| {
                 let key = key.clone();
-                Box::pin(async move { crate::api::identity_bootstrap(&pool, &key).await })
+                Box::pin(async move { api::ensure_bootstrap_admin(tx, &key).await })
             });
-            host.add_ready_hook(bootstrap);
         }
-        Ok(Self {
-            host,
-            api,
-            deal_consumer,
-        })
+        Ok(Self { host })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.host.local_addr()
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        self.host.pool()
-    }
-
-    pub fn relay_stats(&self) -> Arc<RelayStats> {
-        self.host.relay_stats()
-    }
-
-    pub fn deal_consumer_stats(&self) -> Arc<ConsumerStats> {
-        self.deal_consumer.clone()
+    /// The host, for what watches the service from outside (tests).
+    pub fn host(&self) -> &ServiceHost {
+        &self.host
     }
 
     /// Cancelling this token stops the service as SIGTERM does.
@@ -116,9 +80,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let auth = self.host.service_auth();
-        let routes = Routes::new(OnboardingServiceServer::with_interceptor(self.api, auth));
-        let name = <OnboardingServiceServer<Onboarding> as NamedService>::NAME;
-        self.host.run_until_stopped(routes, &[name]).await
+        let api = Onboarding::new(self.host.pool().clone(), self.host.outbox().clone());
+        let server = OnboardingServiceServer::with_interceptor(api, self.host.service_auth());
+        self.host
+            .run_until_stopped(Routes::new(server), &[SERVICE_NAME])
+            .await
     }
 }

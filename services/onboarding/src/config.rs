@@ -42,17 +42,4 @@ impl Default for OnboardingSettings {
 }
 
 /// Everything the onboarding process is configured with.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub runtime: prm_runtime::config::RuntimeSettings,
-    pub onboarding: OnboardingSettings,
-}
-
-impl Settings {
-    pub fn load() -> anyhow::Result<Self> {
-        Ok(Self {
-            runtime: prm_runtime::config::RuntimeSettings::load(IDENTITY)?,
-            onboarding: prm_runtime::config::load(IDENTITY)?,
-        })
-    }
-}
+pub type Settings = prm_runtime::config::ServiceSettings<OnboardingSettings>;

@@ -3,62 +3,55 @@
 //! What it publishes is staged by the handlers through the outbox; see
 //! `proto/prm/events/v1/onboarding.proto` for the list.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use prm_proto::events::{DealRegistrationApproved, DealWon};
 use prm_runtime::inbox::{EventHandler, ReceivedEvent};
+use prm_runtime::wire::from_timestamp;
 use prm_runtime::{Money, Outbox, validate};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::operations;
+use crate::store::DealOutcome;
 
 /// Reacts to `prm.dealreg.deal.*`.
 pub struct DealOutcomes {
     pub outbox: Outbox,
 }
 
-fn time(t: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> DateTime<Utc> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .unwrap_or(fallback)
+fn ids(deal: &str, partner: &str) -> anyhow::Result<(Uuid, Uuid)> {
+    let deal = validate::uuid(deal).map_err(|m| anyhow::anyhow!("deal id {m}"))?;
+    let partner = validate::uuid(partner).map_err(|m| anyhow::anyhow!("partner id {m}"))?;
+    Ok((deal, partner))
 }
 
 #[async_trait::async_trait]
 impl EventHandler for DealOutcomes {
     async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-        let now = Utc::now();
         if event.is::<DealRegistrationApproved>() {
             let e: DealRegistrationApproved = event.decode()?;
-            let deal = validate::uuid(&e.deal_registration_id)
-                .map_err(|m| anyhow::anyhow!("deal id {m}"))?;
-            let partner =
-                validate::uuid(&e.partner_id).map_err(|m| anyhow::anyhow!("partner id {m}"))?;
+            let (deal, partner) = ids(&e.deal_registration_id, &e.partner_id)?;
+            let at = from_timestamp(e.approved_at.as_ref()).unwrap_or_else(Utc::now);
             operations::record_deal_outcome(
                 tx,
                 &self.outbox,
                 deal,
                 partner,
-                None,
-                time(e.approved_at.as_ref(), now),
+                DealOutcome::Approved,
+                at,
             )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .await?;
         } else if event.is::<DealWon>() {
             let e: DealWon = event.decode()?;
-            let deal = validate::uuid(&e.deal_registration_id)
-                .map_err(|m| anyhow::anyhow!("deal id {m}"))?;
-            let partner =
-                validate::uuid(&e.partner_id).map_err(|m| anyhow::anyhow!("partner id {m}"))?;
+            let (deal, partner) = ids(&e.deal_registration_id, &e.partner_id)?;
             let amount = Money::parse(e.amount.as_ref(), false)
                 .map_err(|m| anyhow::anyhow!("amount {m}"))?;
-            operations::record_deal_outcome(
-                tx,
-                &self.outbox,
-                deal,
-                partner,
-                Some((amount.amount_minor, &amount.currency)),
-                time(e.won_at.as_ref(), now),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let at = from_timestamp(e.won_at.as_ref()).unwrap_or_else(Utc::now);
+            let outcome = DealOutcome::Won {
+                amount_minor: amount.amount_minor,
+                currency: &amount.currency,
+            };
+            operations::record_deal_outcome(tx, &self.outbox, deal, partner, outcome, at).await?;
         }
         // Other deal registration events are not onboarding's business.
         Ok(())

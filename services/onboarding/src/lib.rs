@@ -4,17 +4,18 @@
 //! the onboarding checklist, the enablement library, courses and
 //! certifications. It reacts to deal registration outcomes.
 //!
-//! Layout: `domain` holds the rules without I/O; `store` all SQL; `api`
-//! the gRPC handlers; `operations` transactional steps shared by handlers,
-//! the consumer (`events`) and periodic `jobs`; `app` wires it all into
-//! the shared runtime.
+//! Layout: `domain` holds the rules and states, without I/O; `store` all
+//! SQL, one module per area; `api` the gRPC handlers, one module per area;
+//! `operations` the transactional steps that handlers, the consumer
+//! (`events`) and the periodic jobs share; `app` wires it all into the
+//! shared runtime (`prm_runtime`), which owns everything that is not
+//! onboarding's own.
 
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
-pub mod jobs;
 pub mod operations;
 pub mod store;
 #[cfg(feature = "testing")]

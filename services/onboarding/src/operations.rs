@@ -1,87 +1,63 @@
 //! Transactional steps shared by the API handlers, the event consumer and
 //! the periodic jobs: checklist completion, tier reviews, deal outcomes and
-//! certification expiry. Each runs inside the caller's transaction and
-//! stages its events in the outbox there.
+//! certification expiry. Each runs inside the caller's transaction, on a
+//! partner the caller has loaded once, and stages its events in the outbox
+//! there.
 
 use chrono::{DateTime, Duration, Utc};
 use prm_proto::events as ev;
-use prm_runtime::{ApiError, EventMeta, Outbox};
+use prm_runtime::wire::timestamp;
+use prm_runtime::{ApiError, Outbox};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::api::convert::ts;
 use crate::domain::checklist::{self, ChecklistItem};
+use crate::domain::enablement::{self, Viewer};
 use crate::domain::tiering::{self, ReviewDecision, TierMetrics};
-use crate::store::{self, PartnerRow};
+use crate::store::{self, DealOutcome, PartnerRow};
 
-/// Event metadata for a change to a partner at `version`.
-pub fn partner_meta(entity_verb: &'static str, partner_id: Uuid, version: i64) -> EventMeta {
-    EventMeta {
-        entity_verb,
-        partner_id: Some(partner_id),
-        aggregate_type: "partner",
-        aggregate_id: partner_id,
-        aggregate_version: version,
-    }
-}
-
-/// Marks a checklist item done (once), and the checklist complete when it
-/// is the last one.
+/// Marks a checklist item of `partner` done (once), and the checklist
+/// complete when it is the last one; `partner` is updated to match.
 pub async fn complete_checklist_item(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    partner_id: Uuid,
+    partner: &mut PartnerRow,
     item: ChecklistItem,
     at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if !store::complete_checklist_item(tx, partner_id, item.as_str(), at).await? {
+    if !store::complete_checklist_item(tx, partner.id, item, at).await? {
         return Ok(());
     }
+    let mut list = store::checklist(tx, partner.id, partner.onboarding_completed_at).await?;
     outbox
-        .stage(
+        .stage_for(
             tx,
-            EventMeta {
-                entity_verb: "checklist.item_completed",
-                partner_id: Some(partner_id),
-                aggregate_type: "checklist",
-                aggregate_id: partner_id,
-                aggregate_version: 0,
-            },
+            "checklist.item_completed",
+            &list,
             &ev::OnboardingChecklistItemCompleted {
-                partner_id: partner_id.to_string(),
+                partner_id: partner.id.to_string(),
                 item: item.as_str().to_owned(),
-                completed_at: Some(ts(at)),
+                completed_at: Some(timestamp(at)),
             },
         )
         .await?;
-    let done: Vec<(ChecklistItem, DateTime<Utc>)> = store::checklist_items(tx, partner_id)
-        .await?
-        .into_iter()
-        .filter_map(|(i, at)| ChecklistItem::parse(&i).map(|i| (i, at)))
-        .collect();
-    let Some(completed_at) = checklist::completed_at(&done) else {
+    let Some(completed_at) = list.all_done_at() else {
         return Ok(());
     };
-    if !store::set_onboarding_completed(tx, partner_id, completed_at).await? {
+    if !store::set_onboarding_completed(tx, partner.id, completed_at).await? {
         return Ok(());
     }
-    let partner = store::partner(tx, partner_id)
-        .await?
-        .ok_or(ApiError::not_found("partner"))?;
+    partner.onboarding_completed_at = Some(completed_at);
+    list.completed_at = Some(completed_at);
     let ttfd = checklist::time_to_first_deal(partner.approved_at, partner.first_deal_at);
     outbox
-        .stage(
+        .stage_for(
             tx,
-            EventMeta {
-                entity_verb: "checklist.completed",
-                partner_id: Some(partner_id),
-                aggregate_type: "checklist",
-                aggregate_id: partner_id,
-                aggregate_version: 0,
-            },
+            "checklist.completed",
+            &list,
             &ev::OnboardingCompleted {
-                partner_id: partner_id.to_string(),
-                completed_at: Some(ts(completed_at)),
+                partner_id: partner.id.to_string(),
+                completed_at: Some(timestamp(completed_at)),
                 time_to_first_deal_seconds: ttfd.map(|d| d.num_seconds()).unwrap_or_default(),
             },
         )
@@ -89,25 +65,24 @@ pub async fn complete_checklist_item(
     Ok(())
 }
 
-/// Completes "required courses passed" if nothing required is outstanding.
+/// Completes "required courses passed" if nothing the partner must pass is
+/// outstanding.
 pub async fn check_required_courses(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    partner: &PartnerRow,
+    partner: &mut PartnerRow,
     at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let outstanding = store::required_courses_outstanding(
-        tx,
-        partner.id,
-        partner.tier_rank,
-        &partner.partner_type,
-    )
-    .await?;
-    if outstanding == 0 {
+    let viewer = Viewer {
+        tier_rank: partner.tier_rank,
+        partner_type: partner.partner_type,
+    };
+    let required = store::required_courses(tx, partner.id).await?;
+    if enablement::required_outstanding(viewer, required) == 0 {
         complete_checklist_item(
             tx,
             outbox,
-            partner.id,
+            partner,
             ChecklistItem::RequiredCoursesPassed,
             at,
         )
@@ -118,7 +93,6 @@ pub async fn check_required_courses(
 
 /// Everything a tier decision needs about one partner.
 pub struct TierPosition {
-    pub partner: PartnerRow,
     pub currency: String,
     pub window_days: i32,
     pub grace: Duration,
@@ -128,27 +102,34 @@ pub struct TierPosition {
     pub window_start: DateTime<Utc>,
 }
 
+impl TierPosition {
+    pub fn tier_name(&self, id: Uuid) -> String {
+        self.tier_rows
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default()
+    }
+}
+
 pub async fn tier_position(
-    tx: &mut PgConnection,
-    partner_id: Uuid,
+    conn: &mut PgConnection,
+    partner: &PartnerRow,
     now: DateTime<Utc>,
 ) -> Result<TierPosition, ApiError> {
-    let partner = store::partner(tx, partner_id)
-        .await?
-        .ok_or(ApiError::not_found("partner"))?;
-    let program = store::program(tx, partner.program_id)
+    let program = store::program(conn, partner.program_id)
         .await?
         .ok_or(ApiError::not_found("program"))?;
-    let tier_rows = store::tiers(tx, Some(program.id)).await?;
+    let tier_rows = store::tiers(conn, Some(program.id)).await?;
     let window_start = now - Duration::days(i64::from(program.tier_window_days));
-    let metrics = store::tier_metrics(tx, partner_id, &program.currency, window_start, now).await?;
+    let metrics =
+        store::tier_metrics(conn, partner.id, &program.currency, window_start, now).await?;
     Ok(TierPosition {
         tiers: tier_rows.iter().map(store::TierRow::rule).collect(),
         tier_rows,
         currency: program.currency,
         window_days: program.tier_window_days,
         grace: Duration::days(i64::from(program.demotion_grace_days)),
-        partner,
         metrics,
         window_start,
     })
@@ -163,64 +144,70 @@ pub struct ReviewOutcome {
     pub demotion_due_at: Option<DateTime<Utc>>,
 }
 
-/// Reviews an active partner's tier against the rules and applies the
-/// decision, locking the partner row for the duration.
-pub async fn review_partner_tier(
+/// Locks and loads the partner, then reviews its tier (see
+/// [`review_partner_tier`]).
+pub async fn review_tier(
     tx: &mut PgConnection,
     outbox: &Outbox,
     partner_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<ReviewOutcome>, ApiError> {
-    if !store::lock_partner(tx, partner_id).await? {
-        return Err(ApiError::not_found("partner"));
-    }
-    let pos = tier_position(tx, partner_id, now).await?;
-    if pos.partner.status != "active" {
+    let mut partner = store::partner_for_update(tx, partner_id)
+        .await?
+        .ok_or(ApiError::not_found("partner"))?;
+    review_partner_tier(tx, outbox, &mut partner, now).await
+}
+
+/// Reviews an active partner's tier against the rules and applies the
+/// decision. `partner` must be locked by the caller's transaction; it is
+/// updated to match.
+pub async fn review_partner_tier(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    partner: &mut PartnerRow,
+    now: DateTime<Utc>,
+) -> Result<Option<ReviewOutcome>, ApiError> {
+    if !partner.status.is_reviewed() {
         return Ok(None);
     }
+    let pos = tier_position(tx, partner, now).await?;
     let Some(qualified) = tiering::qualified_tier(&pos.tiers, &pos.metrics) else {
         return Ok(None);
     };
     let decision = tiering::review(
-        pos.partner.tier_rank,
+        partner.tier_rank,
         qualified,
-        pos.partner.demotion_due_at,
+        partner.demotion_due_at,
         now,
         pos.grace,
     );
-    let from = pos.partner.tier_id;
+    let from = partner.tier_id;
     let (to, due) = match &decision {
         ReviewDecision::Promote { to } | ReviewDecision::Demote { to } => (*to, None),
         ReviewDecision::ScheduleDemotion { due_at } => (from, Some(*due_at)),
         ReviewDecision::CancelDemotion => (from, None),
-        ReviewDecision::Unchanged => (from, pos.partner.demotion_due_at),
+        ReviewDecision::Unchanged => (from, partner.demotion_due_at),
     };
     if decision != ReviewDecision::Unchanged {
-        let version = store::set_partner_tier(tx, partner_id, to, due).await?;
+        *partner = store::set_partner_tier(tx, partner.id, to, due).await?;
         if to != from {
-            let name = |id: Uuid| {
-                pos.tier_rows
-                    .iter()
-                    .find(|t| t.id == id)
-                    .map(|t| t.name.clone())
-                    .unwrap_or_default()
-            };
             let kind = if matches!(decision, ReviewDecision::Promote { .. }) {
                 ev::TierChangeKind::Promotion
             } else {
                 ev::TierChangeKind::Demotion
             };
             outbox
-                .stage(
+                .stage_for(
                     tx,
-                    partner_meta("partner.tier_changed", partner_id, version),
+                    "partner.tier_changed",
+                    &*partner,
                     &ev::PartnerTierChanged {
-                        partner_id: partner_id.to_string(),
-                        program_id: pos.partner.program_id.to_string(),
+                        partner_id: partner.id.to_string(),
+                        program_id: partner.program_id.to_string(),
                         from_tier_id: from.to_string(),
-                        from_tier_name: name(from),
+                        from_tier_name: pos.tier_name(from),
                         to_tier_id: to.to_string(),
-                        to_tier_name: name(to),
+                        to_tier_name: pos.tier_name(to),
                         kind: kind as i32,
                         reason: format!(
                             "tier rules over {} days: revenue {} {}, {} certified, {} deals won",
@@ -236,7 +223,7 @@ pub async fn review_partner_tier(
         }
     }
     Ok(Some(ReviewOutcome {
-        partner_id,
+        partner_id: partner.id,
         from_tier: from,
         to_tier: to,
         decision,
@@ -246,39 +233,36 @@ pub async fn review_partner_tier(
 
 /// Records a deal outcome from deal registration, once per deal and
 /// outcome: the first one closes the checklist's first-deal item, and a
-/// won deal triggers a tier review (promotions are immediate).
+/// won deal triggers a tier review (promotions are immediate). The partner
+/// is locked and loaded once for all of it.
 pub async fn record_deal_outcome(
     tx: &mut PgConnection,
     outbox: &Outbox,
     deal_id: Uuid,
     partner_id: Uuid,
-    won_amount: Option<(i64, &str)>,
+    outcome: DealOutcome<'_>,
     at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let Some(partner) = store::partner(tx, partner_id).await? else {
+    let Some(mut partner) = store::partner_for_update(tx, partner_id).await? else {
         tracing::warn!(%partner_id, %deal_id, "deal outcome for a partner onboarding does not know; ignored");
         return Ok(());
     };
-    let outcome = if won_amount.is_some() {
-        "won"
-    } else {
-        "approved"
-    };
-    if !store::record_deal(tx, deal_id, outcome, partner_id, won_amount, at).await? {
+    if !store::record_deal(tx, deal_id, partner_id, outcome, at).await? {
         return Ok(());
     }
     if partner.first_deal_at.is_none() && store::set_first_deal(tx, partner_id, at).await? {
+        partner.first_deal_at = Some(at);
         complete_checklist_item(
             tx,
             outbox,
-            partner_id,
+            &mut partner,
             ChecklistItem::FirstDealRegistered,
             at,
         )
         .await?;
     }
-    if won_amount.is_some() {
-        review_partner_tier(tx, outbox, partner_id, Utc::now()).await?;
+    if matches!(outcome, DealOutcome::Won { .. }) {
+        review_partner_tier(tx, outbox, &mut partner, Utc::now()).await?;
     }
     Ok(())
 }
@@ -292,15 +276,10 @@ pub async fn expire_certifications(
     let expired = store::take_expired_certifications(tx, now, 500).await?;
     for c in &expired {
         outbox
-            .stage(
+            .stage_for(
                 tx,
-                EventMeta {
-                    entity_verb: "certification.expired",
-                    partner_id: Some(c.partner_id),
-                    aggregate_type: "certification",
-                    aggregate_id: c.id,
-                    aggregate_version: i64::from(c.renewals) + 1,
-                },
+                "certification.expired",
+                c,
                 &ev::CertificationExpired {
                     certification_id: c.id.to_string(),
                     course_id: c.course_id.to_string(),
@@ -309,6 +288,9 @@ pub async fn expire_certifications(
                 },
             )
             .await?;
+    }
+    if !expired.is_empty() {
+        tracing::info!(expired = expired.len(), "announced expired certifications");
     }
     Ok(expired.len())
 }

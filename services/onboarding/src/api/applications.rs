@@ -4,30 +4,17 @@ use chrono::Utc;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::wire::timestamp;
 use prm_runtime::{
-    ApiError, CallContext, EventMeta, FieldErrors, Idempotency, Page, PartnerType, Role, validate,
+    ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Role, begin_or_replay,
+    validate,
 };
 
-use super::{Begun, Onboarding, convert};
+use super::{Onboarding, convert};
 use crate::domain::application::{self, ApplicationStatus, NewApplication};
 use crate::domain::credentials;
-use crate::operations::{self, partner_meta};
+use crate::operations;
 use crate::store;
-
-fn application_meta(
-    entity_verb: &'static str,
-    id: uuid::Uuid,
-    version: i64,
-    partner: Option<uuid::Uuid>,
-) -> EventMeta {
-    EventMeta {
-        entity_verb,
-        partner_id: partner,
-        aggregate_type: "application",
-        aggregate_id: id,
-        aggregate_version: version,
-    }
-}
 
 impl Onboarding {
     /// The public application form: needs no principal.
@@ -38,26 +25,23 @@ impl Onboarding {
     ) -> Result<SubmitApplicationResponse, ApiError> {
         let app = NewApplication::parse(&req)?;
         let idem = Idempotency::new(&ctx, "SubmitApplication", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_application(&mut tx, &app)
             .await
-            .map_err(|e| {
-                if prm_runtime::db::violates(&e, "applications_open_domain_key") {
-                    ApiError::already_exists(
-                        "APPLICATION_ALREADY_OPEN",
-                        format!(
-                            "an application for {} is already awaiting review",
-                            app.domain
-                        ),
-                    )
-                } else {
-                    e.into()
-                }
+            .on_constraint("applications_open_domain_key", || {
+                ApiError::already_exists(
+                    "APPLICATION_ALREADY_OPEN",
+                    format!(
+                        "an application for {} is already awaiting review",
+                        app.domain
+                    ),
+                )
             })?;
         self.outbox
-            .stage(
+            .stage_for(
                 &mut tx,
-                application_meta("application.submitted", row.id, 1, None),
+                "application.submitted",
+                &row,
                 &ev::ApplicationSubmitted {
                     application_id: row.id.to_string(),
                     company_name: row.company_name.clone(),
@@ -70,7 +54,7 @@ impl Onboarding {
         let resp = SubmitApplicationResponse {
             application: Some(convert::application(&row)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -108,8 +92,11 @@ impl Onboarding {
         principal.require_any_role(STAFF)?;
         let status = ApplicationStatus::filter_from_proto(req.status)
             .map_err(|e| ApiError::invalid("status", e))?;
-        let status = status.map(ApplicationStatus::as_str);
-        let page = Page::parse(req.page_size, &req.page_token, &[status.unwrap_or("")])?;
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &[status.map_or("", ApplicationStatus::as_str)],
+        )?;
         let mut conn = self.db.acquire().await?;
         let mut rows =
             store::list_applications(&mut conn, status, page.after_or_nil(), page.fetch_limit())
@@ -143,13 +130,12 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "ApproveApplication", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         // The row lock serialises concurrent decisions on one application.
         let app = store::application_for_update(&mut tx, application_id)
             .await?
             .ok_or(ApiError::not_found("application"))?;
-        let status = ApplicationStatus::parse(&app.status).unwrap_or(ApplicationStatus::Rejected);
-        status
+        app.status
             .decide(ApplicationStatus::Approved)
             .map_err(|e| e.about(format!("application/{application_id}")))?;
         let program = store::program(&mut tx, program_id)
@@ -171,35 +157,27 @@ impl Onboarding {
         };
         let partner_id = store::insert_partner(&mut tx, &app, program.id, tier.id)
             .await
-            .map_err(|e| {
-                if prm_runtime::db::violates(&e, "partners_live_domain_key") {
-                    ApiError::precondition(
-                        "PARTNER_DOMAIN_TAKEN",
-                        format!("application/{application_id}"),
-                        format!("a live partner already has the domain {}", app.domain),
-                    )
-                } else {
-                    e.into()
-                }
+            .on_constraint("partners_live_domain_key", || {
+                ApiError::precondition(
+                    "PARTNER_DOMAIN_TAKEN",
+                    format!("application/{application_id}"),
+                    format!("a live partner already has the domain {}", app.domain),
+                )
             })?;
         let admin = store::insert_user(
             &mut tx,
             Some(partner_id),
             &app.contact_email,
             &app.contact_name,
-            &[Role::PartnerAdmin.as_str().to_owned()],
+            &[Role::PartnerAdmin],
         )
         .await
-        .map_err(|e| {
-            if prm_runtime::db::violates(&e, "users_email_key") {
-                ApiError::precondition(
-                    "CONTACT_EMAIL_IN_USE",
-                    format!("application/{application_id}"),
-                    format!("{} already belongs to a user", app.contact_email),
-                )
-            } else {
-                e.into()
-            }
+        .on_constraint("users_email_key", || {
+            ApiError::precondition(
+                "CONTACT_EMAIL_IN_USE",
+                format!("application/{application_id}"),
+                format!("{} already belongs to a user", app.contact_email),
+            )
         })?;
         let key = credentials::generate();
         let api_key = store::insert_api_key(
@@ -214,57 +192,51 @@ impl Onboarding {
         let app = store::decide_application(
             &mut tx,
             application_id,
-            ApplicationStatus::Approved.as_str(),
+            ApplicationStatus::Approved,
             "",
             Some(partner_id),
             principal.user_id,
         )
         .await?;
-        let partner = store::partner(&mut tx, partner_id)
+        let mut partner = store::partner(&mut tx, partner_id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
         let now = Utc::now();
-        let partner_type =
-            PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
 
         self.outbox
-            .stage(
+            .stage_for(
                 &mut tx,
-                partner_meta("partner.approved", partner_id, partner.version),
+                "partner.approved",
+                &partner,
                 &ev::PartnerApproved {
                     partner_id: partner_id.to_string(),
                     application_id: application_id.to_string(),
                     company_name: partner.company_name.clone(),
                     domain: partner.domain.clone(),
                     country: partner.country.clone(),
-                    partner_type: partner_type.to_proto(),
+                    partner_type: partner.partner_type.to_proto(),
                     program_id: program.id.to_string(),
                     tier_id: tier.id.to_string(),
                     tier_name: tier.name.clone(),
                     approved_by_user_id: principal.user_id.to_string(),
-                    approved_at: Some(convert::ts(partner.approved_at)),
+                    approved_at: Some(timestamp(partner.approved_at)),
                 },
             )
             .await?;
         self.outbox
-            .stage(
+            .stage_for(
                 &mut tx,
-                EventMeta {
-                    entity_verb: "user.created",
-                    partner_id: Some(partner_id),
-                    aggregate_type: "user",
-                    aggregate_id: admin.id,
-                    aggregate_version: 1,
-                },
+                "user.created",
+                &admin,
                 &ev::PartnerUserCreated {
                     user_id: admin.id.to_string(),
                     partner_id: partner_id.to_string(),
-                    roles: admin.roles.clone(),
+                    roles: admin.roles.iter().map(|r| r.as_str().to_owned()).collect(),
                 },
             )
             .await?;
         // With no required course visible to this partner, that item is done.
-        operations::check_required_courses(&mut tx, &self.outbox, &partner, now).await?;
+        operations::check_required_courses(&mut tx, &self.outbox, &mut partner, now).await?;
 
         let resp = ApproveApplicationResponse {
             application: Some(convert::application(&app)),
@@ -278,7 +250,7 @@ impl Onboarding {
             admin_api_key_secret: String::new(),
             ..resp.clone()
         };
-        self.commit(tx, &idem, &stored).await?;
+        idem.commit(tx, &stored).await?;
         Ok(resp)
     }
 
@@ -301,27 +273,27 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "RejectApplication", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let app = store::application_for_update(&mut tx, application_id)
             .await?
             .ok_or(ApiError::not_found("application"))?;
-        ApplicationStatus::parse(&app.status)
-            .unwrap_or(ApplicationStatus::Approved)
+        app.status
             .decide(ApplicationStatus::Rejected)
             .map_err(|e| e.about(format!("application/{application_id}")))?;
         let app = store::decide_application(
             &mut tx,
             application_id,
-            ApplicationStatus::Rejected.as_str(),
+            ApplicationStatus::Rejected,
             &reason,
             None,
             principal.user_id,
         )
         .await?;
         self.outbox
-            .stage(
+            .stage_for(
                 &mut tx,
-                application_meta("application.rejected", app.id, 2, None),
+                "application.rejected",
+                &app,
                 &ev::ApplicationRejected {
                     application_id: app.id.to_string(),
                     reason,
@@ -332,7 +304,7 @@ impl Onboarding {
         let resp = RejectApplicationResponse {
             application: Some(convert::application(&app)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 }

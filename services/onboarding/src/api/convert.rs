@@ -1,73 +1,16 @@
-//! Rows and domain values to protobuf messages, and back for enums.
+//! Rows and domain values to protobuf messages.
 
 use chrono::{DateTime, Utc};
 use prm_proto::onboarding as pb;
-use prm_runtime::{Money, PartnerType, Role};
+use prm_runtime::Money;
+use prm_runtime::wire::{opt_id, opt_timestamp, timestamp};
 
-use crate::domain::application::ApplicationStatus;
-use crate::domain::enablement::ContentKind;
-use crate::domain::partner::PartnerStatus;
-use crate::domain::terms::TermsKind;
+use crate::domain::enablement::{CertificationStatus, Visibility};
 use crate::domain::tiering::TierMetrics;
 use crate::store::{
     AcceptanceRow, ApiKeyRow, ApplicationRow, AttemptRow, CertificationRow, ContentRow, CourseRow,
     PartnerRow, ProgramRow, TermsRow, TierRow, UserRow,
 };
-
-pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
-}
-
-pub fn opt_ts(t: Option<DateTime<Utc>>) -> Option<prost_types::Timestamp> {
-    t.map(ts)
-}
-
-pub fn opt_id(id: Option<uuid::Uuid>) -> String {
-    id.map(|i| i.to_string()).unwrap_or_default()
-}
-
-fn partner_type(s: &str) -> i32 {
-    PartnerType::parse(s)
-        .map(PartnerType::to_proto)
-        .unwrap_or_default()
-}
-
-pub fn partner_types(v: &[String]) -> Vec<i32> {
-    v.iter().map(|s| partner_type(s)).collect()
-}
-
-pub fn role_to_proto(r: Role) -> i32 {
-    (match r {
-        Role::Admin => pb::Role::Admin,
-        Role::PartnerManager => pb::Role::PartnerManager,
-        Role::Finance => pb::Role::Finance,
-        Role::Marketing => pb::Role::Marketing,
-        Role::Analyst => pb::Role::Analyst,
-        Role::PartnerAdmin => pb::Role::PartnerAdmin,
-        Role::PartnerUser => pb::Role::PartnerUser,
-    }) as i32
-}
-
-pub fn role_from_proto(v: i32) -> Result<Role, String> {
-    match pb::Role::try_from(v) {
-        Ok(pb::Role::Admin) => Ok(Role::Admin),
-        Ok(pb::Role::PartnerManager) => Ok(Role::PartnerManager),
-        Ok(pb::Role::Finance) => Ok(Role::Finance),
-        Ok(pb::Role::Marketing) => Ok(Role::Marketing),
-        Ok(pb::Role::Analyst) => Ok(Role::Analyst),
-        Ok(pb::Role::PartnerAdmin) => Ok(Role::PartnerAdmin),
-        Ok(pb::Role::PartnerUser) => Ok(Role::PartnerUser),
-        Ok(pb::Role::Unspecified) => Err("must not contain ROLE_UNSPECIFIED".into()),
-        Err(_) => Err(format!("unknown role {v}")),
-    }
-}
-
-pub fn roles(stored: &[String]) -> Vec<Role> {
-    stored.iter().filter_map(|r| Role::parse(r)).collect()
-}
 
 pub fn program(r: &ProgramRow) -> pb::Program {
     pb::Program {
@@ -77,7 +20,7 @@ pub fn program(r: &ProgramRow) -> pb::Program {
         currency: r.currency.clone(),
         tier_window_days: r.tier_window_days,
         demotion_grace_days: r.demotion_grace_days,
-        created_at: Some(ts(r.created_at)),
+        created_at: Some(timestamp(r.created_at)),
     }
 }
 
@@ -92,7 +35,7 @@ pub fn tier(r: &TierRow, currency: &str) -> pb::Tier {
             min_certified_people: r.min_certified_people,
             min_deals_won: r.min_deals_won,
         }),
-        created_at: Some(ts(r.created_at)),
+        created_at: Some(timestamp(r.created_at)),
     }
 }
 
@@ -110,16 +53,14 @@ pub fn application(r: &ApplicationRow) -> pb::Application {
         company_name: r.company_name.clone(),
         domain: r.domain.clone(),
         country: r.country.clone(),
-        partner_type: partner_type(&r.partner_type),
+        partner_type: r.partner_type.to_proto(),
         contact_name: r.contact_name.clone(),
         contact_email: r.contact_email.clone(),
-        status: ApplicationStatus::parse(&r.status)
-            .map(ApplicationStatus::to_proto)
-            .unwrap_or_default(),
+        status: r.status.to_proto(),
         rejection_reason: r.rejection_reason.clone(),
         partner_id: opt_id(r.partner_id),
-        submitted_at: Some(ts(r.submitted_at)),
-        decided_at: opt_ts(r.decided_at),
+        submitted_at: Some(timestamp(r.submitted_at)),
+        decided_at: opt_timestamp(r.decided_at),
         decided_by_user_id: opt_id(r.decided_by),
     }
 }
@@ -131,16 +72,14 @@ pub fn partner(r: &PartnerRow) -> pb::Partner {
         company_name: r.company_name.clone(),
         domain: r.domain.clone(),
         country: r.country.clone(),
-        partner_type: partner_type(&r.partner_type),
+        partner_type: r.partner_type.to_proto(),
         program_id: r.program_id.to_string(),
         tier_id: r.tier_id.to_string(),
         tier_name: r.tier_name.clone(),
-        status: PartnerStatus::parse(&r.status)
-            .map(PartnerStatus::to_proto)
-            .unwrap_or_default(),
+        status: r.status.to_proto(),
         status_reason: r.status_reason.clone(),
-        approved_at: Some(ts(r.approved_at)),
-        demotion_due_at: opt_ts(r.demotion_due_at),
+        approved_at: Some(timestamp(r.approved_at)),
+        demotion_due_at: opt_timestamp(r.demotion_due_at),
         version: r.version,
     }
 }
@@ -151,13 +90,9 @@ pub fn user(r: &UserRow) -> pb::User {
         partner_id: opt_id(r.partner_id),
         email: r.email.clone(),
         display_name: r.display_name.clone(),
-        roles: roles(&r.roles).into_iter().map(role_to_proto).collect(),
-        status: if r.status == "active" {
-            pb::UserStatus::Active as i32
-        } else {
-            pb::UserStatus::Deactivated as i32
-        },
-        created_at: Some(ts(r.created_at)),
+        roles: r.roles.iter().map(|role| role.to_proto()).collect(),
+        status: r.status.to_proto(),
+        created_at: Some(timestamp(r.created_at)),
     }
 }
 
@@ -168,26 +103,20 @@ pub fn api_key(r: &ApiKeyRow) -> pb::ApiKey {
         partner_id: opt_id(r.partner_id),
         name: r.name.clone(),
         display_prefix: r.display_prefix.clone(),
-        created_at: Some(ts(r.created_at)),
-        last_used_at: opt_ts(r.last_used_at),
-        revoked_at: opt_ts(r.revoked_at),
+        created_at: Some(timestamp(r.created_at)),
+        last_used_at: opt_timestamp(r.last_used_at),
+        revoked_at: opt_timestamp(r.revoked_at),
     }
-}
-
-fn terms_kind(s: &str) -> i32 {
-    TermsKind::parse(s)
-        .map(TermsKind::to_proto)
-        .unwrap_or_default()
 }
 
 pub fn terms(r: &TermsRow) -> pb::Terms {
     pb::Terms {
         id: r.id.to_string(),
-        kind: terms_kind(&r.kind),
+        kind: r.kind.to_proto(),
         version: r.version.clone(),
         title: r.title.clone(),
         body: r.body.clone(),
-        published_at: Some(ts(r.published_at)),
+        published_at: Some(timestamp(r.published_at)),
     }
 }
 
@@ -195,17 +124,17 @@ pub fn acceptance(r: &AcceptanceRow) -> pb::TermsAcceptance {
     pb::TermsAcceptance {
         partner_id: r.partner_id.to_string(),
         terms_id: r.terms_id.to_string(),
-        kind: terms_kind(&r.kind),
+        kind: r.kind.to_proto(),
         version: r.version.clone(),
         accepted_by_user_id: r.accepted_by.to_string(),
-        accepted_at: Some(ts(r.accepted_at)),
+        accepted_at: Some(timestamp(r.accepted_at)),
     }
 }
 
-fn visibility(min_tier_rank: i32, types: &[String]) -> pb::Visibility {
+fn visibility(v: &Visibility) -> pb::Visibility {
     pb::Visibility {
-        min_tier_rank,
-        partner_types: partner_types(types),
+        min_tier_rank: v.min_tier_rank,
+        partner_types: v.partner_types.iter().map(|t| t.to_proto()).collect(),
     }
 }
 
@@ -213,12 +142,10 @@ pub fn content(r: &ContentRow) -> pb::Content {
     pb::Content {
         id: r.id.to_string(),
         title: r.title.clone(),
-        kind: ContentKind::parse(&r.kind)
-            .map(ContentKind::to_proto)
-            .unwrap_or_default(),
+        kind: r.kind.to_proto(),
         url: r.url.clone(),
-        visibility: Some(visibility(r.min_tier_rank, &r.partner_types)),
-        created_at: Some(ts(r.created_at)),
+        visibility: Some(visibility(&r.visibility())),
+        created_at: Some(timestamp(r.created_at)),
     }
 }
 
@@ -230,8 +157,8 @@ pub fn course(r: &CourseRow) -> pb::Course {
         pass_mark_percent: r.pass_mark_percent,
         certification_valid_days: r.certification_valid_days,
         required_for_onboarding: r.required_for_onboarding,
-        visibility: Some(visibility(r.min_tier_rank, &r.partner_types)),
-        created_at: Some(ts(r.created_at)),
+        visibility: Some(visibility(&r.visibility())),
+        created_at: Some(timestamp(r.created_at)),
     }
 }
 
@@ -243,7 +170,7 @@ pub fn attempt(r: &AttemptRow) -> pb::CourseAttempt {
         partner_id: r.partner_id.to_string(),
         score_percent: r.score_percent,
         passed: r.passed,
-        attempted_at: Some(ts(r.attempted_at)),
+        attempted_at: Some(timestamp(r.attempted_at)),
     }
 }
 
@@ -253,13 +180,9 @@ pub fn certification(r: &CertificationRow, now: DateTime<Utc>) -> pb::Certificat
         course_id: r.course_id.to_string(),
         user_id: r.user_id.to_string(),
         partner_id: r.partner_id.to_string(),
-        earned_at: Some(ts(r.earned_at)),
-        expires_at: Some(ts(r.expires_at)),
+        earned_at: Some(timestamp(r.earned_at)),
+        expires_at: Some(timestamp(r.expires_at)),
         renewals: r.renewals,
-        status: if r.expires_at > now {
-            pb::CertificationStatus::Active as i32
-        } else {
-            pb::CertificationStatus::Expired as i32
-        },
+        status: CertificationStatus::at(r.expires_at, now).to_proto(),
     }
 }

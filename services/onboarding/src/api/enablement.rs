@@ -1,16 +1,20 @@
 //! The enablement library, courses, attempts and certifications.
 
 use chrono::Utc;
+use futures::future::BoxFuture;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
+use prm_runtime::wire::{opt_id, timestamp};
 use prm_runtime::{
-    ApiError, CallContext, EventMeta, FieldErrors, Idempotency, Page, PartnerType, Principal, Role,
-    validate,
+    ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Principal, Role,
+    begin_or_replay, validate,
 };
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Begun, Onboarding, convert, ensure_partner_can_act};
-use crate::domain::enablement::{self, ContentKind, Visibility};
+use super::{Onboarding, convert, ensure_may_act, ensure_not_terminated};
+use crate::domain::enablement::{self, ContentKind, Viewer, Visibility};
+use crate::domain::identity::may_manage_user;
 use crate::operations;
 use crate::store::{self, NewCourse};
 
@@ -33,11 +37,37 @@ fn visibility(
     }
 }
 
-fn type_names(v: &Visibility) -> Vec<String> {
-    v.partner_types
-        .iter()
-        .map(|t| t.as_str().to_owned())
-        .collect()
+/// One page of the rows `viewer` sees (`None`: staff, who see all). The
+/// store lists rows in id order; the domain decides what is visible, so
+/// this reads batches until the page is full or the rows run out.
+async fn visible_page<R>(
+    conn: &mut PgConnection,
+    page: &Page,
+    viewer: Option<Viewer>,
+    fetch: impl for<'a> Fn(&'a mut PgConnection, Uuid, i64) -> BoxFuture<'a, sqlx::Result<Vec<R>>>,
+    visibility: impl Fn(&R) -> Visibility,
+    id: impl Fn(&R) -> Uuid,
+) -> Result<(Vec<R>, String), ApiError> {
+    let wanted = page.fetch_limit();
+    let mut kept = Vec::new();
+    let mut after = page.after_or_nil();
+    loop {
+        let rows = fetch(&mut *conn, after, wanted).await?;
+        let exhausted = (rows.len() as i64) < wanted;
+        if let Some(last) = rows.last() {
+            after = id(last);
+        }
+        kept.extend(
+            rows.into_iter()
+                .filter(|r| enablement::visible_to(viewer, &visibility(r))),
+        );
+        if exhausted || kept.len() as i64 >= wanted {
+            break;
+        }
+    }
+    kept.truncate(wanted as usize);
+    let next_page_token = page.finish(&mut kept, id);
+    Ok((kept, next_page_token))
 }
 
 impl Onboarding {
@@ -47,7 +77,7 @@ impl Onboarding {
         &self,
         principal: &Principal,
         requested: &str,
-    ) -> Result<Option<(i32, String)>, ApiError> {
+    ) -> Result<Option<Viewer>, ApiError> {
         let requested =
             validate::optional_uuid(requested).map_err(|e| ApiError::invalid("partner_id", e))?;
         let partner_id = match (principal.partner_id, requested) {
@@ -59,7 +89,10 @@ impl Onboarding {
             }
         };
         let partner = self.visible_partner(principal, partner_id).await?;
-        Ok(Some((partner.tier_rank, partner.partner_type)))
+        Ok(Some(Viewer {
+            tier_rank: partner.tier_rank,
+            partner_type: partner.partner_type,
+        }))
     }
 
     pub(super) async fn create_content(
@@ -78,20 +111,12 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "CreateContent", &req);
-        let mut tx = begin_or_replay!(self, idem);
-        let row = store::insert_content(
-            &mut tx,
-            &title,
-            kind.as_str(),
-            &url,
-            vis.min_tier_rank,
-            &type_names(&vis),
-        )
-        .await?;
+        let mut tx = begin_or_replay!(self.db, idem);
+        let row = store::insert_content(&mut tx, &title, kind, &url, &vis).await?;
         let resp = CreateContentResponse {
             content: Some(convert::content(&row)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -102,20 +127,17 @@ impl Onboarding {
     ) -> Result<ListContentResponse, ApiError> {
         let principal = ctx.principal()?;
         let viewer = self.viewer(principal, &req.partner_id).await?;
-        let filter = viewer
-            .as_ref()
-            .map(|(r, t)| format!("{r}:{t}"))
-            .unwrap_or_default();
-        let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
+        let page = Page::parse(req.page_size, &req.page_token, &[&viewer_filter(viewer)])?;
         let mut conn = self.db.acquire().await?;
-        let mut rows = store::list_content(
+        let (rows, next_page_token) = visible_page(
             &mut conn,
-            viewer.as_ref().map(|(r, t)| (*r, t.as_str())),
-            page.after_or_nil(),
-            page.fetch_limit(),
+            &page,
+            viewer,
+            |c, after, limit| Box::pin(store::list_content(c, after, limit)),
+            store::ContentRow::visibility,
+            |r| r.id,
         )
         .await?;
-        let next_page_token = page.finish(&mut rows, |r| r.id);
         Ok(ListContentResponse {
             content: rows.iter().map(convert::content).collect(),
             next_page_token,
@@ -150,8 +172,7 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "CreateCourse", &req);
-        let mut tx = begin_or_replay!(self, idem);
-        let types = type_names(&vis);
+        let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_course(
             &mut tx,
             NewCourse {
@@ -160,25 +181,20 @@ impl Onboarding {
                 pass_mark_percent: pass_mark,
                 certification_valid_days: valid_days,
                 required_for_onboarding: req.required_for_onboarding,
-                min_tier_rank: vis.min_tier_rank,
-                partner_types: &types,
+                visibility: &vis,
             },
         )
         .await
-        .map_err(|e| {
-            if prm_runtime::db::violates(&e, "courses_title_key") {
-                ApiError::already_exists(
-                    "COURSE_TITLE_TAKEN",
-                    format!("a course titled {title:?} exists"),
-                )
-            } else {
-                e.into()
-            }
+        .on_constraint("courses_title_key", || {
+            ApiError::already_exists(
+                "COURSE_TITLE_TAKEN",
+                format!("a course titled {title:?} exists"),
+            )
         })?;
         let resp = CreateCourseResponse {
             course: Some(convert::course(&row)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -189,20 +205,17 @@ impl Onboarding {
     ) -> Result<ListCoursesResponse, ApiError> {
         let principal = ctx.principal()?;
         let viewer = self.viewer(principal, &req.partner_id).await?;
-        let filter = viewer
-            .as_ref()
-            .map(|(r, t)| format!("{r}:{t}"))
-            .unwrap_or_default();
-        let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
+        let page = Page::parse(req.page_size, &req.page_token, &[&viewer_filter(viewer)])?;
         let mut conn = self.db.acquire().await?;
-        let mut rows = store::list_courses(
+        let (rows, next_page_token) = visible_page(
             &mut conn,
-            viewer.as_ref().map(|(r, t)| (*r, t.as_str())),
-            page.after_or_nil(),
-            page.fetch_limit(),
+            &page,
+            viewer,
+            |c, after, limit| Box::pin(store::list_courses(c, after, limit)),
+            store::CourseRow::visibility,
+            |r| r.id,
         )
         .await?;
-        let next_page_token = page.finish(&mut rows, |r| r.id);
         Ok(ListCoursesResponse {
             courses: rows.iter().map(convert::course).collect(),
             next_page_token,
@@ -231,7 +244,7 @@ impl Onboarding {
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "RecordCourseAttempt", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let user = store::user(&mut tx, user_id)
             .await?
             .ok_or(ApiError::not_found("user"))?;
@@ -246,48 +259,27 @@ impl Onboarding {
         if !principal.can_access_partner(partner_id) {
             return Err(ApiError::not_found("user"));
         }
-        let allowed = user.id == principal.user_id
-            || principal.has_role(Role::PartnerAdmin)
-            || (principal.is_staff()
-                && principal.has_any_role(&[Role::Admin, Role::PartnerManager]));
-        if !allowed {
+        if !may_manage_user(&principal, user.as_ref()) {
             return Err(ApiError::permission_denied(
                 "ROLE_REQUIRED",
                 "you cannot record attempts for this user",
             ));
         }
-        if user.status != "active" {
-            return Err(ApiError::precondition(
-                "USER_NOT_ACTIVE",
-                format!("user/{user_id}"),
-                "the user is deactivated",
-            ));
-        }
-        let partner = store::partner(&mut tx, partner_id)
+        user.status.ensure_active(format!("user/{user_id}"))?;
+        // Locked: a pass may complete the checklist and change the tier.
+        let mut partner = store::partner_for_update(&mut tx, partner_id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        ensure_partner_can_act(&principal, &partner)?;
-        if partner.status == "terminated" {
-            return Err(ApiError::precondition(
-                "PARTNER_TERMINATED",
-                format!("partner/{partner_id}"),
-                "the partner is terminated",
-            ));
-        }
+        ensure_may_act(&principal, &partner)?;
+        ensure_not_terminated(&partner)?;
         let course = store::course(&mut tx, course_id)
             .await?
             .ok_or(ApiError::not_found("course"))?;
-        let partner_type =
-            PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
-        let vis = Visibility {
-            min_tier_rank: course.min_tier_rank,
-            partner_types: course
-                .partner_types
-                .iter()
-                .filter_map(|t| PartnerType::parse(t))
-                .collect(),
+        let viewer = Viewer {
+            tier_rank: partner.tier_rank,
+            partner_type: partner.partner_type,
         };
-        if !vis.admits(partner.tier_rank, partner_type) {
+        if !viewer.sees(&course.visibility()) {
             return Err(ApiError::not_found("course"));
         }
         let passed = enablement::passes(score, course.pass_mark_percent);
@@ -301,15 +293,10 @@ impl Onboarding {
                 store::upsert_certification(&mut tx, course_id, user_id, partner_id, now, expires)
                     .await?;
             self.outbox
-                .stage(
+                .stage_for(
                     &mut tx,
-                    EventMeta {
-                        entity_verb: "course.passed",
-                        partner_id: Some(partner_id),
-                        aggregate_type: "course_attempt",
-                        aggregate_id: attempt.id,
-                        aggregate_version: 1,
-                    },
+                    "course.passed",
+                    &attempt,
                     &ev::CoursePassed {
                         course_id: course_id.to_string(),
                         user_id: user_id.to_string(),
@@ -319,34 +306,29 @@ impl Onboarding {
                 )
                 .await?;
             self.outbox
-                .stage(
+                .stage_for(
                     &mut tx,
-                    EventMeta {
-                        entity_verb: "certification.earned",
-                        partner_id: Some(partner_id),
-                        aggregate_type: "certification",
-                        aggregate_id: cert.id,
-                        aggregate_version: i64::from(cert.renewals) + 1,
-                    },
+                    "certification.earned",
+                    &cert,
                     &ev::CertificationEarned {
                         certification_id: cert.id.to_string(),
                         course_id: course_id.to_string(),
                         user_id: user_id.to_string(),
                         partner_id: partner_id.to_string(),
-                        expires_at: Some(convert::ts(cert.expires_at)),
+                        expires_at: Some(timestamp(cert.expires_at)),
                         renewal,
                     },
                 )
                 .await?;
-            operations::check_required_courses(&mut tx, &self.outbox, &partner, now).await?;
-            operations::review_partner_tier(&mut tx, &self.outbox, partner_id, now).await?;
+            operations::check_required_courses(&mut tx, &self.outbox, &mut partner, now).await?;
+            operations::review_partner_tier(&mut tx, &self.outbox, &mut partner, now).await?;
             certification = Some(convert::certification(&cert, now));
         }
         let resp = RecordCourseAttemptResponse {
             attempt: Some(convert::attempt(&attempt)),
             certification,
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -377,8 +359,8 @@ impl Onboarding {
         };
         let filter = format!(
             "{}|{}|{}",
-            convert::opt_id(partner_id),
-            convert::opt_id(user_id),
+            opt_id(partner_id),
+            opt_id(user_id),
             req.include_expired
         );
         let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
@@ -403,4 +385,11 @@ impl Onboarding {
             next_page_token,
         })
     }
+}
+
+/// The page-token filter of a library list: whose view it is.
+fn viewer_filter(viewer: Option<Viewer>) -> String {
+    viewer
+        .map(|v| format!("{}:{}", v.tier_rank, v.partner_type))
+        .unwrap_or_default()
 }

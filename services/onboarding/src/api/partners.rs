@@ -3,11 +3,12 @@
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
-use prm_runtime::{ApiError, CallContext, FieldErrors, Idempotency, Page, validate};
+use prm_runtime::{
+    ApiError, Begun, CallContext, FieldErrors, Idempotency, Page, begin_or_replay, validate,
+};
 
-use super::{Begun, Onboarding, convert};
+use super::{Onboarding, convert, ensure_not_terminated};
 use crate::domain::partner::PartnerStatus;
-use crate::operations::partner_meta;
 use crate::store;
 
 const MAX_REASON_LEN: usize = 2_000;
@@ -44,13 +45,13 @@ impl Onboarding {
         let status = errs.check("status", PartnerStatus::filter_from_proto(req.status));
         let program_id = errs.check("program_id", validate::optional_uuid(&req.program_id));
         errs.finish()?;
-        let status = status.flatten().map(PartnerStatus::as_str);
+        let status = status.flatten();
         let program_id = program_id.flatten();
-        let program_filter = program_id.map(|p| p.to_string()).unwrap_or_default();
+        let program_filter = prm_runtime::wire::opt_id(program_id);
         let page = Page::parse(
             req.page_size,
             &req.page_token,
-            &[status.unwrap_or(""), &program_filter],
+            &[status.map_or("", PartnerStatus::as_str), &program_filter],
         )?;
         // A partner's list holds itself only.
         let only = match principal.partner_id {
@@ -157,33 +158,29 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(ctx, method, req);
-        let mut tx = match self.begin::<PartnerEnvelope>(&idem).await? {
+        let mut tx = match idem.begin::<PartnerEnvelope>(&self.db).await? {
             Begun::Replay(r) => return Ok(r.partner),
             Begun::Fresh(tx) => tx,
         };
-        if !store::lock_partner(&mut tx, id).await? {
-            return Err(ApiError::not_found("partner"));
-        }
-        let current = store::partner(&mut tx, id)
+        let current = store::partner_for_update(&mut tx, id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        let status = PartnerStatus::parse(&current.status).unwrap_or(PartnerStatus::Terminated);
-        let subject = format!("partner/{id}");
         let next = match change {
-            StatusChange::Suspend => status.suspend(),
-            StatusChange::Reactivate => status.reactivate(),
-            StatusChange::Terminate => status.terminate(),
+            StatusChange::Suspend => current.status.suspend(),
+            StatusChange::Reactivate => current.status.reactivate(),
+            StatusChange::Terminate => current.status.terminate(),
         }
-        .map_err(|e| e.about(subject))?;
-        let version = store::set_partner_status(&mut tx, id, next.as_str(), &reason).await?;
+        .map_err(|e| e.about(format!("partner/{id}")))?;
+        let updated = store::set_partner_status(&mut tx, id, next, &reason).await?;
         let actor = principal.user_id.to_string();
         let pid = id.to_string();
         match change {
             StatusChange::Suspend => {
                 self.outbox
-                    .stage(
+                    .stage_for(
                         &mut tx,
-                        partner_meta("partner.suspended", id, version),
+                        "partner.suspended",
+                        &updated,
                         &ev::PartnerSuspended {
                             partner_id: pid,
                             reason,
@@ -194,9 +191,10 @@ impl Onboarding {
             }
             StatusChange::Reactivate => {
                 self.outbox
-                    .stage(
+                    .stage_for(
                         &mut tx,
-                        partner_meta("partner.reactivated", id, version),
+                        "partner.reactivated",
+                        &updated,
                         &ev::PartnerReactivated {
                             partner_id: pid,
                             actor_user_id: actor,
@@ -206,9 +204,10 @@ impl Onboarding {
             }
             StatusChange::Terminate => {
                 self.outbox
-                    .stage(
+                    .stage_for(
                         &mut tx,
-                        partner_meta("partner.terminated", id, version),
+                        "partner.terminated",
+                        &updated,
                         &ev::PartnerTerminated {
                             partner_id: pid,
                             reason,
@@ -218,13 +217,10 @@ impl Onboarding {
                     .await?
             }
         };
-        let updated = store::partner(&mut tx, id)
-            .await?
-            .ok_or(ApiError::not_found("partner"))?;
         let resp = PartnerEnvelope {
             partner: Some(convert::partner(&updated)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp.partner)
     }
 
@@ -248,37 +244,30 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "SetPartnerTier", &req);
-        let mut tx = begin_or_replay!(self, idem);
-        if !store::lock_partner(&mut tx, id).await? {
-            return Err(ApiError::not_found("partner"));
-        }
-        let current = store::partner(&mut tx, id)
+        let mut tx = begin_or_replay!(self.db, idem);
+        let mut partner = store::partner_for_update(&mut tx, id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        if current.status == PartnerStatus::Terminated.as_str() {
-            return Err(ApiError::precondition(
-                "PARTNER_TERMINATED",
-                format!("partner/{id}"),
-                "the partner is terminated",
-            ));
-        }
+        ensure_not_terminated(&partner)?;
+        let (from_tier_id, from_tier_name) = (partner.tier_id, partner.tier_name.clone());
         let tier = store::tier(&mut tx, tier_id)
             .await?
-            .filter(|t| t.program_id == current.program_id)
+            .filter(|t| t.program_id == partner.program_id)
             .ok_or_else(|| {
                 ApiError::invalid("tier_id", "is not a tier of the partner's program")
             })?;
-        if tier.id != current.tier_id {
-            let version = store::set_partner_tier(&mut tx, id, tier.id, None).await?;
+        if tier.id != from_tier_id {
+            partner = store::set_partner_tier(&mut tx, id, tier.id, None).await?;
             self.outbox
-                .stage(
+                .stage_for(
                     &mut tx,
-                    partner_meta("partner.tier_changed", id, version),
+                    "partner.tier_changed",
+                    &partner,
                     &ev::PartnerTierChanged {
                         partner_id: id.to_string(),
-                        program_id: current.program_id.to_string(),
-                        from_tier_id: current.tier_id.to_string(),
-                        from_tier_name: current.tier_name.clone(),
+                        program_id: partner.program_id.to_string(),
+                        from_tier_id: from_tier_id.to_string(),
+                        from_tier_name,
                         to_tier_id: tier.id.to_string(),
                         to_tier_name: tier.name.clone(),
                         kind: ev::TierChangeKind::Manual as i32,
@@ -287,13 +276,10 @@ impl Onboarding {
                 )
                 .await?;
         }
-        let updated = store::partner(&mut tx, id)
-            .await?
-            .ok_or(ApiError::not_found("partner"))?;
         let resp = SetPartnerTierResponse {
-            partner: Some(convert::partner(&updated)),
+            partner: Some(convert::partner(&partner)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 }

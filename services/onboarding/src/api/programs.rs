@@ -2,10 +2,13 @@
 
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
-use prm_runtime::{ApiError, CallContext, FieldErrors, Idempotency, Money, Page, validate};
+use prm_runtime::{
+    ApiError, CallContext, FieldErrors, Idempotency, Money, OnConstraint, Page, begin_or_replay,
+    validate,
+};
 use uuid::Uuid;
 
-use super::{Begun, Onboarding, convert};
+use super::{Onboarding, convert};
 use crate::domain::tiering::TierMetrics;
 use crate::store::{self, NewProgram};
 
@@ -91,7 +94,7 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "CreateProgram", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_program(
             &mut tx,
             NewProgram {
@@ -103,20 +106,16 @@ impl Onboarding {
             },
         )
         .await
-        .map_err(|e| {
-            if prm_runtime::db::violates(&e, "programs_name_key") {
-                ApiError::already_exists(
-                    "PROGRAM_NAME_TAKEN",
-                    format!("a program named {name:?} exists"),
-                )
-            } else {
-                e.into()
-            }
+        .on_constraint("programs_name_key", || {
+            ApiError::already_exists(
+                "PROGRAM_NAME_TAKEN",
+                format!("a program named {name:?} exists"),
+            )
         })?;
         let resp = CreateProgramResponse {
             program: Some(convert::program(&row)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -214,28 +213,25 @@ impl Onboarding {
         };
 
         let idem = Idempotency::new(&ctx, "CreateTier", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_tier(&mut tx, program.id, &name, req.rank, reqs)
             .await
-            .map_err(|e| {
-                if prm_runtime::db::violates(&e, "tiers_program_rank_key") {
-                    ApiError::already_exists(
-                        "TIER_RANK_TAKEN",
-                        format!("the program already has a tier of rank {}", req.rank),
-                    )
-                } else if prm_runtime::db::violates(&e, "tiers_program_name_key") {
-                    ApiError::already_exists(
-                        "TIER_NAME_TAKEN",
-                        format!("the program already has a tier named {name:?}"),
-                    )
-                } else {
-                    e.into()
-                }
+            .on_constraint("tiers_program_rank_key", || {
+                ApiError::already_exists(
+                    "TIER_RANK_TAKEN",
+                    format!("the program already has a tier of rank {}", req.rank),
+                )
+            })
+            .on_constraint("tiers_program_name_key", || {
+                ApiError::already_exists(
+                    "TIER_NAME_TAKEN",
+                    format!("the program already has a tier named {name:?}"),
+                )
             })?;
         let resp = CreateTierResponse {
             tier: Some(convert::tier(&row, &program.currency)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -271,14 +267,14 @@ impl Onboarding {
         errs.finish()?;
 
         let idem = Idempotency::new(&ctx, "UpdateTier", &req);
-        let mut tx = begin_or_replay!(self, idem);
+        let mut tx = begin_or_replay!(self.db, idem);
         let row = store::update_tier_requirements(&mut tx, tier_id, reqs)
             .await?
             .ok_or(ApiError::not_found("tier"))?;
         let resp = UpdateTierResponse {
             tier: Some(convert::tier(&row, &program.currency)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 

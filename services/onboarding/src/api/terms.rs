@@ -3,12 +3,15 @@
 use chrono::Utc;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
-use prm_runtime::{ApiError, CallContext, FieldErrors, Idempotency, PartnerType, Role, validate};
+use prm_runtime::{
+    ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, PartnerType, Role,
+    begin_or_replay, validate,
+};
 
-use super::{Begun, Onboarding, convert, ensure_partner_can_act};
+use super::{Onboarding, convert, ensure_may_act};
 use crate::domain::checklist::ChecklistItem;
 use crate::domain::terms::{self, TermsKind};
-use crate::operations::{self, partner_meta};
+use crate::operations;
 use crate::store;
 
 impl Onboarding {
@@ -30,23 +33,19 @@ impl Onboarding {
             unreachable!("checked above")
         };
         let idem = Idempotency::new(&ctx, "PublishTerms", &req);
-        let mut tx = begin_or_replay!(self, idem);
-        let row = store::insert_terms(&mut tx, kind.as_str(), &version, &title, &body)
+        let mut tx = begin_or_replay!(self.db, idem);
+        let row = store::insert_terms(&mut tx, kind, &version, &title, &body)
             .await
-            .map_err(|e| {
-                if prm_runtime::db::violates(&e, "terms_kind_version_key") {
-                    ApiError::already_exists(
-                        "TERMS_VERSION_EXISTS",
-                        format!("{} version {version} is already published", kind.as_str()),
-                    )
-                } else {
-                    e.into()
-                }
+            .on_constraint("terms_kind_version_key", || {
+                ApiError::already_exists(
+                    "TERMS_VERSION_EXISTS",
+                    format!("{kind} version {version} is already published"),
+                )
             })?;
         let resp = PublishTermsResponse {
             terms: Some(convert::terms(&row)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -59,7 +58,7 @@ impl Onboarding {
         let kind =
             TermsKind::filter_from_proto(req.kind).map_err(|e| ApiError::invalid("kind", e))?;
         let mut conn = self.db.acquire().await?;
-        let rows = store::list_terms(&mut conn, kind.map(TermsKind::as_str)).await?;
+        let rows = store::list_terms(&mut conn, kind).await?;
         Ok(ListTermsResponse {
             terms: rows.iter().map(convert::terms).collect(),
         })
@@ -81,7 +80,7 @@ impl Onboarding {
         let (Some(partner_id), Some(kind), Some(version)) = (partner_id, kind, version) else {
             unreachable!("checked above")
         };
-        let partner = self.visible_partner(&principal, partner_id).await?;
+        let mut partner = self.visible_partner(&principal, partner_id).await?;
         // Acceptance is the partner's own legal act.
         if principal.partner_id != Some(partner_id) || !principal.has_role(Role::PartnerAdmin) {
             return Err(ApiError::permission_denied(
@@ -89,14 +88,14 @@ impl Onboarding {
                 "only the partner's own admin can accept its terms",
             ));
         }
-        ensure_partner_can_act(&principal, &partner)?;
+        ensure_may_act(&principal, &partner)?;
 
         let idem = Idempotency::new(&ctx, "AcceptTerms", &req);
-        let mut tx = begin_or_replay!(self, idem);
-        let terms = store::terms_by_version(&mut tx, kind.as_str(), &version)
+        let mut tx = begin_or_replay!(self.db, idem);
+        let terms = store::terms_by_version(&mut tx, kind, &version)
             .await?
             .ok_or(ApiError::not_found("terms"))?;
-        let latest = store::latest_terms(&mut tx, kind.as_str()).await?;
+        let latest = store::latest_terms(&mut tx, kind).await?;
         if latest.as_ref().is_some_and(|l| l.id != terms.id) {
             return Err(ApiError::precondition(
                 "TERMS_VERSION_SUPERSEDED",
@@ -109,9 +108,10 @@ impl Onboarding {
         }
         if store::insert_acceptance(&mut tx, partner_id, terms.id, principal.user_id).await? {
             self.outbox
-                .stage(
+                .stage_for(
                     &mut tx,
-                    partner_meta("terms.accepted", partner_id, partner.version),
+                    "terms.accepted",
+                    &partner,
                     &ev::TermsAccepted {
                         partner_id: partner_id.to_string(),
                         terms_id: terms.id.to_string(),
@@ -121,16 +121,14 @@ impl Onboarding {
                     },
                 )
                 .await?;
-            let partner_type =
-                PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
             if self
-                .all_terms_accepted(&mut tx, partner_id, partner_type)
+                .all_terms_accepted(&mut tx, partner_id, partner.partner_type)
                 .await?
             {
                 operations::complete_checklist_item(
                     &mut tx,
                     &self.outbox,
-                    partner_id,
+                    &mut partner,
                     ChecklistItem::TermsAccepted,
                     Utc::now(),
                 )
@@ -143,7 +141,7 @@ impl Onboarding {
         let resp = AcceptTermsResponse {
             acceptance: Some(convert::acceptance(&acceptance)),
         };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 
@@ -169,7 +167,7 @@ impl Onboarding {
         let mut required = Vec::new();
         for kind in terms::required_kinds(partner_type) {
             // Nothing published yet for a kind: nothing to accept.
-            let Some(latest) = store::latest_terms(conn, kind.as_str()).await? else {
+            let Some(latest) = store::latest_terms(conn, kind).await? else {
                 continue;
             };
             let acceptance = store::acceptance(conn, partner_id, latest.id).await?;
@@ -190,11 +188,9 @@ impl Onboarding {
         let partner_id =
             validate::uuid(&req.partner_id).map_err(|e| ApiError::invalid("partner_id", e))?;
         let partner = self.visible_partner(principal, partner_id).await?;
-        let partner_type =
-            PartnerType::parse(&partner.partner_type).unwrap_or(PartnerType::Reseller);
         let mut conn = self.db.acquire().await?;
         let required = self
-            .required_terms(&mut conn, partner_id, partner_type)
+            .required_terms(&mut conn, partner_id, partner.partner_type)
             .await?;
         let all_accepted = required.iter().all(|r| r.acceptance.is_some());
         Ok(GetTermsStatusResponse {

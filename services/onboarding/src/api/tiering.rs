@@ -3,9 +3,12 @@
 use chrono::Utc;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::PARTNER_MANAGEMENT;
-use prm_runtime::{ApiError, CallContext, FieldErrors, Idempotency, Money, validate};
+use prm_runtime::wire::{opt_timestamp, timestamp};
+use prm_runtime::{
+    ApiError, CallContext, FieldErrors, Idempotency, Money, begin_or_replay, validate,
+};
 
-use super::{Begun, Onboarding, convert};
+use super::{Onboarding, convert};
 use crate::domain::checklist::{self, ChecklistItem};
 use crate::domain::tiering::{self, TierMetrics};
 use crate::operations;
@@ -22,20 +25,15 @@ impl Onboarding {
             validate::uuid(&req.partner_id).map_err(|e| ApiError::invalid("partner_id", e))?;
         let partner = self.visible_partner(principal, partner_id).await?;
         let mut conn = self.db.acquire().await?;
-        let done: Vec<(ChecklistItem, chrono::DateTime<Utc>)> =
-            store::checklist_items(&mut conn, partner_id)
-                .await?
-                .into_iter()
-                .filter_map(|(i, at)| ChecklistItem::parse(&i).map(|i| (i, at)))
-                .collect();
+        let list = store::checklist(&mut conn, partner_id, partner.onboarding_completed_at).await?;
         let items = ChecklistItem::ALL
-            .into_iter()
+            .iter()
             .map(|item| {
-                let at = done.iter().find(|(i, _)| *i == item).map(|(_, at)| *at);
+                let at = list.done_at(*item);
                 prm_proto::onboarding::ChecklistItem {
                     kind: item.to_proto(),
                     done: at.is_some(),
-                    completed_at: convert::opt_ts(at),
+                    completed_at: opt_timestamp(at),
                 }
             })
             .collect();
@@ -44,10 +42,10 @@ impl Onboarding {
             checklist: Some(OnboardingChecklist {
                 partner_id: partner_id.to_string(),
                 items,
-                completed: partner.onboarding_completed_at.is_some(),
-                completed_at: convert::opt_ts(partner.onboarding_completed_at),
-                approved_at: Some(convert::ts(partner.approved_at)),
-                first_deal_at: convert::opt_ts(partner.first_deal_at),
+                completed: list.completed_at.is_some(),
+                completed_at: opt_timestamp(list.completed_at),
+                approved_at: Some(timestamp(partner.approved_at)),
+                first_deal_at: opt_timestamp(partner.first_deal_at),
                 time_to_first_deal: ttfd.map(|d| prost_types::Duration {
                     seconds: d.num_seconds(),
                     nanos: 0,
@@ -66,10 +64,10 @@ impl Onboarding {
         let principal = ctx.principal()?;
         let partner_id =
             validate::uuid(&req.partner_id).map_err(|e| ApiError::invalid("partner_id", e))?;
-        self.visible_partner(principal, partner_id).await?;
+        let partner = self.visible_partner(principal, partner_id).await?;
         let now = Utc::now();
         let mut conn = self.db.acquire().await?;
-        let pos = operations::tier_position(&mut conn, partner_id, now).await?;
+        let pos = operations::tier_position(&mut conn, &partner, now).await?;
         let mut errs = FieldErrors::new();
         let what_if = match &req.what_if {
             None => TierMetrics::default(),
@@ -105,16 +103,16 @@ impl Onboarding {
         Ok(EvaluatePartnerTierResponse {
             evaluation: Some(TierEvaluation {
                 partner_id: partner_id.to_string(),
-                current_tier: tier_of(pos.partner.tier_id),
-                window_start: Some(convert::ts(pos.window_start)),
-                window_end: Some(convert::ts(now)),
+                current_tier: tier_of(partner.tier_id),
+                window_start: Some(timestamp(pos.window_start)),
+                window_end: Some(timestamp(now)),
                 metrics: Some(convert::metrics(&metrics, &pos.currency)),
                 qualified_tier: qualified.and_then(|q| tier_of(q.id)),
                 next_tier: next.map(|n| TierGap {
                     tier: tier_of(n.id),
                     missing: Some(convert::metrics(&n.missing(&metrics), &pos.currency)),
                 }),
-                demotion_due_at: convert::opt_ts(pos.partner.demotion_due_at),
+                demotion_due_at: opt_timestamp(partner.demotion_due_at),
             }),
         })
     }
@@ -130,7 +128,7 @@ impl Onboarding {
         let only = validate::optional_uuid(&req.partner_id)
             .map_err(|e| ApiError::invalid("partner_id", e))?;
         let idem = Idempotency::new(&ctx, "RunTierReview", &req);
-        let tx = begin_or_replay!(self, RunTierReviewResponse, idem);
+        let tx = begin_or_replay!(self.db, idem, RunTierReviewResponse);
         let ids = match only {
             Some(id) => vec![id],
             None => {
@@ -144,21 +142,19 @@ impl Onboarding {
         // undo the others; the idempotency record commits last.
         for id in ids {
             let mut ptx = self.db.begin().await?;
-            if let Some(o) =
-                operations::review_partner_tier(&mut ptx, &self.outbox, id, now).await?
-            {
+            if let Some(o) = operations::review_tier(&mut ptx, &self.outbox, id, now).await? {
                 outcomes.push(TierReviewOutcome {
                     partner_id: o.partner_id.to_string(),
                     from_tier_id: o.from_tier.to_string(),
                     to_tier_id: o.to_tier.to_string(),
                     action: o.decision.action().to_owned(),
-                    demotion_due_at: convert::opt_ts(o.demotion_due_at),
+                    demotion_due_at: opt_timestamp(o.demotion_due_at),
                 });
             }
             ptx.commit().await?;
         }
         let resp = RunTierReviewResponse { outcomes };
-        self.commit(tx, &idem, &resp).await?;
+        idem.commit(tx, &resp).await?;
         Ok(resp)
     }
 }

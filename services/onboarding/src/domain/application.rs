@@ -14,47 +14,15 @@ use super::IllegalTransition;
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_REASON_LEN: usize = 2_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApplicationStatus {
-    Submitted,
-    Approved,
-    Rejected,
+prm_runtime::domain_enum! {
+    pub enum ApplicationStatus: ApplicationStatusProto as "application status" {
+        Submitted = "submitted" => Submitted,
+        Approved = "approved" => Approved,
+        Rejected = "rejected" => Rejected,
+    }
 }
 
 impl ApplicationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Submitted, Self::Approved, Self::Rejected]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            Self::Submitted => ApplicationStatusProto::Submitted,
-            Self::Approved => ApplicationStatusProto::Approved,
-            Self::Rejected => ApplicationStatusProto::Rejected,
-        }) as i32
-    }
-
-    /// A list filter: UNSPECIFIED is "any".
-    pub fn filter_from_proto(value: i32) -> Result<Option<Self>, String> {
-        match ApplicationStatusProto::try_from(value) {
-            Ok(ApplicationStatusProto::Unspecified) => Ok(None),
-            Ok(ApplicationStatusProto::Submitted) => Ok(Some(Self::Submitted)),
-            Ok(ApplicationStatusProto::Approved) => Ok(Some(Self::Approved)),
-            Ok(ApplicationStatusProto::Rejected) => Ok(Some(Self::Rejected)),
-            Err(_) => Err(format!("unknown application status {value}")),
-        }
-    }
-
     /// Only a submitted application can be decided.
     pub fn decide(self, to: ApplicationStatus) -> Result<ApplicationStatus, IllegalTransition> {
         match (self, to) {

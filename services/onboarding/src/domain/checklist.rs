@@ -5,43 +5,54 @@
 
 use chrono::{DateTime, Utc};
 use prm_proto::onboarding::ChecklistItemKind as ChecklistItemProto;
+use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChecklistItem {
-    TermsAccepted,
-    FirstUserActive,
-    RequiredCoursesPassed,
-    FirstDealRegistered,
+prm_runtime::domain_enum! {
+    pub enum ChecklistItem: ChecklistItemProto as "checklist item" {
+        TermsAccepted = "terms_accepted" => TermsAccepted,
+        FirstUserActive = "first_user_active" => FirstUserActive,
+        RequiredCoursesPassed = "required_courses_passed" => RequiredCoursesPassed,
+        FirstDealRegistered = "first_deal_registered" => FirstDealRegistered,
+    }
 }
 
-impl ChecklistItem {
-    pub const ALL: [ChecklistItem; 4] = [
-        ChecklistItem::TermsAccepted,
-        ChecklistItem::FirstUserActive,
-        ChecklistItem::RequiredCoursesPassed,
-        ChecklistItem::FirstDealRegistered,
-    ];
+/// A partner's checklist: the items done so far and when, and when the
+/// checklist was recorded complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checklist {
+    pub partner_id: Uuid,
+    pub done: Vec<(ChecklistItem, DateTime<Utc>)>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TermsAccepted => "terms_accepted",
-            Self::FirstUserActive => "first_user_active",
-            Self::RequiredCoursesPassed => "required_courses_passed",
-            Self::FirstDealRegistered => "first_deal_registered",
-        }
+impl Checklist {
+    /// When the last item was done, once every item is: the moment to
+    /// record the checklist complete.
+    pub fn all_done_at(&self) -> Option<DateTime<Utc>> {
+        completed_at(&self.done)
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|i| i.as_str() == s)
+    /// When `item` was done, if it was.
+    pub fn done_at(&self, item: ChecklistItem) -> Option<DateTime<Utc>> {
+        self.done
+            .iter()
+            .find(|(i, _)| *i == item)
+            .map(|(_, at)| *at)
     }
+}
 
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            Self::TermsAccepted => ChecklistItemProto::TermsAccepted,
-            Self::FirstUserActive => ChecklistItemProto::FirstUserActive,
-            Self::RequiredCoursesPassed => ChecklistItemProto::RequiredCoursesPassed,
-            Self::FirstDealRegistered => ChecklistItemProto::FirstDealRegistered,
-        }) as i32
+/// The checklist's events announce its version: one per item done, and
+/// one more once it is recorded complete.
+impl prm_runtime::Aggregate for Checklist {
+    const TYPE: &'static str = "checklist";
+    fn aggregate_id(&self) -> Uuid {
+        self.partner_id
+    }
+    fn aggregate_version(&self) -> i64 {
+        self.done.len() as i64 + i64::from(self.completed_at.is_some())
+    }
+    fn partner_id(&self) -> Option<Uuid> {
+        Some(self.partner_id)
     }
 }
 
@@ -49,7 +60,7 @@ impl ChecklistItem {
 pub fn completed_at(done: &[(ChecklistItem, DateTime<Utc>)]) -> Option<DateTime<Utc>> {
     let mut latest = None;
     for item in ChecklistItem::ALL {
-        let at = done.iter().find(|(i, _)| *i == item).map(|(_, at)| *at)?;
+        let at = done.iter().find(|(i, _)| i == item).map(|(_, at)| *at)?;
         latest = Some(latest.map_or(at, |l: DateTime<Utc>| l.max(at)));
     }
     latest
@@ -85,6 +96,26 @@ mod tests {
     }
 
     #[test]
+    fn the_version_counts_items_and_completion() {
+        use prm_runtime::Aggregate;
+        let t0 = Utc::now();
+        let mut c = Checklist {
+            partner_id: Uuid::now_v7(),
+            done: vec![],
+            completed_at: None,
+        };
+        assert_eq!(c.aggregate_version(), 0);
+        for (n, item) in ChecklistItem::ALL.iter().enumerate() {
+            c.done.push((*item, t0));
+            assert_eq!(c.aggregate_version(), n as i64 + 1);
+        }
+        assert_eq!(c.all_done_at(), Some(t0));
+        c.completed_at = c.all_done_at();
+        assert_eq!(c.aggregate_version(), ChecklistItem::ALL.len() as i64 + 1);
+        assert_eq!(c.done_at(ChecklistItem::TermsAccepted), Some(t0));
+    }
+
+    #[test]
     fn time_to_first_deal_is_from_approval() {
         let approved = Utc::now();
         assert_eq!(time_to_first_deal(approved, None), None);
@@ -97,7 +128,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for i in ChecklistItem::ALL {
-            assert_eq!(ChecklistItem::parse(i.as_str()), Some(i));
+            assert_eq!(ChecklistItem::parse(i.as_str()), Some(*i));
         }
     }
 }

@@ -37,6 +37,23 @@ pub fn generate() -> GeneratedKey {
     }
 }
 
+/// A key is live until it is revoked; revocation is final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    Live,
+    Revoked,
+}
+
+impl KeyStatus {
+    /// Keys carry their revocation time; the status follows from it.
+    pub fn of(revoked_at: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        match revoked_at {
+            None => Self::Live,
+            Some(_) => Self::Revoked,
+        }
+    }
+}
+
 pub fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }

@@ -8,8 +8,43 @@
 //! new pass (renewals do not stack).
 
 use chrono::{DateTime, Duration, Utc};
-use prm_proto::onboarding::ContentKind as ContentKindProto;
+use prm_proto::onboarding::{
+    CertificationStatus as CertificationStatusProto, ContentKind as ContentKindProto,
+};
 use prm_runtime::PartnerType;
+
+/// Who looks at the library: a partner, by its tier rank and type. Staff
+/// look as no viewer at all, and see everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub tier_rank: i32,
+    pub partner_type: PartnerType,
+}
+
+impl Viewer {
+    /// The one visibility rule of the library: content and courses are
+    /// listed, taken and required only where the viewer sees them.
+    pub fn sees(self, visibility: &Visibility) -> bool {
+        visibility.admits(self.tier_rank, self.partner_type)
+    }
+}
+
+/// Whether a viewer (`None`: staff) sees an item.
+pub fn visible_to(viewer: Option<Viewer>, visibility: &Visibility) -> bool {
+    viewer.is_none_or(|v| v.sees(visibility))
+}
+
+/// How many required courses a partner still has to pass: those it sees
+/// (`visibility`) and nobody of it has passed (`passed`).
+pub fn required_outstanding(
+    viewer: Viewer,
+    required: impl IntoIterator<Item = (Visibility, bool)>,
+) -> usize {
+    required
+        .into_iter()
+        .filter(|(visibility, passed)| !passed && viewer.sees(visibility))
+        .count()
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Visibility {
@@ -46,58 +81,13 @@ impl Visibility {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContentKind {
-    Deck,
-    Battlecard,
-    DemoScript,
-    Document,
-    Video,
-}
-
-impl ContentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Deck => "deck",
-            Self::Battlecard => "battlecard",
-            Self::DemoScript => "demo_script",
-            Self::Document => "document",
-            Self::Video => "video",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Deck,
-            Self::Battlecard,
-            Self::DemoScript,
-            Self::Document,
-            Self::Video,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            Self::Deck => ContentKindProto::Deck,
-            Self::Battlecard => ContentKindProto::Battlecard,
-            Self::DemoScript => ContentKindProto::DemoScript,
-            Self::Document => ContentKindProto::Document,
-            Self::Video => ContentKindProto::Video,
-        }) as i32
-    }
-
-    pub fn from_proto(value: i32) -> Result<Self, String> {
-        match ContentKindProto::try_from(value) {
-            Ok(ContentKindProto::Deck) => Ok(Self::Deck),
-            Ok(ContentKindProto::Battlecard) => Ok(Self::Battlecard),
-            Ok(ContentKindProto::DemoScript) => Ok(Self::DemoScript),
-            Ok(ContentKindProto::Document) => Ok(Self::Document),
-            Ok(ContentKindProto::Video) => Ok(Self::Video),
-            Ok(ContentKindProto::Unspecified) => Err("is required".into()),
-            Err(_) => Err(format!("unknown content kind {value}")),
-        }
+prm_runtime::domain_enum! {
+    pub enum ContentKind: ContentKindProto as "content kind" {
+        Deck = "deck" => Deck,
+        Battlecard = "battlecard" => Battlecard,
+        DemoScript = "demo_script" => DemoScript,
+        Document = "document" => Document,
+        Video = "video" => Video,
     }
 }
 
@@ -127,6 +117,24 @@ pub fn score(value: i32) -> Result<i32, String> {
 
 pub fn passes(score_percent: i32, pass_mark_percent: i32) -> bool {
     score_percent >= pass_mark_percent
+}
+
+prm_runtime::domain_enum! {
+    pub enum CertificationStatus: CertificationStatusProto as "certification status" {
+        Active = "active" => Active,
+        Expired = "expired" => Expired,
+    }
+}
+
+impl CertificationStatus {
+    /// A certification holds until its expiry, exclusive.
+    pub fn at(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if expires_at > now {
+            Self::Active
+        } else {
+            Self::Expired
+        }
+    }
 }
 
 /// The expiry of a certification earned or renewed at `now`.
@@ -159,6 +167,38 @@ mod tests {
     }
 
     #[test]
+    fn required_courses_count_where_the_partner_sees_them() {
+        let viewer = Viewer {
+            tier_rank: 1,
+            partner_type: PartnerType::Reseller,
+        };
+        let everyone = Visibility::default();
+        let gold = Visibility {
+            min_tier_rank: 2,
+            partner_types: vec![],
+        };
+        let affiliates = Visibility {
+            min_tier_rank: 0,
+            partner_types: vec![PartnerType::Affiliate],
+        };
+        assert_eq!(
+            required_outstanding(
+                viewer,
+                [
+                    (everyone.clone(), false),
+                    (everyone.clone(), true),
+                    (gold.clone(), false),
+                    (affiliates.clone(), false),
+                ]
+            ),
+            1
+        );
+        assert!(visible_to(None, &gold));
+        assert!(!visible_to(Some(viewer), &gold));
+        assert!(visible_to(Some(viewer), &everyone));
+    }
+
+    #[test]
     fn passing_and_expiry() {
         assert!(passes(80, 80));
         assert!(!passes(79, 80));
@@ -167,5 +207,13 @@ mod tests {
         assert!(score(-1).is_err());
         let now = Utc::now();
         assert_eq!(certification_expiry(now, 365), now + Duration::days(365));
+        assert_eq!(
+            CertificationStatus::at(now + Duration::seconds(1), now),
+            CertificationStatus::Active
+        );
+        assert_eq!(
+            CertificationStatus::at(now, now),
+            CertificationStatus::Expired
+        );
     }
 }

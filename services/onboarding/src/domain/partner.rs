@@ -5,49 +5,19 @@
 //!   └──terminate──▶ terminated ◀──terminate──┘   (final)
 
 use prm_proto::onboarding::PartnerStatus as PartnerStatusProto;
+use prm_runtime::Principal;
 
 use super::IllegalTransition;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartnerStatus {
-    Active,
-    Suspended,
-    Terminated,
+prm_runtime::domain_enum! {
+    pub enum PartnerStatus: PartnerStatusProto as "partner status" {
+        Active = "active" => Active,
+        Suspended = "suspended" => Suspended,
+        Terminated = "terminated" => Terminated,
+    }
 }
 
 impl PartnerStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-            Self::Terminated => "terminated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Active, Self::Suspended, Self::Terminated]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            Self::Active => PartnerStatusProto::Active,
-            Self::Suspended => PartnerStatusProto::Suspended,
-            Self::Terminated => PartnerStatusProto::Terminated,
-        }) as i32
-    }
-
-    pub fn filter_from_proto(value: i32) -> Result<Option<Self>, String> {
-        match PartnerStatusProto::try_from(value) {
-            Ok(PartnerStatusProto::Unspecified) => Ok(None),
-            Ok(PartnerStatusProto::Active) => Ok(Some(Self::Active)),
-            Ok(PartnerStatusProto::Suspended) => Ok(Some(Self::Suspended)),
-            Ok(PartnerStatusProto::Terminated) => Ok(Some(Self::Terminated)),
-            Err(_) => Err(format!("unknown partner status {value}")),
-        }
-    }
-
     pub fn suspend(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Active => Ok(Self::Suspended),
@@ -89,6 +59,39 @@ impl PartnerStatus {
             Self::Terminated => Err(terminated()),
         }
     }
+
+    /// Nothing more happens to a terminated partner: no users, keys,
+    /// courses or tier changes.
+    pub fn ensure_not_terminated(self) -> Result<(), IllegalTransition> {
+        match self {
+            Self::Terminated => Err(terminated()),
+            Self::Active | Self::Suspended => Ok(()),
+        }
+    }
+
+    /// A terminated partner's keys authenticate nothing; a suspended
+    /// partner's users still sign in, to read.
+    pub fn authenticates(self) -> bool {
+        self != Self::Terminated
+    }
+
+    /// Tier rules apply to active partners only.
+    pub fn is_reviewed(self) -> bool {
+        self == Self::Active
+    }
+}
+
+/// Whether `principal` may act on a partner in `status`: vendor staff act
+/// within their roles whatever the status (and the call's own rules); a
+/// partner's own users only while the partner is active.
+pub fn ensure_may_act(
+    principal: &Principal,
+    status: PartnerStatus,
+) -> Result<(), IllegalTransition> {
+    match principal.partner_id {
+        None => Ok(()),
+        Some(_) => status.ensure_can_act(),
+    }
 }
 
 fn terminated() -> IllegalTransition {
@@ -127,5 +130,35 @@ mod tests {
         assert!(Active.ensure_can_act().is_ok());
         assert!(Suspended.ensure_can_act().is_err());
         assert!(Terminated.ensure_can_act().is_err());
+        assert!(Suspended.ensure_not_terminated().is_ok());
+        assert_eq!(
+            Terminated.ensure_not_terminated().map_err(|e| e.reason),
+            Err("PARTNER_TERMINATED")
+        );
+        assert!(Suspended.authenticates());
+        assert!(!Terminated.authenticates());
+    }
+
+    #[test]
+    fn staff_act_on_suspended_partners_their_users_do_not() {
+        use prm_runtime::{Principal, Role};
+        use uuid::Uuid;
+        let staff = Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: None,
+            roles: vec![Role::PartnerManager],
+            api_key_id: None,
+        };
+        let own = Principal {
+            partner_id: Some(Uuid::now_v7()),
+            roles: vec![Role::PartnerAdmin],
+            ..staff.clone()
+        };
+        assert!(super::ensure_may_act(&staff, Suspended).is_ok());
+        assert_eq!(
+            super::ensure_may_act(&own, Suspended).map_err(|e| e.reason),
+            Err("PARTNER_SUSPENDED")
+        );
+        assert!(super::ensure_may_act(&own, Active).is_ok());
     }
 }

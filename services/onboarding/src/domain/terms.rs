@@ -5,48 +5,10 @@
 use prm_proto::onboarding::TermsKind as TermsKindProto;
 use prm_runtime::PartnerType;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TermsKind {
-    PartnerAgreement,
-    Disclosure,
-}
-
-impl TermsKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PartnerAgreement => "partner_agreement",
-            Self::Disclosure => "disclosure",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::PartnerAgreement, Self::Disclosure]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    pub fn to_proto(self) -> i32 {
-        (match self {
-            Self::PartnerAgreement => TermsKindProto::PartnerAgreement,
-            Self::Disclosure => TermsKindProto::Disclosure,
-        }) as i32
-    }
-
-    pub fn from_proto(value: i32) -> Result<Self, String> {
-        match TermsKindProto::try_from(value) {
-            Ok(TermsKindProto::PartnerAgreement) => Ok(Self::PartnerAgreement),
-            Ok(TermsKindProto::Disclosure) => Ok(Self::Disclosure),
-            Ok(TermsKindProto::Unspecified) => Err("is required".into()),
-            Err(_) => Err(format!("unknown terms kind {value}")),
-        }
-    }
-
-    pub fn filter_from_proto(value: i32) -> Result<Option<Self>, String> {
-        if value == TermsKindProto::Unspecified as i32 {
-            Ok(None)
-        } else {
-            Self::from_proto(value).map(Some)
-        }
+prm_runtime::domain_enum! {
+    pub enum TermsKind: TermsKindProto as "terms kind" {
+        PartnerAgreement = "partner_agreement" => PartnerAgreement,
+        Disclosure = "disclosure" => Disclosure,
     }
 }
 

@@ -7,19 +7,18 @@ use prm_onboarding::testing::{RunningService, SpawnOptions};
 use prm_proto::common::PartnerType;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_proto::onboarding::*;
-use prm_runtime::auth::authorize_request;
-use prm_runtime::config::LOCAL_SERVICE_TOKEN;
 use prm_runtime::inbox::ConsumerStats;
 use prm_runtime::outbox::RelayStats;
 use prm_runtime::testing::{self, TestDatabase};
 use prm_runtime::{Principal, Role};
 use sqlx::PgPool;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use uuid::Uuid;
 
 pub use prm_onboarding::testing::BOOTSTRAP_KEY;
+pub use prm_runtime::testing::grpc::{as_of, assert_code, bad_fields, reason, request as req};
 
 pub type Client = OnboardingServiceClient<Channel>;
 
@@ -67,7 +66,7 @@ pub async fn spawn(opts: Spawn) -> TestApp {
         namespace: service.namespace.clone(),
         nats_url: service.nats_url.clone(),
         relay: service.relay.clone(),
-        deal_consumer: service.deal_consumer.clone(),
+        deal_consumer: service.consumer("dealreg"),
         service,
         admin: Principal {
             user_id: Uuid::nil(),
@@ -84,46 +83,6 @@ pub async fn spawn(opts: Spawn) -> TestApp {
             .expect("bootstrap admin authenticates");
     }
     app
-}
-
-/// A request carrying the service credential, a principal and an idempotency key.
-pub fn req<T>(msg: T, principal: Option<&Principal>, idempotency_key: Option<&str>) -> Request<T> {
-    let mut r = Request::new(msg);
-    authorize_request(&mut r, LOCAL_SERVICE_TOKEN, principal, idempotency_key).expect("metadata");
-    r
-}
-
-pub fn as_of<T>(msg: T, p: &Principal) -> Request<T> {
-    req(msg, Some(p), None)
-}
-
-/// The stable reason in a status's ErrorInfo.
-pub fn reason(s: &Status) -> String {
-    use tonic_types::StatusExt;
-    s.get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
-}
-
-/// The fields named in a status's BadRequest details.
-pub fn bad_fields(s: &Status) -> Vec<String> {
-    use tonic_types::StatusExt;
-    s.get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
-#[track_caller]
-pub fn assert_code<T: std::fmt::Debug>(r: Result<T, Status>, code: Code) -> Status {
-    match r {
-        Ok(v) => panic!("expected {code:?}, got Ok({v:?})"),
-        Err(s) => {
-            assert_eq!(s.code(), code, "unexpected status: {s:?}");
-            s
-        }
-    }
 }
 
 pub struct Onboarded {
@@ -173,27 +132,7 @@ impl TestApp {
             .into_inner()
             .principal
             .expect("principal");
-        Ok(Principal {
-            user_id: p.user_id.parse().expect("uuid"),
-            partner_id: (!p.partner_id.is_empty()).then(|| p.partner_id.parse().expect("uuid")),
-            roles: p
-                .roles
-                .iter()
-                .map(
-                    |r| match prm_proto::onboarding::Role::try_from(*r).expect("role") {
-                        prm_proto::onboarding::Role::Admin => Role::Admin,
-                        prm_proto::onboarding::Role::PartnerManager => Role::PartnerManager,
-                        prm_proto::onboarding::Role::Finance => Role::Finance,
-                        prm_proto::onboarding::Role::Marketing => Role::Marketing,
-                        prm_proto::onboarding::Role::Analyst => Role::Analyst,
-                        prm_proto::onboarding::Role::PartnerAdmin => Role::PartnerAdmin,
-                        prm_proto::onboarding::Role::PartnerUser => Role::PartnerUser,
-                        prm_proto::onboarding::Role::Unspecified => panic!("unspecified role"),
-                    },
-                )
-                .collect(),
-            api_key_id: Some(p.api_key_id.parse().expect("uuid")),
-        })
+        Ok(Principal::from_proto(&p).expect("a valid principal"))
     }
 
     /// A program in EUR with three tiers: registered (rank 0), silver

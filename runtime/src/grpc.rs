@@ -1,0 +1,45 @@
+//! The glue between tonic's generated service traits and a service's
+//! handlers, written once.
+//!
+//! A service implements each RPC as an inherent method
+//! `async fn name(&self, ctx: CallContext, req: XRequest) -> Result<XResponse, ApiError>`
+//! and lists them in [`grpc_service!`](crate::grpc_service), which
+//! implements the tonic trait: it hands each handler the call's
+//! [`CallContext`](crate::CallContext) (principal, idempotency key) and
+//! turns its [`ApiError`](crate::ApiError) into a rich `Status`.
+
+/// Implements a tonic service trait by delegating every RPC to the inherent
+/// method of the same name:
+///
+/// ```ignore
+/// use prm_proto::onboarding::onboarding_service_server::OnboardingService;
+/// prm_runtime::grpc_service! {
+///     impl OnboardingService for Onboarding {
+///         get_partner(GetPartnerRequest) -> GetPartnerResponse;
+///         list_partners(ListPartnersRequest) -> ListPartnersResponse;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! grpc_service {
+    (impl $service_trait:ident for $service:ty { $($name:ident($req:ty) -> $resp:ty;)* }) => {
+        #[$crate::__private::async_trait]
+        impl $service_trait for $service {
+            $(
+                async fn $name(
+                    &self,
+                    request: $crate::__private::tonic::Request<$req>,
+                ) -> ::core::result::Result<
+                    $crate::__private::tonic::Response<$resp>,
+                    $crate::__private::tonic::Status,
+                > {
+                    let ctx = $crate::CallContext::of(&request);
+                    <$service>::$name(self, ctx, request.into_inner())
+                        .await
+                        .map($crate::__private::tonic::Response::new)
+                        .map_err($crate::__private::tonic::Status::from)
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,73 @@
+//! Authentication: the gateway resolves every API key to its principal
+//! here. Onboarding is the platform's identity owner.
+
+use chrono::Utc;
+use prm_proto::onboarding::*;
+use prm_runtime::{ApiError, CallContext};
+
+use super::{Onboarding, convert};
+use crate::domain::checklist::ChecklistItem;
+use crate::domain::credentials;
+use crate::operations;
+use crate::store;
+
+impl Onboarding {
+    /// Resolves a secret to its principal. Unknown, revoked and malformed
+    /// keys, deactivated users and terminated partners authenticate nothing.
+    /// Users of a suspended partner still authenticate (to read), but their
+    /// partner cannot act.
+    pub(super) async fn authenticate(
+        &self,
+        _ctx: CallContext,
+        req: AuthenticateRequest,
+    ) -> Result<AuthenticateResponse, ApiError> {
+        let refuse = || ApiError::Unauthenticated("invalid or revoked API key".into());
+        if !credentials::looks_like_key(&req.secret) {
+            return Err(refuse());
+        }
+        let hash = credentials::hash(&req.secret);
+        let mut conn = self.db.acquire().await?;
+        let cred = store::credential_by_hash(&mut conn, &hash)
+            .await?
+            .ok_or_else(refuse)?;
+        if cred.partner_status.is_some_and(|s| !s.authenticates()) {
+            return Err(refuse());
+        }
+        let user = store::user(&mut conn, cred.user_id)
+            .await?
+            .ok_or_else(refuse)?;
+        drop(conn);
+        if cred.last_used_at.is_none() {
+            // First use of this key: for a partner, its first user is active.
+            let mut tx = self.db.begin().await?;
+            store::touch_api_key(&mut tx, cred.api_key_id).await?;
+            if let Some(mut partner) = match cred.partner_id {
+                Some(pid) => store::partner(&mut tx, pid).await?,
+                None => None,
+            } {
+                operations::complete_checklist_item(
+                    &mut tx,
+                    &self.outbox,
+                    &mut partner,
+                    ChecklistItem::FirstUserActive,
+                    Utc::now(),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        } else {
+            let mut conn = self.db.acquire().await?;
+            store::touch_api_key(&mut conn, cred.api_key_id).await?;
+        }
+        let principal = prm_runtime::Principal {
+            user_id: user.id,
+            partner_id: user.partner_id,
+            roles: user.roles.clone(),
+            api_key_id: Some(cred.api_key_id),
+        };
+        Ok(AuthenticateResponse {
+            principal: Some(principal.to_proto()),
+            user: Some(convert::user(&user)),
+        })
+    }
+}

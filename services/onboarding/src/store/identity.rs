@@ -1,0 +1,292 @@
+//! Users and their API keys (one kind of credential), and the bootstrap
+//! admin key.
+
+use chrono::{DateTime, Utc};
+use prm_runtime::Role;
+use uuid::Uuid;
+
+use super::{Db, Result};
+use crate::domain::credentials::KeyStatus;
+use crate::domain::identity::{UserRef, UserStatus};
+use crate::domain::partner::PartnerStatus;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub status: UserStatus,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl UserRow {
+    /// What the access rules look at.
+    pub fn as_ref(&self) -> UserRef {
+        UserRef {
+            id: self.id,
+            partner_id: self.partner_id,
+        }
+    }
+}
+
+impl prm_runtime::Aggregate for UserRow {
+    const TYPE: &'static str = "user";
+    fn aggregate_id(&self) -> Uuid {
+        self.id
+    }
+    fn aggregate_version(&self) -> i64 {
+        self.version
+    }
+    fn partner_id(&self) -> Option<Uuid> {
+        self.partner_id
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub name: String,
+    pub display_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl ApiKeyRow {
+    pub fn status(&self) -> KeyStatus {
+        KeyStatus::of(self.revoked_at)
+    }
+}
+
+impl prm_runtime::Aggregate for ApiKeyRow {
+    const TYPE: &'static str = "api_key";
+    fn aggregate_id(&self) -> Uuid {
+        self.id
+    }
+    fn aggregate_version(&self) -> i64 {
+        self.version
+    }
+    fn partner_id(&self) -> Option<Uuid> {
+        self.partner_id
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, partner_id, email, display_name, roles, status, created_at, version";
+
+pub async fn insert_user(
+    db: Db<'_>,
+    partner_id: Option<Uuid>,
+    email: &str,
+    display_name: &str,
+    roles: &[Role],
+) -> Result<UserRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, partner_id, email, display_name, roles) VALUES ($1, $2, $3, $4, $5)
+         RETURNING {USER_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(partner_id)
+    .bind(email)
+    .bind(display_name)
+    .bind(roles)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn user(db: Db<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn user_by_email(db: Db<'_>, email: &str) -> Result<Option<UserRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+    )))
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
+/// Users of a partner, or staff when `partner_id` is `None`.
+pub async fn list_users(
+    db: Db<'_>,
+    partner_id: Option<Uuid>,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users
+         WHERE id > $1 AND partner_id IS NOT DISTINCT FROM $2 ORDER BY id LIMIT $3"
+    )))
+    .bind(after)
+    .bind(partner_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn deactivate_user(db: Db<'_>, id: Uuid) -> Result<UserRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET status = $2, deactivated_at = now(), version = version + 1 WHERE id = $1
+         RETURNING {USER_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(UserStatus::Deactivated)
+    .fetch_one(db)
+    .await
+}
+
+const API_KEY_COLUMNS: &str =
+    "id, user_id, partner_id, name, display_prefix, created_at, last_used_at, revoked_at, version";
+
+pub async fn insert_api_key(
+    db: Db<'_>,
+    user: &UserRow,
+    name: &str,
+    display_prefix: &str,
+    secret_hash: &[u8],
+    is_bootstrap: bool,
+) -> Result<ApiKeyRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO api_keys (id, user_id, partner_id, name, display_prefix, secret_hash, is_bootstrap)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {API_KEY_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(user.id)
+    .bind(user.partner_id)
+    .bind(name)
+    .bind(display_prefix)
+    .bind(secret_hash)
+    .bind(is_bootstrap)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn api_key(db: Db<'_>, id: Uuid) -> Result<Option<ApiKeyRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list_api_keys(
+    db: Db<'_>,
+    user_id: Option<Uuid>,
+    partner_id: Option<Uuid>,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<ApiKeyRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {API_KEY_COLUMNS} FROM api_keys
+         WHERE id > $1 AND ($2::uuid IS NULL OR user_id = $2) AND ($3::uuid IS NULL OR partner_id = $3)
+         ORDER BY id LIMIT $4"
+    )))
+    .bind(after)
+    .bind(user_id)
+    .bind(partner_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes a key (once: revoking again changes nothing, not even the version).
+pub async fn revoke_api_key(db: Db<'_>, id: Uuid) -> Result<ApiKeyRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()),
+                version = version + CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END
+         WHERE id = $1 RETURNING {API_KEY_COLUMNS}"
+    )))
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Revokes every live key of a user (on deactivation).
+pub async fn revoke_user_keys(db: Db<'_>, user_id: Uuid) -> Result<Vec<ApiKeyRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE api_keys SET revoked_at = now(), version = version + 1
+         WHERE user_id = $1 AND revoked_at IS NULL RETURNING {API_KEY_COLUMNS}"
+    )))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// What a live API key of an active user authenticates as.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Credential {
+    pub api_key_id: Uuid,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub user_id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub partner_status: Option<PartnerStatus>,
+}
+
+pub async fn credential_by_hash(db: Db<'_>, hash: &[u8]) -> Result<Option<Credential>> {
+    sqlx::query_as(
+        "SELECT k.id AS api_key_id, k.last_used_at, u.id AS user_id, u.partner_id, p.status AS partner_status
+         FROM api_keys k
+         JOIN users u ON u.id = k.user_id
+         LEFT JOIN partners p ON p.id = u.partner_id
+         WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND u.status = $2",
+    )
+    .bind(hash)
+    .bind(UserStatus::Active)
+    .fetch_optional(db)
+    .await
+}
+
+/// Records use at most once a minute per key, to keep authentication cheap.
+pub async fn touch_api_key(db: Db<'_>, id: Uuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = now()
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Serialises bootstrap-key installation across replicas until the
+/// transaction ends.
+pub async fn lock_bootstrap(db: Db<'_>) -> Result<()> {
+    prm_runtime::db::advisory_xact_lock(db, "prm.onboarding.bootstrap_admin").await
+}
+
+/// The live bootstrap key's hash, if there is one.
+pub async fn bootstrap_key_hash(db: Db<'_>) -> Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE is_bootstrap AND revoked_at IS NULL")
+        .fetch_optional(db)
+        .await
+}
+
+/// Retires every bootstrap key before a new one is installed: live ones
+/// are revoked, and a revoked one with the new secret is deleted (the same
+/// secret may come back from an earlier run), since hashes are unique.
+pub async fn retire_bootstrap_keys(db: Db<'_>, new_hash: &[u8]) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_keys SET revoked_at = now(), version = version + 1
+         WHERE is_bootstrap AND revoked_at IS NULL",
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query("DELETE FROM api_keys WHERE secret_hash = $1 AND is_bootstrap")
+        .bind(new_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
