@@ -102,7 +102,7 @@ async fn trace(req: Request, next: Next) -> Response {
         })
         .collect();
     let started = std::time::Instant::now();
-    let res = crate::state::INBOUND_TRACE
+    let res = crate::upstream::INBOUND_TRACE
         .scope(inbound, next.run(req).instrument(span.clone()))
         .await;
     span.record("http.status", res.status().as_u16());

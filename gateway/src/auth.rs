@@ -1,22 +1,28 @@
 //! Authentication: `Authorization: Bearer <API key>`, resolved through
 //! onboarding's `Authenticate` and cached briefly (a revocation takes effect
 //! within the cache TTL), then rate limited per key.
+//!
+//! The [`Authenticator`] is given what it needs when it is built (the
+//! identity owner's client, the outbound request builder, the per-key
+//! limits); handlers reach it through [`Caller`], which any router state
+//! that can lend an `Arc<Authenticator>` supports.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use prm_proto::onboarding::AuthenticateRequest;
-use prm_runtime::{Principal, Role};
+use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
+use prm_runtime::Principal;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
+use tonic::transport::Channel;
 
 use crate::problem::Problem;
-use crate::rate_limit::DecisionSlot;
-use crate::state::AppState;
+use crate::rate_limit::{DecisionSlot, RateLimiter};
+use crate::upstream::Outbound;
 
 #[derive(Clone)]
 enum Cached {
@@ -24,19 +30,32 @@ enum Cached {
     Invalid(Instant),
 }
 
-/// Caches `Authenticate` results by the SHA-256 of the key.
+/// Resolves API keys through the identity owner, caching results by the
+/// SHA-256 of the key, and holds the per-key rate limits.
 pub struct Authenticator {
+    identity: OnboardingServiceClient<Channel>,
+    outbound: Outbound,
     cache: RwLock<HashMap<[u8; 32], Cached>>,
     ttl: Duration,
     capacity: usize,
+    key_limits: RateLimiter,
 }
 
 impl Authenticator {
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    pub fn new(
+        identity: OnboardingServiceClient<Channel>,
+        outbound: Outbound,
+        ttl: Duration,
+        capacity: usize,
+        key_limits: RateLimiter,
+    ) -> Self {
         Self {
+            identity,
+            outbound,
             cache: RwLock::new(HashMap::new()),
             ttl,
             capacity: capacity.max(1),
+            key_limits,
         }
     }
 
@@ -68,24 +87,27 @@ impl Authenticator {
         cache.insert(digest, entry);
     }
 
-    pub async fn authenticate(&self, state: &AppState, secret: &str) -> Result<Principal, Problem> {
+    pub async fn authenticate(&self, secret: &str) -> Result<Principal, Problem> {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         match self.cached(&digest) {
             Some(Ok(p)) => return Ok(p),
             Some(Err(())) => return Err(invalid_key()),
             None => {}
         }
-        let req = state.grpc(
+        let req = self.outbound.request(
             AuthenticateRequest {
                 secret: secret.to_owned(),
             },
             None,
             None,
         );
-        match state.onboarding().authenticate(req).await {
+        match self.identity.clone().authenticate(req).await {
             Ok(resp) => {
                 let p = resp.into_inner().principal.ok_or_else(Problem::internal)?;
-                let principal = principal_from_proto(&p).ok_or_else(Problem::internal)?;
+                let principal = Principal::from_proto(&p).map_err(|e| {
+                    tracing::error!(error = %e, "onboarding returned an unreadable principal");
+                    Problem::internal()
+                })?;
                 self.remember(
                     digest,
                     Cached::Valid(principal.clone(), Instant::now() + self.ttl),
@@ -105,45 +127,20 @@ fn invalid_key() -> Problem {
     Problem::unauthenticated("the API key is invalid or revoked")
 }
 
-pub fn role_from_proto(r: i32) -> Option<Role> {
-    use prm_proto::onboarding::Role as R;
-    Some(match R::try_from(r).ok()? {
-        R::Admin => Role::Admin,
-        R::PartnerManager => Role::PartnerManager,
-        R::Finance => Role::Finance,
-        R::Marketing => Role::Marketing,
-        R::Analyst => Role::Analyst,
-        R::PartnerAdmin => Role::PartnerAdmin,
-        R::PartnerUser => Role::PartnerUser,
-        R::Unspecified => return None,
-    })
-}
-
-fn principal_from_proto(p: &prm_proto::onboarding::Principal) -> Option<Principal> {
-    Some(Principal {
-        user_id: Uuid::parse_str(&p.user_id).ok()?,
-        partner_id: if p.partner_id.is_empty() {
-            None
-        } else {
-            Some(Uuid::parse_str(&p.partner_id).ok()?)
-        },
-        roles: p.roles.iter().filter_map(|r| role_from_proto(*r)).collect(),
-        api_key_id: Uuid::parse_str(&p.api_key_id).ok(),
-    })
-}
-
 /// An authenticated caller within its rate limit. Handlers that take a
 /// `Caller` are authenticated routes; the few public routes do not.
 #[derive(Clone, Debug)]
 pub struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Arc<Authenticator>: FromRef<S>,
+{
     type Rejection = Problem;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let authenticator = Arc::<Authenticator>::from_ref(state);
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             Problem::unauthenticated("send an API key as `Authorization: Bearer <key>`")
         })?;
@@ -162,12 +159,12 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         };
-        let principal = state.authenticator().authenticate(state, secret).await?;
+        let principal = authenticator.authenticate(secret).await?;
         let bucket = principal
             .api_key_id
             .unwrap_or(principal.user_id)
             .to_string();
-        let decision = state.key_limits().check(&bucket);
+        let decision = authenticator.key_limits.check(&bucket);
         if let Some(slot) = parts.extensions.get::<DecisionSlot>() {
             slot.set(decision);
         }

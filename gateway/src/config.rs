@@ -1,6 +1,9 @@
-//! The gateway's settings: `PRM_` environment variables with `__` between
-//! levels (e.g. `PRM_HTTP__PORT`, `PRM_UPSTREAMS__ONBOARDING`), over an
-//! optional `PRM_CONFIG_FILE`, over these defaults.
+//! The gateway's settings, read from the same layers as every PRM process
+//! (`prm_runtime::config::layers`): `PRM_` environment variables with `__`
+//! between levels (e.g. `PRM_HTTP__PORT`, `PRM_UPSTREAMS__ONBOARDING`), over
+//! an optional `PRM_CONFIG_FILE`, over these defaults.
+
+use std::collections::{BTreeMap, HashMap};
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -9,7 +12,11 @@ use serde::Deserialize;
 #[serde(default)]
 pub struct GatewaySettings {
     pub http: HttpSettings,
-    pub upstreams: Upstreams,
+    /// gRPC address per upstream service (`PRM_UPSTREAMS__<NAME>`), e.g.
+    /// `onboarding = "http://prm-onboarding:50051"`. A service left out is
+    /// at its default local address (see `routes::UPSTREAMS`).
+    pub upstreams: BTreeMap<String, String>,
+    pub upstream: UpstreamSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
@@ -33,11 +40,10 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
 }
 
+/// How the gateway connects to every upstream.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
-pub struct Upstreams {
-    /// gRPC address of the onboarding service.
-    pub onboarding: String,
+pub struct UpstreamSettings {
     pub connect_timeout_ms: u64,
 }
 
@@ -85,10 +91,9 @@ impl Default for HttpSettings {
     }
 }
 
-impl Default for Upstreams {
+impl Default for UpstreamSettings {
     fn default() -> Self {
         Self {
-            onboarding: "http://127.0.0.1:50051".into(),
             connect_timeout_ms: 2_000,
         }
     }
@@ -114,28 +119,45 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// Settings given in the environment as comma-separated lists.
+const LIST_KEYS: &[&str] = &["cors.allowed_origins"];
+
 impl GatewaySettings {
     pub fn load() -> anyhow::Result<Self> {
         Self::load_from(std::env::vars().collect())
     }
 
     /// As [`GatewaySettings::load`], from the given environment variables.
-    pub fn load_from(vars: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+    pub fn load_from(vars: HashMap<String, String>) -> anyhow::Result<Self> {
         layered(vars)?
             .try_deserialize()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
     }
+
+    /// The address of an upstream: its setting, or its default.
+    pub fn upstream_address(&self, spec: &crate::upstream::UpstreamSpec) -> String {
+        self.upstreams
+            .get(spec.name)
+            .cloned()
+            .unwrap_or_else(|| spec.default_address())
+    }
 }
 
 /// `prm-gateway check-config`: what the environment resolves to, and any
-/// PRM_ variable the gateway does not read.
+/// PRM_ variable the gateway does not read (an upstream it does not know
+/// counts as unread).
 pub fn check_config() -> anyhow::Result<()> {
     let cfg = layered(std::env::vars().collect())?;
     let settings: GatewaySettings = cfg
         .clone()
         .try_deserialize()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-    let unread = prm_runtime::config::unread_keys::<GatewaySettings>(&cfg)?;
+    let mut unread = prm_runtime::config::unread_keys::<GatewaySettings>(&cfg)?;
+    for name in settings.upstreams.keys() {
+        if !crate::routes::UPSTREAMS.iter().any(|u| u.name == name) {
+            unread.insert(format!("PRM_UPSTREAMS__{}", name.to_ascii_uppercase()));
+        }
+    }
     prm_runtime::cli::ConfigReport {
         listen_port: settings.http.port,
         grace_period_secs: settings.http.grace_period_secs,
@@ -147,22 +169,12 @@ pub fn check_config() -> anyhow::Result<()> {
     .finish()
 }
 
-fn layered(vars: std::collections::HashMap<String, String>) -> anyhow::Result<config::Config> {
-    let mut builder = config::Config::builder();
-    if let Some(path) = vars.get("PRM_CONFIG_FILE") {
-        builder = builder.add_source(config::File::with_name(path).required(true));
-    }
-    Ok(builder
-        .add_source(
-            config::Environment::with_prefix("PRM")
-                .prefix_separator("_")
-                .separator("__")
-                .list_separator(",")
-                .with_list_parse_key("cors.allowed_origins")
-                .try_parsing(true)
-                .source(Some(vars.into_iter().collect())),
-        )
-        .build()?)
+fn layered(vars: HashMap<String, String>) -> anyhow::Result<config::Config> {
+    Ok(prm_runtime::config::layers(
+        config::Config::builder(),
+        vars,
+        LIST_KEYS,
+    )?)
 }
 
 #[cfg(test)]
@@ -184,7 +196,13 @@ mod tests {
     fn defaults_follow_the_port_table() {
         let s = load(&[]);
         assert_eq!(s.http.port, 8080);
-        assert_eq!(s.upstreams.onboarding, "http://127.0.0.1:50051");
+        let onboarding = &crate::routes::UPSTREAMS[0];
+        assert_eq!(s.upstream_address(onboarding), "http://127.0.0.1:50051");
+        let moved = load(&[("PRM_UPSTREAMS__ONBOARDING", "http://prm-onboarding:50051")]);
+        assert_eq!(
+            moved.upstream_address(onboarding),
+            "http://prm-onboarding:50051"
+        );
         assert!(s.cors.allowed_origins.is_empty());
     }
 

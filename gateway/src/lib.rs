@@ -19,6 +19,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
+pub mod upstream;
 
 pub use app::{Gateway, openapi_json, router};
 pub use config::GatewaySettings;

@@ -1,19 +1,26 @@
 use prm_gateway::{Gateway, GatewaySettings};
 
+/// The gateway's commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+enum Command {
+    /// Serve the REST API (the default).
+    Serve,
+    /// Print the OpenAPI document (see `make openapi`).
+    Openapi,
+    /// Report, as JSON, the port and grace period the environment resolves
+    /// to and any PRM_ variable the gateway does not read (k8s checks).
+    CheckConfig,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // `prm-gateway openapi` prints the OpenAPI document (see `make openapi`).
-    match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => {}
-        Some("openapi") => {
+    match prm_runtime::cli::parse(Command::Serve) {
+        Command::Serve => {}
+        Command::Openapi => {
             println!("{}", prm_gateway::openapi_json());
             return Ok(());
         }
-        // Reports the port, grace period and unread PRM_ variables (k8s checks).
-        Some("check-config") => return prm_gateway::config::check_config(),
-        Some(other) => {
-            anyhow::bail!("unknown command {other:?}; use serve, openapi or check-config")
-        }
+        Command::CheckConfig => return prm_gateway::config::check_config(),
     }
     let settings = GatewaySettings::load()?;
     let telemetry = prm_runtime::telemetry::init("gateway", &settings.telemetry)?;
@@ -21,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     prm_runtime::host::cancel_on_signal(gateway.shutdown_token());
     let result = gateway.run_until_stopped().await;
     if let Err(e) = &result {
-        tracing::error!(error = %e, "gateway exited with an error");
+        tracing::error!(error = format!("{e:#}"), "gateway exited with an error");
     }
     telemetry.shutdown();
     result

@@ -1,75 +1,95 @@
-//! What every request handler shares: settings, the long-lived upstream
-//! channels, the authentication cache and the rate limiters.
+//! What every request handler shares: settings, the upstream channels,
+//! the authenticator and the public rate limiter. Built once, from the
+//! settings; the pieces it holds do not reach back into it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::propagation::Injector;
+use axum::extract::FromRef;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_runtime::Principal;
-use prm_runtime::auth::authorize_request;
 use secrecy::ExposeSecret;
-use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tonic::transport::Channel;
 
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
+use crate::routes::{IDENTITY_OWNER, UPSTREAMS};
+use crate::upstream::{self, Outbound, Upstream};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
     settings: GatewaySettings,
-    service_token: String,
-    onboarding: OnboardingServiceClient<Channel>,
-    onboarding_channel: Channel,
-    authenticator: Authenticator,
-    key_limits: RateLimiter,
+    upstreams: Vec<Upstream>,
+    outbound: Outbound,
+    authenticator: Arc<Authenticator>,
     public_limits: RateLimiter,
-    upstream_timeout: Duration,
-}
-
-/// One long-lived HTTP/2 channel per upstream, connected lazily and
-/// reconnected by tonic; calls multiplex over it.
-fn channel(uri: &str, settings: &GatewaySettings) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(uri.to_owned())
-        .map_err(|e| anyhow::anyhow!("upstream address {uri:?}: {e}"))?
-        .connect_timeout(Duration::from_millis(settings.upstreams.connect_timeout_ms))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
-        .connect_lazy())
 }
 
 impl AppState {
     pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
-        let onboarding_channel = channel(&settings.upstreams.onboarding, &settings)?;
+        let connect_timeout = Duration::from_millis(settings.upstream.connect_timeout_ms);
+        if let Some(unknown) = settings
+            .upstreams
+            .keys()
+            .find(|k| !UPSTREAMS.iter().any(|u| u.name == k.as_str()))
+        {
+            anyhow::bail!(
+                "upstreams.{unknown} is not a service the gateway calls (known: {})",
+                UPSTREAMS
+                    .iter()
+                    .map(|u| u.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let upstreams = UPSTREAMS
+            .iter()
+            .map(|spec| {
+                let address = settings.upstream_address(spec);
+                Ok(Upstream {
+                    name: spec.name,
+                    channel: upstream::channel(&address, connect_timeout)?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Leave a little of the request's budget for the gateway's own work.
+        let timeout = Duration::from_millis(
+            settings
+                .http
+                .request_timeout_ms
+                .saturating_sub(100)
+                .max(100),
+        );
+        let outbound = Outbound::new(settings.auth.service_token.expose_secret(), timeout);
+        let identity = upstreams
+            .iter()
+            .find(|u| u.name == IDENTITY_OWNER)
+            .map(|u| OnboardingServiceClient::new(u.channel.clone()))
+            .ok_or_else(|| {
+                anyhow::anyhow!("{IDENTITY_OWNER} (the identity owner) is not an upstream")
+            })?;
         let rl = &settings.rate_limit;
+        let authenticator = Arc::new(Authenticator::new(
+            identity,
+            outbound.clone(),
+            Duration::from_millis(settings.auth.cache_ttl_ms),
+            settings.auth.cache_capacity,
+            RateLimiter::new(f64::from(rl.per_key_per_second), rl.per_key_burst, 1),
+        ));
+        let public_limits = RateLimiter::new(
+            f64::from(rl.public_per_minute) / 60.0,
+            rl.public_per_minute,
+            60,
+        );
         Ok(Self(Arc::new(Inner {
-            service_token: settings.auth.service_token.expose_secret().to_owned(),
-            onboarding: OnboardingServiceClient::new(onboarding_channel.clone()),
-            onboarding_channel,
-            authenticator: Authenticator::new(
-                Duration::from_millis(settings.auth.cache_ttl_ms),
-                settings.auth.cache_capacity,
-            ),
-            key_limits: RateLimiter::new(f64::from(rl.per_key_per_second), rl.per_key_burst, 1),
-            public_limits: RateLimiter::new(
-                f64::from(rl.public_per_minute) / 60.0,
-                rl.public_per_minute,
-                60,
-            ),
-            // Leave a little of the request's budget for the gateway's own work.
-            upstream_timeout: Duration::from_millis(
-                settings
-                    .http
-                    .request_timeout_ms
-                    .saturating_sub(100)
-                    .max(100),
-            ),
             settings,
+            upstreams,
+            outbound,
+            authenticator,
+            public_limits,
         })))
     }
 
@@ -77,77 +97,43 @@ impl AppState {
         &self.0.settings
     }
 
-    pub fn onboarding(&self) -> OnboardingServiceClient<Channel> {
-        self.0.onboarding.clone()
+    /// Every upstream, in the order of [`UPSTREAMS`].
+    pub fn upstreams(&self) -> &[Upstream] {
+        &self.0.upstreams
     }
 
-    pub fn onboarding_channel(&self) -> Channel {
-        self.0.onboarding_channel.clone()
+    /// The channel to the named upstream (one of [`UPSTREAMS`]).
+    pub fn channel(&self, name: &str) -> Channel {
+        self.0
+            .upstreams
+            .iter()
+            .find(|u| u.name == name)
+            .map(|u| u.channel.clone())
+            .unwrap_or_else(|| panic!("{name} is not listed in routes::UPSTREAMS"))
     }
 
     pub fn authenticator(&self) -> &Authenticator {
         &self.0.authenticator
     }
 
-    pub fn key_limits(&self) -> &RateLimiter {
-        &self.0.key_limits
-    }
-
     pub fn public_limits(&self) -> &RateLimiter {
         &self.0.public_limits
     }
 
-    /// A gRPC request with the service credential, the principal, the
-    /// idempotency key, the caller's trace context and a deadline.
+    /// A gRPC request for an upstream call (see [`Outbound::request`]).
     pub fn grpc<T>(
         &self,
         msg: T,
         principal: Option<&Principal>,
         idempotency_key: Option<&str>,
     ) -> tonic::Request<T> {
-        let mut req = tonic::Request::new(msg);
-        // Values were validated on the way in; a failure here is a bug, and
-        // the service will refuse the call for lack of a credential.
-        let _ = authorize_request(&mut req, &self.0.service_token, principal, idempotency_key);
-        req.set_timeout(self.0.upstream_timeout);
-        let cx = tracing::Span::current().context();
-        opentelemetry::global::get_text_map_propagator(|p| {
-            p.inject_context(&cx, &mut MetadataInjector(req.metadata_mut()))
-        });
-        // Without a tracer (no OTLP endpoint) there is no span context to
-        // inject; pass the caller's trace context on unchanged instead.
-        if !req.metadata().contains_key("traceparent") {
-            let _ = INBOUND_TRACE.try_with(|inbound| {
-                for (k, v) in inbound {
-                    if let (Ok(k), Ok(v)) = (
-                        MetadataKey::from_bytes(k.as_bytes()),
-                        MetadataValue::try_from(v.as_str()),
-                    ) {
-                        req.metadata_mut().insert(k, v);
-                    }
-                }
-            });
-        }
-        req
+        self.0.outbound.request(msg, principal, idempotency_key)
     }
 }
 
-tokio::task_local! {
-    /// The request's inbound `traceparent` / `tracestate`, set by the trace
-    /// middleware for the duration of the request.
-    pub static INBOUND_TRACE: Vec<(String, String)>;
-}
-
-struct MetadataInjector<'a>(&'a mut MetadataMap);
-
-impl Injector for MetadataInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (
-            MetadataKey::from_bytes(key.as_bytes()),
-            MetadataValue::try_from(value.as_str()),
-        ) {
-            self.0.insert(k, v);
-        }
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.authenticator.clone()
     }
 }
 
@@ -156,36 +142,18 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_callers_trace_context_is_passed_on() {
-        let state = AppState::new(GatewaySettings::default()).expect("state");
-        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let req = INBOUND_TRACE
-            .scope(vec![("traceparent".into(), parent.into())], async {
-                state.grpc((), None, Some("k-1"))
-            })
-            .await;
-        assert_eq!(
-            req.metadata()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok()),
-            Some(parent)
-        );
-        assert_eq!(
-            req.metadata()
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok()),
-            Some("k-1")
-        );
-        assert!(
-            req.metadata()
-                .contains_key(prm_runtime::auth::SERVICE_TOKEN_HEADER)
-        );
-        // Outside a request there is nothing to pass on.
-        assert!(
-            !state
-                .grpc((), None, None)
-                .metadata()
-                .contains_key("traceparent")
-        );
+    async fn every_listed_upstream_gets_a_channel_and_unknown_ones_are_refused() {
+        let state = AppState::new(GatewaySettings::default()).expect("defaults build");
+        let names: Vec<_> = state.upstreams().iter().map(|u| u.name).collect();
+        let listed: Vec<_> = UPSTREAMS.iter().map(|u| u.name).collect();
+        assert_eq!(names, listed);
+
+        let mut typo = GatewaySettings::default();
+        typo.upstreams
+            .insert("onbording".into(), "http://127.0.0.1:1".into());
+        let err = AppState::new(typo)
+            .err()
+            .expect("an unknown upstream is refused");
+        assert!(err.to_string().contains("upstreams.onbording"), "{err}");
     }
 }

@@ -1,27 +1,37 @@
-//! The REST routes. Each handler validates what the gateway can (JSON
-//! shape, ids in the path), calls the owning service over gRPC with the
-//! caller's principal, and renders the reply; the services enforce the
-//! rules and the authorisation themselves.
+//! The REST routes: one module per upstream service, listed once in
+//! [`UPSTREAMS`] and merged here with the operational routes. Each handler
+//! validates what the gateway can (JSON shape, ids in the path), calls the
+//! owning service over gRPC with the caller's principal, and renders the
+//! reply; the services enforce the rules and the authorisation themselves.
+//!
+//! What every operation shares is declared once, in [`SharedResponses`]:
+//! the problem+json `4XX`/`5XX` responses, the `Idempotency-Key` header of
+//! every POST, and `security: []` on the public operations.
 
-mod applications;
-mod enablement;
-mod identity;
+mod onboarding;
 mod ops;
-mod partners;
-mod programs;
-mod terms;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, ServerBuilder};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
+use crate::problem::Problem;
 use crate::state::AppState;
+use crate::upstream::UpstreamSpec;
 
 pub use ops::docs_page;
+
+/// The services behind the gateway, each with its routes: adding a
+/// service is one line here plus its module.
+pub const UPSTREAMS: &[UpstreamSpec] = &[onboarding::UPSTREAM];
+
+/// The service that resolves API keys to principals.
+pub const IDENTITY_OWNER: &str = onboarding::UPSTREAM.name;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,9 +39,9 @@ pub use ops::docs_page;
         title = "PRM API",
         description = "Partner Relationship Management: onboarding and enablement. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
         version = "1.0.0",
-        license(name = "Apache-2.0"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedResponses),
     tags(
         (name = "applications", description = "Partner applications"),
         (name = "partners", description = "Partners, status and tiers"),
@@ -58,54 +68,103 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        openapi.servers = Some(vec![
+            ServerBuilder::new()
+                .url("http://127.0.0.1:8080")
+                .description(Some("A local platform started with `make up`"))
+                .build(),
+        ]);
+    }
+}
+
+/// What every operation shares, added to each one that does not say
+/// otherwise.
+struct SharedResponses;
+
+impl SharedResponses {
+    fn apply(operation: &mut Operation, method_is_post: bool) {
+        let problem = || {
+            ResponseBuilder::new().content(
+                crate::problem::CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+        };
+        let responses = &mut operation.responses.responses;
+        responses
+            .entry("4XX".to_owned())
+            .or_insert_with(|| problem().description("Problem").build().into());
+        responses.entry("5XX".to_owned()).or_insert_with(|| {
+            problem()
+                .description("The service or one it depends on is unavailable or failed")
+                .build()
+                .into()
+        });
+        if method_is_post {
+            let params = operation.parameters.get_or_insert_with(Vec::new);
+            let declared = params
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
+            if !declared {
+                params.push(
+                    ParameterBuilder::new()
+                        .name("Idempotency-Key")
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::False)
+                        .description(Some("Retries with the same key replay the first response"))
+                        .schema(Some(String::schema()))
+                        .build()
+                        .into(),
+                );
+            }
+        }
+        // No security requirement means public: say so explicitly.
+        if operation.security.is_none() {
+            operation.security = Some(Vec::new());
+        }
+    }
+}
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut problem = vec![("Problem".to_owned(), Problem::schema())];
+        <Problem as ToSchema>::schemas(&mut problem);
+        for (name, schema) in problem {
+            components.schemas.entry(name).or_insert(schema);
+        }
+        for item in openapi.paths.paths.values_mut() {
+            if let Some(op) = item.post.as_mut() {
+                Self::apply(op, true);
+            }
+            for op in [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::apply(op, false);
+            }
+        }
     }
 }
 
 /// The API router and its OpenAPI document, built from the same handlers
 /// so they cannot drift apart.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(
-            applications::submit_application,
-            applications::list_applications
-        ))
-        .routes(routes!(applications::get_application))
-        .routes(routes!(applications::approve_application))
-        .routes(routes!(applications::reject_application))
-        .routes(routes!(identity::me))
-        .routes(routes!(partners::list_partners))
-        .routes(routes!(partners::get_partner))
-        .routes(routes!(partners::suspend_partner))
-        .routes(routes!(partners::reactivate_partner))
-        .routes(routes!(partners::terminate_partner))
-        .routes(routes!(partners::set_partner_tier))
-        .routes(routes!(partners::checklist))
-        .routes(routes!(partners::tier_evaluation))
-        .routes(routes!(partners::terms_status))
-        .routes(routes!(
-            identity::create_partner_user,
-            identity::list_partner_users
-        ))
-        .routes(routes!(identity::create_api_key, identity::list_api_keys))
-        .routes(routes!(identity::revoke_api_key))
-        .routes(routes!(identity::deactivate_user))
-        .routes(routes!(terms::publish_terms, terms::list_terms))
-        .routes(routes!(terms::accept_terms))
-        .routes(routes!(programs::create_program, programs::list_programs))
-        .routes(routes!(programs::create_tier))
-        .routes(routes!(programs::list_tiers))
-        .routes(routes!(programs::update_tier))
-        .routes(routes!(programs::run_tier_review))
-        .routes(routes!(
-            enablement::create_content,
-            enablement::list_content
-        ))
-        .routes(routes!(enablement::create_course, enablement::list_courses))
-        .routes(routes!(enablement::record_attempt))
-        .routes(routes!(enablement::list_certifications))
-        .routes(routes!(ops::healthz))
-        .routes(routes!(ops::readyz))
-        .split_for_parts()
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    for upstream in UPSTREAMS {
+        router = router.merge((upstream.routes)());
+    }
+    let (router, mut openapi) = router.merge(ops::routes()).split_for_parts();
+    // Modifiers run before the routes are merged; apply the shared parts
+    // to the merged document.
+    SharedResponses.modify(&mut openapi);
+    (router, openapi)
 }
 
 /// A JSON response with a status.

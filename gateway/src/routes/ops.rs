@@ -9,8 +9,17 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use utoipa::ToSchema;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::json;
 use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -41,17 +50,24 @@ pub async fn healthz() -> Response {
 /// Readiness: every upstream service reports SERVING.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "OK", body = Health), (status = 503, description = "Not ready", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let mut health = HealthClient::new(state.onboarding_channel());
-    let mut req = tonic::Request::new(HealthCheckRequest {
-        service: String::new(),
+    let checks = state.upstreams().iter().map(|u| async move {
+        let mut health = HealthClient::new(u.channel.clone());
+        let mut req = tonic::Request::new(HealthCheckRequest {
+            service: String::new(),
+        });
+        req.set_timeout(std::time::Duration::from_secs(2));
+        let status = match health.check(req).await {
+            Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => SERVING.to_owned(),
+            Ok(r) => format!("not serving ({})", r.get_ref().status),
+            Err(e) => format!("unreachable ({})", e.code()),
+        };
+        UpstreamHealth {
+            name: u.name,
+            status,
+        }
     });
-    req.set_timeout(std::time::Duration::from_secs(2));
-    let status = match health.check(req).await {
-        Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => "serving".to_owned(),
-        Ok(r) => format!("not serving ({})", r.get_ref().status),
-        Err(e) => format!("unreachable ({})", e.code()),
-    };
-    let ready = status == "serving";
+    let upstreams = futures::future::join_all(checks).await;
+    let ready = upstreams.iter().all(|u| u.status == SERVING);
     json(
         if ready {
             StatusCode::OK
@@ -60,13 +76,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         },
         &Health {
             status: if ready { "ready" } else { "not_ready" },
-            upstreams: vec![UpstreamHealth {
-                name: "onboarding",
-                status,
-            }],
+            upstreams,
         },
     )
 }
+
+const SERVING: &str = "serving";
 
 /// A self-contained page that renders `/openapi.json` (no CDN needed).
 pub async fn docs_page() -> impl IntoResponse {

@@ -67,7 +67,7 @@ impl Reply {
 pub fn gateway_settings(onboarding: &RunningService) -> GatewaySettings {
     let mut s = GatewaySettings::default();
     s.http.port = 0;
-    s.upstreams.onboarding = onboarding.url();
+    s.upstreams.insert("onboarding".into(), onboarding.url());
     // Tests create many applications from one address; the rate-limit test
     // sets its own limits.
     s.rate_limit.public_per_minute = 10_000;

@@ -4,21 +4,26 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::json;
+use super::client;
+use super::identity::{ApiKey, CreatedApiKey, User};
+use super::partners::Partner;
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::{ClientAddr, IdempotencyKey, JsonBody, QueryParams, path_id};
 use crate::problem::Problem;
 use crate::rate_limit::DecisionSlot;
+use crate::routes::json;
 use crate::state::AppState;
+use crate::wire_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Apply to become a partner (public; rate-limited per client address).
 #[utoipa::path(post, path = "/v1/applications", tag = "applications",
     request_body = ApplicationForm,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     responses(
-        (status = 201, description = "Submitted", body = Application),
-        (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Submitted", body = Application)
     ))]
 pub async fn submit_application(
     State(state): State<AppState>,
@@ -50,8 +55,7 @@ pub async fn submit_application(
         contact_name: form.contact_name,
         contact_email: form.contact_email,
     };
-    let resp = state
-        .onboarding()
+    let resp = client(&state)
         .submit_application(state.grpc(req, None, idem.as_deref()))
         .await?
         .into_inner();
@@ -61,23 +65,22 @@ pub async fn submit_application(
 
 /// List applications (staff).
 #[utoipa::path(get, path = "/v1/applications", tag = "applications", security(("api_key" = [])),
-    params(ApplicationQuery),
+    params(PageQuery, ApplicationQuery),
     responses(
-        (status = 200, description = "OK", body = ApplicationList),
-        (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = ApplicationList)
     ))]
 pub async fn list_applications(
     State(state): State<AppState>,
     Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<ApplicationQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ListApplicationsRequest {
-        page_size: q.page_size.unwrap_or_default(),
-        page_token: q.page_token.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_applications(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -94,8 +97,7 @@ pub async fn list_applications(
 #[utoipa::path(get, path = "/v1/applications/{id}", tag = "applications", security(("api_key" = [])),
     params(("id" = String, Path, description = "Application id")),
     responses(
-        (status = 200, description = "OK", body = Application),
-        (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Application)
     ))]
 pub async fn get_application(
     State(state): State<AppState>,
@@ -106,8 +108,7 @@ pub async fn get_application(
     let req = pb::GetApplicationRequest {
         application_id: id.to_string(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .get_application(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -120,11 +121,10 @@ pub async fn get_application(
 /// Approve an application: creates the partner and its admin user, and
 /// returns the admin's API key secret once.
 #[utoipa::path(post, path = "/v1/applications/{id}/approve", tag = "applications", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Application id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Application id")),
     request_body = Approval,
     responses(
-        (status = 200, description = "OK", body = ApprovalResult),
-        (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = ApprovalResult)
     ))]
 pub async fn approve_application(
     State(state): State<AppState>,
@@ -139,8 +139,7 @@ pub async fn approve_application(
         program_id: body.program_id,
         tier_id: body.tier_id.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .approve_application(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -161,11 +160,10 @@ pub async fn approve_application(
 
 /// Reject an application, with a reason.
 #[utoipa::path(post, path = "/v1/applications/{id}/reject", tag = "applications", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Application id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Application id")),
     request_body = Rejection,
     responses(
-        (status = 200, description = "OK", body = Application),
-        (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "OK", body = Application)
     ))]
 pub async fn reject_application(
     State(state): State<AppState>,
@@ -179,8 +177,7 @@ pub async fn reject_application(
         application_id: id.to_string(),
         reason: body.reason,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .reject_application(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -188,4 +185,96 @@ pub async fn reject_application(
         StatusCode::OK,
         &Application::from(&r.application.ok_or_else(Problem::internal)?),
     ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ApplicationStatus: pb::ApplicationStatus { Submitted = "submitted" => Submitted, Approved = "approved" => Approved, Rejected = "rejected" => Rejected });
+
+/// The public partner application form.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationForm {
+    #[schema(example = "Acme GmbH")]
+    pub company_name: String,
+    #[schema(example = "acme.example")]
+    pub domain: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "DE")]
+    pub country: String,
+    pub partner_type: PartnerType,
+    #[schema(example = "Jane Doe")]
+    pub contact_name: String,
+    #[schema(example = "jane@acme.example")]
+    pub contact_email: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Application {
+    pub id: String,
+    pub company_name: String,
+    pub domain: String,
+    pub country: String,
+    pub partner_type: Option<PartnerType>,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub status: Option<ApplicationStatus>,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub rejection_reason: String,
+    pub partner_id: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by_user_id: Option<String>,
+}
+
+impl From<&pb::Application> for Application {
+    fn from(a: &pb::Application) -> Self {
+        Self {
+            id: a.id.clone(),
+            company_name: a.company_name.clone(),
+            domain: a.domain.clone(),
+            country: a.country.clone(),
+            partner_type: PartnerType::from_proto(a.partner_type),
+            contact_name: a.contact_name.clone(),
+            contact_email: a.contact_email.clone(),
+            status: ApplicationStatus::from_proto(a.status),
+            rejection_reason: a.rejection_reason.clone(),
+            partner_id: id(&a.partner_id),
+            submitted_at: time(&a.submitted_at),
+            decided_at: time(&a.decided_at),
+            decided_by_user_id: id(&a.decided_by_user_id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationQuery {
+    /// Only applications in this status.
+    pub status: Option<ApplicationStatus>,
+}
+
+pub type ApplicationList = List<Application>;
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub program_id: String,
+    /// Defaults to the program's entry tier.
+    pub tier_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalResult {
+    pub application: Application,
+    pub partner: Partner,
+    pub admin_user: User,
+    /// The partner admin's API key; `secret` is shown only in this response.
+    pub admin_api_key: CreatedApiKey,
 }

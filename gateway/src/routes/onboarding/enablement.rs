@@ -3,18 +3,22 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::json;
+use super::client;
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
 use crate::problem::Problem;
+use crate::routes::json;
 use crate::state::AppState;
+use crate::wire_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Add to the enablement library (staff: admin, partner manager, marketing).
 #[utoipa::path(post, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewContent,
-    responses((status = 201, description = "Created", body = Content), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Content)))]
 pub async fn create_content(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -27,8 +31,7 @@ pub async fn create_content(
         url: b.url,
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .create_content(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -40,20 +43,20 @@ pub async fn create_content(
 
 /// The library as the caller's partner sees it (by tier and partner type).
 #[utoipa::path(get, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
-    params(LibraryQuery),
-    responses((status = 200, description = "OK", body = ContentList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    params(PageQuery, LibraryQuery),
+    responses((status = 200, description = "OK", body = ContentList)))]
 pub async fn list_content(
     State(state): State<AppState>,
     Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<LibraryQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ListContentRequest {
-        page_size: q.page_size.unwrap_or_default(),
-        page_token: q.page_token.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_content(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -68,9 +71,8 @@ pub async fn list_content(
 
 /// Create a course (staff).
 #[utoipa::path(post, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewCourse,
-    responses((status = 201, description = "Created", body = Course), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Course)))]
 pub async fn create_course(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -85,8 +87,7 @@ pub async fn create_course(
         required_for_onboarding: b.required_for_onboarding,
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .create_course(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -98,20 +99,20 @@ pub async fn create_course(
 
 /// Courses the caller's partner can take.
 #[utoipa::path(get, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
-    params(LibraryQuery),
-    responses((status = 200, description = "OK", body = CourseList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    params(PageQuery, LibraryQuery),
+    responses((status = 200, description = "OK", body = CourseList)))]
 pub async fn list_courses(
     State(state): State<AppState>,
     Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<LibraryQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ListCoursesRequest {
-        page_size: q.page_size.unwrap_or_default(),
-        page_token: q.page_token.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_courses(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -126,9 +127,9 @@ pub async fn list_courses(
 
 /// Record an attempt at a course; a pass earns or renews the certification.
 #[utoipa::path(post, path = "/v1/courses/{id}/attempts", tag = "enablement", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Course id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Course id")),
     request_body = NewAttempt,
-    responses((status = 201, description = "Created", body = AttemptResult), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = AttemptResult)))]
 pub async fn record_attempt(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -142,8 +143,7 @@ pub async fn record_attempt(
         user_id: b.user_id.unwrap_or_default(),
         score_percent: b.score_percent,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .record_course_attempt(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -152,22 +152,22 @@ pub async fn record_attempt(
 
 /// Certifications: a partner's own, or any for staff.
 #[utoipa::path(get, path = "/v1/certifications", tag = "enablement", security(("api_key" = [])),
-    params(CertificationQuery),
-    responses((status = 200, description = "OK", body = CertificationList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    params(PageQuery, CertificationQuery),
+    responses((status = 200, description = "OK", body = CertificationList)))]
 pub async fn list_certifications(
     State(state): State<AppState>,
     Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<CertificationQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ListCertificationsRequest {
-        page_size: q.page_size.unwrap_or_default(),
-        page_token: q.page_token.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
         user_id: q.user_id.unwrap_or_default(),
         include_expired: q.include_expired.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_certifications(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -179,3 +179,209 @@ pub async fn list_certifications(
         },
     ))
 }
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ContentKind: pb::ContentKind {
+    Deck = "deck" => Deck,
+    Battlecard = "battlecard" => Battlecard,
+    DemoScript = "demo_script" => DemoScript,
+    Document = "document" => Document,
+    Video = "video" => Video,
+});
+wire_enum!(CertificationStatus: pb::CertificationStatus { Active = "active" => Active, Expired = "expired" => Expired });
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Visibility {
+    /// Lowest tier rank that sees it; 0 is everyone.
+    #[serde(default)]
+    pub min_tier_rank: i32,
+    /// Empty: every partner type.
+    #[serde(default)]
+    pub partner_types: Vec<PartnerType>,
+}
+
+impl Visibility {
+    pub fn to_proto(&self) -> pb::Visibility {
+        pb::Visibility {
+            min_tier_rank: self.min_tier_rank,
+            partner_types: self.partner_types.iter().map(|t| t.to_proto()).collect(),
+        }
+    }
+    fn from_proto(v: &pb::Visibility) -> Self {
+        Self {
+            min_tier_rank: v.min_tier_rank,
+            partner_types: v
+                .partner_types
+                .iter()
+                .filter_map(|t| PartnerType::from_proto(*t))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Content {
+    pub id: String,
+    pub title: String,
+    pub kind: Option<ContentKind>,
+    pub url: String,
+    pub visibility: Option<Visibility>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::Content> for Content {
+    fn from(c: &pb::Content) -> Self {
+        Self {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            kind: ContentKind::from_proto(c.kind),
+            url: c.url.clone(),
+            visibility: c.visibility.as_ref().map(Visibility::from_proto),
+            created_at: time(&c.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContent {
+    pub title: String,
+    pub kind: ContentKind,
+    pub url: String,
+    pub visibility: Option<Visibility>,
+}
+
+pub type ContentList = List<Content>;
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LibraryQuery {
+    /// Staff: show what this partner sees.
+    pub partner_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Course {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub pass_mark_percent: i32,
+    pub certification_valid_days: i32,
+    pub required_for_onboarding: bool,
+    pub visibility: Option<Visibility>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::Course> for Course {
+    fn from(c: &pb::Course) -> Self {
+        Self {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            description: c.description.clone(),
+            pass_mark_percent: c.pass_mark_percent,
+            certification_valid_days: c.certification_valid_days,
+            required_for_onboarding: c.required_for_onboarding,
+            visibility: c.visibility.as_ref().map(Visibility::from_proto),
+            created_at: time(&c.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub pass_mark_percent: i32,
+    pub certification_valid_days: i32,
+    #[serde(default)]
+    pub required_for_onboarding: bool,
+    pub visibility: Option<Visibility>,
+}
+
+pub type CourseList = List<Course>;
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAttempt {
+    pub score_percent: i32,
+    /// Defaults to the caller.
+    pub user_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CourseAttempt {
+    pub id: String,
+    pub course_id: String,
+    pub user_id: String,
+    pub partner_id: String,
+    pub score_percent: i32,
+    pub passed: bool,
+    pub attempted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Certification {
+    pub id: String,
+    pub course_id: String,
+    pub user_id: String,
+    pub partner_id: String,
+    pub earned_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub renewals: i32,
+    pub status: Option<CertificationStatus>,
+}
+
+impl From<&pb::Certification> for Certification {
+    fn from(c: &pb::Certification) -> Self {
+        Self {
+            id: c.id.clone(),
+            course_id: c.course_id.clone(),
+            user_id: c.user_id.clone(),
+            partner_id: c.partner_id.clone(),
+            earned_at: time(&c.earned_at),
+            expires_at: time(&c.expires_at),
+            renewals: c.renewals,
+            status: CertificationStatus::from_proto(c.status),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AttemptResult {
+    pub attempt: CourseAttempt,
+    /// The certification earned or renewed by a pass.
+    pub certification: Option<Certification>,
+}
+
+impl From<&pb::RecordCourseAttemptResponse> for AttemptResult {
+    fn from(r: &pb::RecordCourseAttemptResponse) -> Self {
+        let a = r.attempt.clone().unwrap_or_default();
+        Self {
+            attempt: CourseAttempt {
+                id: a.id,
+                course_id: a.course_id,
+                user_id: a.user_id,
+                partner_id: a.partner_id,
+                score_percent: a.score_percent,
+                passed: a.passed,
+                attempted_at: time(&a.attempted_at),
+            },
+            certification: r.certification.as_ref().map(Certification::from),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CertificationQuery {
+    pub partner_id: Option<String>,
+    pub user_id: Option<String>,
+    /// Include expired certifications.
+    pub include_expired: Option<bool>,
+}
+
+pub type CertificationList = List<Certification>;

@@ -3,30 +3,37 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::json;
+use super::client;
+use super::programs::{Checklist, TierEvaluation, WhatIfQuery};
+use super::terms::{RequiredTerms, Terms, TermsAcceptance, TermsStatus};
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
 use crate::problem::Problem;
+use crate::routes::json;
 use crate::state::AppState;
+use crate::wire_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// List partners: staff see every partner, a partner sees itself.
 #[utoipa::path(get, path = "/v1/partners", tag = "partners", security(("api_key" = [])),
-    params(PartnerQuery),
-    responses((status = 200, description = "OK", body = PartnerList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    params(PageQuery, PartnerQuery),
+    responses((status = 200, description = "OK", body = PartnerList)))]
 pub async fn list_partners(
     State(state): State<AppState>,
     Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<PartnerQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ListPartnersRequest {
-        page_size: q.page_size.unwrap_or_default(),
-        page_token: q.page_token.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
         program_id: q.program_id.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_partners(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -42,15 +49,14 @@ pub async fn list_partners(
 /// Get a partner.
 #[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner)))]
 pub async fn get_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = path_id("id", &id)?;
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .get_partner(state.grpc(
             pb::GetPartnerRequest {
                 partner_id: id.to_string(),
@@ -68,9 +74,9 @@ pub async fn get_partner(
 
 /// Suspend a partner (staff). Its users keep read access; it cannot act.
 #[utoipa::path(post, path = "/v1/partners/{id}/suspend", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Partner id")),
     request_body = StatusChange,
-    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner)))]
 pub async fn suspend_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -83,8 +89,7 @@ pub async fn suspend_partner(
         partner_id: id.to_string(),
         reason: b.reason,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .suspend_partner(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -96,8 +101,8 @@ pub async fn suspend_partner(
 
 /// Reactivate a suspended partner (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
-    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path, description = "Partner id")),
+    responses((status = 200, description = "OK", body = Partner)))]
 pub async fn reactivate_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -108,8 +113,7 @@ pub async fn reactivate_partner(
     let req = pb::ReactivatePartnerRequest {
         partner_id: id.to_string(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .reactivate_partner(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -121,9 +125,9 @@ pub async fn reactivate_partner(
 
 /// Terminate a partner (staff). Final: its keys stop working.
 #[utoipa::path(post, path = "/v1/partners/{id}/terminate", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Partner id")),
     request_body = StatusChange,
-    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner)))]
 pub async fn terminate_partner(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -136,8 +140,7 @@ pub async fn terminate_partner(
         partner_id: id.to_string(),
         reason: b.reason,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .terminate_partner(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -149,9 +152,9 @@ pub async fn terminate_partner(
 
 /// Set a partner's tier by hand (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/tier", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Partner id")),
     request_body = TierAssignment,
-    responses((status = 200, description = "OK", body = Partner), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Partner)))]
 pub async fn set_partner_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -165,8 +168,7 @@ pub async fn set_partner_tier(
         tier_id: b.tier_id,
         reason: b.reason,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .set_partner_tier(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -179,7 +181,7 @@ pub async fn set_partner_tier(
 /// The partner's onboarding checklist, with time-to-first-deal.
 #[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, description = "OK", body = Checklist), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Checklist)))]
 pub async fn checklist(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -189,8 +191,7 @@ pub async fn checklist(
     let req = pb::GetOnboardingChecklistRequest {
         partner_id: id.to_string(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .get_onboarding_checklist(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -204,7 +205,7 @@ pub async fn checklist(
 /// next tier, and what-if figures.
 #[utoipa::path(get, path = "/v1/partners/{id}/tier-evaluation", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id"), WhatIfQuery),
-    responses((status = 200, description = "OK", body = TierEvaluation), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierEvaluation)))]
 pub async fn tier_evaluation(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -233,8 +234,7 @@ pub async fn tier_evaluation(
         partner_id: id.to_string(),
         what_if,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .evaluate_partner_tier(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -247,15 +247,14 @@ pub async fn tier_evaluation(
 /// Which terms the partner must accept, and which it has.
 #[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
-    responses((status = 200, description = "OK", body = TermsStatus), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsStatus)))]
 pub async fn terms_status(
     State(state): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let id = path_id("id", &id)?;
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .get_terms_status(state.grpc(
             pb::GetTermsStatusRequest {
                 partner_id: id.to_string(),
@@ -279,4 +278,71 @@ pub async fn terms_status(
             all_accepted: r.all_accepted,
         },
     ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(PartnerStatus: pb::PartnerStatus { Active = "active" => Active, Suspended = "suspended" => Suspended, Terminated = "terminated" => Terminated });
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Partner {
+    pub id: String,
+    pub application_id: String,
+    pub company_name: String,
+    pub domain: String,
+    pub country: String,
+    pub partner_type: Option<PartnerType>,
+    pub program_id: String,
+    pub tier_id: String,
+    pub tier_name: String,
+    pub status: Option<PartnerStatus>,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub status_reason: String,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Set while the partner is below its tier and due for demotion.
+    pub demotion_due_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl From<&pb::Partner> for Partner {
+    fn from(p: &pb::Partner) -> Self {
+        Self {
+            id: p.id.clone(),
+            application_id: p.application_id.clone(),
+            company_name: p.company_name.clone(),
+            domain: p.domain.clone(),
+            country: p.country.clone(),
+            partner_type: PartnerType::from_proto(p.partner_type),
+            program_id: p.program_id.clone(),
+            tier_id: p.tier_id.clone(),
+            tier_name: p.tier_name.clone(),
+            status: PartnerStatus::from_proto(p.status),
+            status_reason: p.status_reason.clone(),
+            approved_at: time(&p.approved_at),
+            demotion_due_at: time(&p.demotion_due_at),
+            version: p.version,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnerQuery {
+    pub status: Option<PartnerStatus>,
+    pub program_id: Option<String>,
+}
+
+pub type PartnerList = List<Partner>;
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierAssignment {
+    pub tier_id: String,
+    pub reason: String,
 }

@@ -3,18 +3,22 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::json;
+use super::client;
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
 use crate::problem::Problem;
+use crate::routes::json;
 use crate::state::AppState;
+use crate::wire_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Create a partner program (staff).
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewProgram,
-    responses((status = 201, description = "Created", body = Program), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Program)))]
 pub async fn create_program(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -33,8 +37,7 @@ pub async fn create_program(
         tier_window_days: b.tier_window_days.unwrap_or_default(),
         demotion_grace_days: grace,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .create_program(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -47,7 +50,7 @@ pub async fn create_program(
 /// Programs: staff see all, a partner its own.
 #[utoipa::path(get, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
     params(PageQuery),
-    responses((status = 200, description = "OK", body = ProgramList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ProgramList)))]
 pub async fn list_programs(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -57,8 +60,7 @@ pub async fn list_programs(
         page_size: q.page_size.unwrap_or_default(),
         page_token: q.page_token.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_programs(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -73,9 +75,9 @@ pub async fn list_programs(
 
 /// Add a tier to a program (staff).
 #[utoipa::path(post, path = "/v1/programs/{id}/tiers", tag = "programs", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Program id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("id" = String, Path, description = "Program id")),
     request_body = NewTier,
-    responses((status = 201, description = "Created", body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Tier)))]
 pub async fn create_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -90,8 +92,7 @@ pub async fn create_tier(
         rank: b.rank,
         requirements: b.requirements.as_ref().map(TierRequirements::to_proto),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .create_tier(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -104,14 +105,13 @@ pub async fn create_tier(
 /// Tiers and their rules: staff see every program's, a partner its own program's.
 #[utoipa::path(get, path = "/v1/tiers", tag = "programs", security(("api_key" = [])),
     params(TierQuery),
-    responses((status = 200, description = "OK", body = TierList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierList)))]
 pub async fn list_tiers(
     State(state): State<AppState>,
     Caller(p): Caller,
     QueryParams(q): QueryParams<TierQuery>,
 ) -> Result<Response, Problem> {
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_tiers(state.grpc(
             pb::ListTiersRequest {
                 program_id: q.program_id.unwrap_or_default(),
@@ -123,9 +123,7 @@ pub async fn list_tiers(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &TierList {
-            items: r.tiers.iter().map(Tier::from).collect(),
-        },
+        &TierList::all(r.tiers.iter().map(Tier::from).collect()),
     ))
 }
 
@@ -133,7 +131,7 @@ pub async fn list_tiers(
 #[utoipa::path(patch, path = "/v1/tiers/{id}", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Tier id")),
     request_body = TierUpdate,
-    responses((status = 200, description = "OK", body = Tier), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Tier)))]
 pub async fn update_tier(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -145,8 +143,7 @@ pub async fn update_tier(
         tier_id: id.to_string(),
         requirements: Some(b.requirements.to_proto()),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .update_tier(state.grpc(req, Some(&p), None))
         .await?
         .into_inner();
@@ -158,9 +155,8 @@ pub async fn update_tier(
 
 /// Apply the tier rules now (staff). They also run periodically.
 #[utoipa::path(post, path = "/v1/tier-reviews", tag = "programs", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = TierReviewRequest,
-    responses((status = 200, description = "OK", body = TierReview), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TierReview)))]
 pub async fn run_tier_review(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -170,8 +166,7 @@ pub async fn run_tier_review(
     let req = pb::RunTierReviewRequest {
         partner_id: b.partner_id.unwrap_or_default(),
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .run_tier_review(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -191,4 +186,254 @@ pub async fn run_tier_review(
                 .collect(),
         },
     ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ChecklistItemKind: pb::ChecklistItemKind {
+    TermsAccepted = "terms_accepted" => TermsAccepted,
+    FirstUserActive = "first_user_active" => FirstUserActive,
+    RequiredCoursesPassed = "required_courses_passed" => RequiredCoursesPassed,
+    FirstDealRegistered = "first_deal_registered" => FirstDealRegistered,
+});
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Program {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub currency: String,
+    pub tier_window_days: i32,
+    pub demotion_grace_days: i32,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::Program> for Program {
+    fn from(p: &pb::Program) -> Self {
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            currency: p.currency.clone(),
+            tier_window_days: p.tier_window_days,
+            demotion_grace_days: p.demotion_grace_days,
+            created_at: time(&p.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgram {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub currency: String,
+    /// Days the tier rules look back (default 365).
+    pub tier_window_days: Option<i32>,
+    /// Days below its tier before a partner is demoted (default 90; 0 for none).
+    pub demotion_grace_days: Option<i32>,
+}
+
+pub type ProgramList = List<Program>;
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierRequirements {
+    pub min_revenue_won: Option<Money>,
+    #[serde(default)]
+    pub min_certified_people: i32,
+    #[serde(default)]
+    pub min_deals_won: i32,
+}
+
+impl TierRequirements {
+    pub fn to_proto(&self) -> pb::TierRequirements {
+        pb::TierRequirements {
+            min_revenue_won: self.min_revenue_won.as_ref().map(Money::to_proto),
+            min_certified_people: self.min_certified_people,
+            min_deals_won: self.min_deals_won,
+        }
+    }
+    fn from_proto(r: &pb::TierRequirements) -> Self {
+        Self {
+            min_revenue_won: Money::from_proto(&r.min_revenue_won),
+            min_certified_people: r.min_certified_people,
+            min_deals_won: r.min_deals_won,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Tier {
+    pub id: String,
+    pub program_id: String,
+    pub name: String,
+    pub rank: i32,
+    pub requirements: Option<TierRequirements>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::Tier> for Tier {
+    fn from(t: &pb::Tier) -> Self {
+        Self {
+            id: t.id.clone(),
+            program_id: t.program_id.clone(),
+            name: t.name.clone(),
+            rank: t.rank,
+            requirements: t.requirements.as_ref().map(TierRequirements::from_proto),
+            created_at: time(&t.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTier {
+    pub name: String,
+    pub rank: i32,
+    pub requirements: Option<TierRequirements>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierUpdate {
+    pub requirements: TierRequirements,
+}
+
+pub type TierList = List<Tier>;
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TierQuery {
+    pub program_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierMetrics {
+    pub revenue_won: Option<Money>,
+    pub certified_people: i32,
+    pub deals_won: i32,
+}
+
+impl TierMetrics {
+    fn from_proto(m: &pb::TierMetrics) -> Self {
+        Self {
+            revenue_won: Money::from_proto(&m.revenue_won),
+            certified_people: m.certified_people,
+            deals_won: m.deals_won,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierGap {
+    pub tier: Option<Tier>,
+    /// What is still missing to qualify.
+    pub missing: Option<TierMetrics>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierEvaluation {
+    pub partner_id: String,
+    pub current_tier: Option<Tier>,
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    pub metrics: Option<TierMetrics>,
+    pub qualified_tier: Option<Tier>,
+    pub next_tier: Option<TierGap>,
+    pub demotion_due_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::TierEvaluation> for TierEvaluation {
+    fn from(e: &pb::TierEvaluation) -> Self {
+        Self {
+            partner_id: e.partner_id.clone(),
+            current_tier: e.current_tier.as_ref().map(Tier::from),
+            window_start: time(&e.window_start),
+            window_end: time(&e.window_end),
+            metrics: e.metrics.as_ref().map(TierMetrics::from_proto),
+            qualified_tier: e.qualified_tier.as_ref().map(Tier::from),
+            next_tier: e.next_tier.as_ref().map(|g| TierGap {
+                tier: g.tier.as_ref().map(Tier::from),
+                missing: g.missing.as_ref().map(TierMetrics::from_proto),
+            }),
+            demotion_due_at: time(&e.demotion_due_at),
+        }
+    }
+}
+
+/// What-if additions to a partner's real figures.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WhatIfQuery {
+    /// Extra revenue won, in minor units of the program currency.
+    pub what_if_revenue_minor: Option<i64>,
+    /// Currency of `what_if_revenue_minor` (the program currency).
+    pub what_if_currency: Option<String>,
+    pub what_if_certified_people: Option<i32>,
+    pub what_if_deals_won: Option<i32>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TierReviewRequest {
+    /// Review one partner; absent reviews every active partner.
+    pub partner_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierReviewOutcome {
+    pub partner_id: String,
+    pub from_tier_id: String,
+    pub to_tier_id: String,
+    /// promoted, demoted, demotion_scheduled, demotion_cancelled or unchanged.
+    pub action: String,
+    pub demotion_due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierReview {
+    pub outcomes: Vec<TierReviewOutcome>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistItem {
+    pub kind: Option<ChecklistItemKind>,
+    pub done: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Checklist {
+    pub partner_id: String,
+    pub items: Vec<ChecklistItem>,
+    pub completed: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub first_deal_at: Option<DateTime<Utc>>,
+    /// Seconds from approval to the first approved or won deal.
+    pub time_to_first_deal_seconds: Option<i64>,
+}
+
+impl From<&pb::OnboardingChecklist> for Checklist {
+    fn from(c: &pb::OnboardingChecklist) -> Self {
+        Self {
+            partner_id: c.partner_id.clone(),
+            items: c
+                .items
+                .iter()
+                .map(|i| ChecklistItem {
+                    kind: ChecklistItemKind::from_proto(i.kind),
+                    done: i.done,
+                    completed_at: time(&i.completed_at),
+                })
+                .collect(),
+            completed: c.completed,
+            completed_at: time(&c.completed_at),
+            approved_at: time(&c.approved_at),
+            first_deal_at: time(&c.first_deal_at),
+            time_to_first_deal_seconds: c.time_to_first_deal.as_ref().map(|d| d.seconds),
+        }
+    }
 }

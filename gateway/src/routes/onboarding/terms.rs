@@ -3,18 +3,22 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::json;
+use super::client;
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::{IdempotencyKey, JsonBody, parse_json};
 use crate::problem::Problem;
+use crate::routes::json;
 use crate::state::AppState;
+use crate::wire_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Publish a new version of terms (admins).
 #[utoipa::path(post, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
     request_body = NewTerms,
-    responses((status = 201, description = "Created", body = Terms), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Created", body = Terms)))]
 pub async fn publish_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -27,8 +31,7 @@ pub async fn publish_terms(
         title: b.title,
         body: b.body,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .publish_terms(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -40,30 +43,27 @@ pub async fn publish_terms(
 
 /// Every published version of the terms.
 #[utoipa::path(get, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
-    responses((status = 200, description = "OK", body = TermsList), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsList)))]
 pub async fn list_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> Result<Response, Problem> {
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .list_terms(state.grpc(pb::ListTermsRequest { kind: 0 }, Some(&p), None))
         .await?
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &TermsList {
-            items: r.terms.iter().map(Terms::from).collect(),
-        },
+        &TermsList::all(r.terms.iter().map(Terms::from).collect()),
     ))
 }
 
 /// Accept a version of the terms for the caller's partner (partner admins).
 /// The body is optional; `kind` defaults to the partner agreement.
 #[utoipa::path(post, path = "/v1/terms/{version}/accept", tag = "terms", security(("api_key" = [])),
-    params(("version" = String, Path, description = "Terms version, e.g. 2026-11"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response")),
+    params(("version" = String, Path, description = "Terms version, e.g. 2026-11")),
     request_body(content = Option<TermsAcceptanceRequest>),
-    responses((status = 200, description = "OK", body = TermsAcceptance), (status = "4XX", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = TermsAcceptance)))]
 pub async fn accept_terms(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -95,8 +95,7 @@ pub async fn accept_terms(
         kind: kind.to_proto(),
         version,
     };
-    let r = state
-        .onboarding()
+    let r = client(&state)
         .accept_terms(state.grpc(req, Some(&p), idem.as_deref()))
         .await?
         .into_inner();
@@ -104,4 +103,84 @@ pub async fn accept_terms(
         StatusCode::OK,
         &TermsAcceptance::from(&r.acceptance.ok_or_else(Problem::internal)?),
     ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(TermsKind: pb::TermsKind { PartnerAgreement = "partner_agreement" => PartnerAgreement, Disclosure = "disclosure" => Disclosure });
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Terms {
+    pub id: String,
+    pub kind: Option<TermsKind>,
+    pub version: String,
+    pub title: String,
+    pub body: String,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::Terms> for Terms {
+    fn from(t: &pb::Terms) -> Self {
+        Self {
+            id: t.id.clone(),
+            kind: TermsKind::from_proto(t.kind),
+            version: t.version.clone(),
+            title: t.title.clone(),
+            body: t.body.clone(),
+            published_at: time(&t.published_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTerms {
+    pub kind: TermsKind,
+    pub version: String,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsAcceptanceRequest {
+    /// Defaults to `partner_agreement`.
+    pub kind: Option<TermsKind>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TermsAcceptance {
+    pub partner_id: String,
+    pub terms_id: String,
+    pub kind: Option<TermsKind>,
+    pub version: String,
+    pub accepted_by_user_id: String,
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::TermsAcceptance> for TermsAcceptance {
+    fn from(a: &pb::TermsAcceptance) -> Self {
+        Self {
+            partner_id: a.partner_id.clone(),
+            terms_id: a.terms_id.clone(),
+            kind: TermsKind::from_proto(a.kind),
+            version: a.version.clone(),
+            accepted_by_user_id: a.accepted_by_user_id.clone(),
+            accepted_at: time(&a.accepted_at),
+        }
+    }
+}
+
+pub type TermsList = List<Terms>;
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RequiredTerms {
+    pub terms: Option<Terms>,
+    pub acceptance: Option<TermsAcceptance>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TermsStatus {
+    pub required: Vec<RequiredTerms>,
+    pub all_accepted: bool,
 }
