@@ -19,13 +19,17 @@ service or gateway):
     own grace period;
   - a migrate init container for services;
   - a NetworkPolicy admitting gRPC only from the gateway and labelled
-    internal clients (services), and egress limited to known ports.
+    internal clients (services), and egress limited to known ports;
+  - for the gateway, every PRM_UPSTREAMS__<NAME> is a rendered Service whose
+    pods its NetworkPolicy lets it reach (a new service's port must be added
+    to the gateway's egress).
 """
 
 import json
 import os
 import subprocess
 import sys
+import urllib.parse
 
 import yaml
 
@@ -141,7 +145,8 @@ def check_deployment(d, docs, bin_dir):
     if not os.path.exists(binary):
         fail(where, f"no binary {binary}; build with cargo build --bins")
         return
-    code, report, err = check_config(binary, env_for(main, configmaps, secrets))
+    env = env_for(main, configmaps, secrets)
+    code, report, err = check_config(binary, env)
     if code != 0 or report is None:
         fail(where, f"check-config failed: {report} {err[-300:]}")
         return
@@ -210,6 +215,37 @@ def check_deployment(d, docs, bin_dir):
         allowed = {5432, 4222} if tier == "service" else {50051, 50052, 50053, 50054, 50055}
         if not ports or not ports <= allowed:
             fail(where, f"egress to ports {sorted(ports)} beyond {sorted(allowed)}")
+    if tier == "gateway":
+        check_upstreams(where, env, np, docs)
+
+
+def check_upstreams(where, env, np, docs):
+    """Every upstream the gateway calls is a rendered Service, on one of its
+    ports, whose pods the gateway's NetworkPolicy lets it reach."""
+    reachable = set()
+    for rule in np.get("egress", []):
+        peers = [p.get("podSelector", {}).get("matchLabels") for p in rule.get("to", [])]
+        if {"prm.dev/tier": "service"} in peers:
+            reachable |= {p.get("port") for p in rule.get("ports", [])}
+    for key, url in sorted(env.items()):
+        if not key.startswith("PRM_UPSTREAMS__"):
+            continue
+        u = urllib.parse.urlsplit(url)
+        host = (u.hostname or "").split(".")[0]
+        svc = next((s for s in by_kind(docs, "Service") if name_of(s) == host), None)
+        if svc is None:
+            fail(where, f"{key} calls {host!r}, which is not a rendered Service")
+            continue
+        sp = next((p for p in svc["spec"]["ports"] if p["port"] == u.port), None)
+        app = svc["spec"].get("selector", {}).get("app.kubernetes.io/name")
+        dep = next((d for d in by_kind(docs, "Deployment")
+                    if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == app), None)
+        if sp is None or dep is None:
+            fail(where, f"{key}: Service {host} has no port {u.port} in front of a Deployment")
+            continue
+        pod_port = port_number(dep["spec"]["template"]["spec"]["containers"][0], sp.get("targetPort", sp["port"]))
+        if pod_port not in reachable:
+            fail(where, f"{key}: its NetworkPolicy does not let it reach {app} on port {pod_port}")
 
 
 def check_platform(docs):
@@ -254,6 +290,7 @@ MUTATIONS = {
     "wrong probe": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"].update(path="/nope"),
     "open ingress": lambda docs: find(docs, "NetworkPolicy", "prm-onboarding")["spec"]["ingress"][0]["from"].append({"podSelector": {"matchLabels": {"app": "anything"}}}),
     "no migrations": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].pop("initContainers"),
+    "blocked upstream": lambda docs: find(docs, "NetworkPolicy", "prm-gateway")["spec"]["egress"][0]["ports"][0].update(port=50052),
 }
 
 
