@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use prm_proto::common as pc;
+pub use prm_runtime::{PartnerType, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
@@ -49,17 +50,6 @@ macro_rules! wire_enum {
         }
     };
 }
-
-wire_enum!(
-    /// The kind of partner.
-    PartnerType: pc::PartnerType {
-        Reseller = "reseller" => Reseller,
-        Si = "si" => Si,
-        Technology = "technology" => Technology,
-        Referral = "referral" => Referral,
-        Affiliate = "affiliate" => Affiliate,
-    }
-);
 
 /// Money in integer minor units of an ISO 4217 currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -151,6 +141,7 @@ impl<T: ToSchema> ToSchema for List<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page (default 50, at most 500).
+    #[param(minimum = 0)]
     pub page_size: Option<i32>,
     /// The `next_page_token` of the previous page.
     pub page_token: Option<String>,

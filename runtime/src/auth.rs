@@ -102,6 +102,25 @@ impl Principal {
         }
     }
 
+    /// Which partner a list covers when the caller may name one
+    /// (`requested`): a partner principal's own, or staff's choice, or (for
+    /// staff naming none) every partner (`None`). Naming another partner is
+    /// NotFound; a principal with no staff role and no partner may not list
+    /// across partners.
+    pub fn partner_scope(&self, requested: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
+        match (self.partner_id, requested) {
+            (Some(own), None) => Ok(Some(own)),
+            (_, Some(pid)) => {
+                self.ensure_partner_access(pid, "partner")?;
+                Ok(Some(pid))
+            }
+            (None, None) => {
+                self.require_any_role(STAFF)?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Fails with PermissionDenied unless the principal holds one of `roles`.
     pub fn require_any_role(&self, roles: &[Role]) -> Result<(), ApiError> {
         if self.has_any_role(roles) {
@@ -420,6 +439,34 @@ mod tests {
             ..staff
         };
         assert!(!nobody.can_access_partner(own));
+    }
+
+    #[test]
+    fn a_list_covers_the_callers_own_partner_or_what_staff_choose() {
+        let p = partner_admin();
+        let own = p.partner_id.unwrap_or_default();
+        assert_eq!(p.partner_scope(None).ok(), Some(Some(own)));
+        assert_eq!(p.partner_scope(Some(own)).ok(), Some(Some(own)));
+        assert!(matches!(
+            p.partner_scope(Some(Uuid::now_v7())),
+            Err(ApiError::NotFound { .. })
+        ));
+        let staff = Principal {
+            user_id: Uuid::now_v7(),
+            partner_id: None,
+            roles: vec![Role::Analyst],
+            api_key_id: None,
+        };
+        assert_eq!(staff.partner_scope(None).ok(), Some(None));
+        assert_eq!(staff.partner_scope(Some(own)).ok(), Some(Some(own)));
+        let nobody = Principal {
+            roles: vec![],
+            ..staff
+        };
+        assert!(matches!(
+            nobody.partner_scope(None),
+            Err(ApiError::PermissionDenied { .. })
+        ));
     }
 
     #[test]

@@ -315,7 +315,8 @@ impl ServiceHost {
 
     /// Runs `work` once the database is migrated, before the service
     /// reports Serving (e.g. installing a bootstrap credential), in one
-    /// transaction. A failure is retried like any other readiness step.
+    /// transaction. A failure is retried like any other readiness step;
+    /// once it has succeeded it does not run again in this process.
     pub fn on_ready<E: Into<anyhow::Error> + 'static>(&mut self, work: impl TxWork<E>) {
         self.ready_hooks.push(transactional(work));
     }
@@ -470,11 +471,15 @@ async fn readiness(
     ready_hooks: Vec<Job>,
 ) {
     let mut backoff = Duration::from_millis(100);
+    // Hooks that have run stay done: a retry (NATS not up yet) does not
+    // repeat them.
+    let mut pending_hooks = ready_hooks;
     loop {
         let step = async {
             crate::db::migrate(&pool, &migrator).await?;
-            for hook in &ready_hooks {
+            while let Some(hook) = pending_hooks.first() {
                 hook(pool.clone(), outbox.clone()).await?;
+                pending_hooks.remove(0);
             }
             if !crate::nats::is_connected(&client) {
                 anyhow::bail!("NATS is not connected yet");

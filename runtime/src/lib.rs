@@ -39,6 +39,7 @@ pub use vocabulary::{Money, PartnerType};
 #[doc(hidden)]
 pub mod __private {
     pub use async_trait::async_trait;
+    pub use serde;
     pub use sqlx;
     pub use tonic;
 }

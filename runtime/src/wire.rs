@@ -45,7 +45,8 @@ pub fn parse_opt_id(s: &str) -> Result<Option<Uuid>, uuid::Error> {
 ///   unknown values, `filter_from_proto` reading UNSPECIFIED as "any");
 /// - a typed TEXT column (`sqlx::Type`, `Encode`, `Decode`, arrays), so a
 ///   store reads and writes the enum and an unknown stored value is an
-///   error, never a silent default.
+///   error, never a silent default;
+/// - serde as the same lower-case name (REST bodies, settings).
 ///
 /// ```ignore
 /// prm_runtime::domain_enum! {
@@ -118,6 +119,29 @@ macro_rules! domain_enum {
             }
         }
 
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(&s).ok_or_else(|| {
+                    <D::Error as $crate::__private::serde::de::Error>::unknown_variant(
+                        &s,
+                        &[$($stored),+],
+                    )
+                })
+            }
+        }
+
         impl $crate::__private::sqlx::Type<$crate::__private::sqlx::Postgres> for $name {
             fn type_info() -> $crate::__private::sqlx::postgres::PgTypeInfo {
                 <&str as $crate::__private::sqlx::Type<$crate::__private::sqlx::Postgres>>::type_info()
@@ -187,6 +211,16 @@ mod tests {
         assert_eq!(Status::from_proto(99), Err("unknown status 99".into()));
         assert_eq!(Status::parse("Active"), None);
         assert_eq!(Status::Suspended.to_string(), "suspended");
+        assert_eq!(
+            serde_json::to_string(&Status::Suspended).expect("serialises"),
+            "\"suspended\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Status>("\"terminated\"").expect("parses"),
+            Status::Terminated
+        );
+        let err = serde_json::from_str::<Status>("\"gone\"").expect_err("unknown");
+        assert!(err.to_string().contains("expected one of"), "{err}");
     }
 
     #[test]
@@ -204,3 +238,38 @@ mod tests {
         assert_eq!(parse_opt_id(&opt_id(None)), Ok(None));
     }
 }
+
+/// The OpenAPI schema of a domain enum: a string, one of its stored names.
+#[cfg(feature = "openapi")]
+pub fn enum_schema(
+    description: &str,
+    names: impl IntoIterator<Item = &'static str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+        .enum_values(Some(names))
+        .into()
+}
+
+/// Implements `utoipa::ToSchema` for domain enums of this crate (REST
+/// bodies use them as they are).
+#[cfg(feature = "openapi")]
+macro_rules! openapi_enum {
+    ($name:ty, $description:literal) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::wire::enum_schema($description, Self::ALL.iter().map(|v| v.as_str()))
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+#[cfg(feature = "openapi")]
+openapi_enum!(
+    crate::Role,
+    "Staff roles: admin, partner_manager, finance, marketing, analyst.\nPartner roles: partner_admin, partner_user."
+);
+#[cfg(feature = "openapi")]
+openapi_enum!(crate::PartnerType, "The kind of partner.");

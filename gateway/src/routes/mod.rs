@@ -15,6 +15,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
@@ -77,6 +78,18 @@ impl Modify for BearerAuth {
     }
 }
 
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// What the gateway accepts as an idempotency key (a UUID is a good one).
+fn idempotency_key_schema() -> RefOr<utoipa::openapi::schema::Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(prm_runtime::auth::MAX_IDEMPOTENCY_KEY_LEN))
+        .pattern(Some("^[!-~]+$"))
+        .into()
+}
+
 /// What every operation shares, added to each one that does not say
 /// otherwise.
 struct SharedResponses;
@@ -103,20 +116,23 @@ impl SharedResponses {
         });
         if method_is_post {
             let params = operation.parameters.get_or_insert_with(Vec::new);
-            let declared = params
-                .iter()
-                .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
-            if !declared {
-                params.push(
+            let declared = params.iter_mut().find_map(|p| match p {
+                RefOr::T(p) if p.name == IDEMPOTENCY_KEY => Some(p),
+                _ => None,
+            });
+            match declared {
+                // A handler may say more about replays; the shape is shared.
+                Some(p) => p.schema = Some(idempotency_key_schema()),
+                None => params.push(
                     ParameterBuilder::new()
-                        .name("Idempotency-Key")
+                        .name(IDEMPOTENCY_KEY)
                         .parameter_in(ParameterIn::Header)
                         .required(Required::False)
                         .description(Some("Retries with the same key replay the first response"))
-                        .schema(Some(String::schema()))
+                        .schema(Some(idempotency_key_schema()))
                         .build()
                         .into(),
-                );
+                ),
             }
         }
         // No security requirement means public: say so explicitly.

@@ -234,7 +234,7 @@ impl From<&pb::Application> for Application {
             company_name: a.company_name.clone(),
             domain: a.domain.clone(),
             country: a.country.clone(),
-            partner_type: PartnerType::from_proto(a.partner_type),
+            partner_type: PartnerType::from_proto(a.partner_type).ok(),
             contact_name: a.contact_name.clone(),
             contact_email: a.contact_email.clone(),
             status: ApplicationStatus::from_proto(a.status),

@@ -215,7 +215,7 @@ impl Visibility {
             partner_types: v
                 .partner_types
                 .iter()
-                .filter_map(|t| PartnerType::from_proto(*t))
+                .filter_map(|t| PartnerType::from_proto(*t).ok())
                 .collect(),
         }
     }

@@ -262,19 +262,6 @@ pub async fn revoke_api_key(
 // ------------------------------------------------------------ JSON shapes
 
 wire_enum!(UserStatus: pb::UserStatus { Active = "active" => Active, Deactivated = "deactivated" => Deactivated });
-wire_enum!(
-    /// Staff roles: admin, partner_manager, finance, marketing, analyst.
-    /// Partner roles: partner_admin, partner_user.
-    Role: pb::Role {
-        Admin = "admin" => Admin,
-        PartnerManager = "partner_manager" => PartnerManager,
-        Finance = "finance" => Finance,
-        Marketing = "marketing" => Marketing,
-        Analyst = "analyst" => Analyst,
-        PartnerAdmin = "partner_admin" => PartnerAdmin,
-        PartnerUser = "partner_user" => PartnerUser,
-    }
-);
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct User {
@@ -298,7 +285,7 @@ impl From<&pb::User> for User {
             roles: u
                 .roles
                 .iter()
-                .filter_map(|r| Role::from_proto(*r))
+                .filter_map(|r| Role::from_proto(*r).ok())
                 .collect(),
             status: UserStatus::from_proto(u.status),
             created_at: time(&u.created_at),

@@ -312,7 +312,7 @@ impl From<&pb::Partner> for Partner {
             company_name: p.company_name.clone(),
             domain: p.domain.clone(),
             country: p.country.clone(),
-            partner_type: PartnerType::from_proto(p.partner_type),
+            partner_type: PartnerType::from_proto(p.partner_type).ok(),
             program_id: p.program_id.clone(),
             tier_id: p.tier_id.clone(),
             tier_name: p.tier_name.clone(),

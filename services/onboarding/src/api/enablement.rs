@@ -80,13 +80,8 @@ impl Onboarding {
     ) -> Result<Option<Viewer>, ApiError> {
         let requested =
             validate::optional_uuid(requested).map_err(|e| ApiError::invalid("partner_id", e))?;
-        let partner_id = match (principal.partner_id, requested) {
-            (Some(own), None) => own,
-            (_, Some(pid)) => pid,
-            (None, None) => {
-                principal.require_any_role(prm_runtime::auth::STAFF)?;
-                return Ok(None);
-            }
+        let Some(partner_id) = principal.partner_scope(requested)? else {
+            return Ok(None);
         };
         let partner = self.visible_partner(principal, partner_id).await?;
         Ok(Some(Viewer {
@@ -346,17 +341,7 @@ impl Onboarding {
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
         errs.finish()?;
-        let partner_id: Option<Uuid> = match (principal.partner_id, partner_id) {
-            (Some(own), None) => Some(own),
-            (_, Some(pid)) => {
-                principal.ensure_partner_access(pid, "partner")?;
-                Some(pid)
-            }
-            (None, None) => {
-                principal.require_any_role(prm_runtime::auth::STAFF)?;
-                None
-            }
-        };
+        let partner_id = principal.partner_scope(partner_id)?;
         let filter = format!(
             "{}|{}|{}",
             opt_id(partner_id),

@@ -3,7 +3,7 @@
 
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
-use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::auth::PARTNER_MANAGEMENT;
 use prm_runtime::wire::opt_id;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Role, begin_or_replay,
@@ -127,18 +127,8 @@ impl Onboarding {
         let principal = ctx.principal()?;
         let requested = validate::optional_uuid(&req.partner_id)
             .map_err(|e| ApiError::invalid("partner_id", e))?;
-        let partner_id = match (principal.partner_id, requested) {
-            // A partner lists its own users.
-            (Some(own), None) => Some(own),
-            (_, Some(pid)) => {
-                principal.ensure_partner_access(pid, "partner")?;
-                Some(pid)
-            }
-            (None, None) => {
-                principal.require_any_role(STAFF)?;
-                None
-            }
-        };
+        // A partner lists its own users; staff one partner's, or staff users.
+        let partner_id = principal.partner_scope(requested)?;
         let filter = opt_id(partner_id);
         let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
         let mut conn = self.db.acquire().await?;
