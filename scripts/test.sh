@@ -36,3 +36,6 @@ echo "tests finished in $(( $(date +%s) - start ))s"
 . scripts/python-tools.sh
 "$VENV/bin/openapi-spec-validator" gateway/openapi.json
 scripts/check-k8s.sh
+# The HTTP contract from outside: Redocly's lint of the document, and
+# schemathesis against a running gateway and onboarding service.
+scripts/contract-check.sh

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# The gateway's HTTP contract, checked from outside (run by make test):
+#
+#   1. Redocly's `recommended` lint of the committed gateway/openapi.json
+#      (errors fail, warnings are shown);
+#   2. schemathesis against a running gateway and onboarding service, with
+#      the document the gateway serves at /openapi.json, with the admin key
+#      and with a partner admin's key: no 5xx, only documented status codes,
+#      content types, headers and response bodies. The operations that take
+#      credentials away (revoke a key, deactivate a user, suspend or
+#      terminate a partner) get passes of their own at the end, see below.
+#
+# It starts its own onboarding and gateway on free ports, against a fresh
+# database and its own NATS namespace on the project's PostgreSQL and NATS
+# (scripts/deps.sh, stopping only what that started), seeds them through the
+# gateway, and removes all of it on exit. Logs and reports: .local/contract/.
+#
+#   PRM_CONTRACT_SKIP_BUILD=1       use target/debug as it is (no cargo)
+#   PRM_CONTRACT_BIN_WAIT_SECS      how long to wait for the binaries (1200)
+#   PRM_CONTRACT_MAX_EXAMPLES       schemathesis examples per operation (20)
+#   PRM_CONTRACT_RUN_SECS           hard limit per schemathesis run (80)
+#   PRM_CONTRACT_SEED               schemathesis seed (random by default)
+#   PRM_CONTRACT_CHECKS             schemathesis checks (default below; "all" to explore)
+#   PRM_CONTRACT_PHASES             schemathesis phases (examples,coverage,fuzzing)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PG_PORT="${PRM_PG_PORT:-55432}"
+NATS_PORT="${PRM_NATS_PORT:-54222}"
+OUT=.local/contract
+MAX_EXAMPLES="${PRM_CONTRACT_MAX_EXAMPLES:-20}"
+RUN_SECS="${PRM_CONTRACT_RUN_SECS:-80}"
+BIN_WAIT_SECS="${PRM_CONTRACT_BIN_WAIT_SECS:-1200}"
+CHECKS="${PRM_CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
+PHASES="${PRM_CONTRACT_PHASES:-examples,coverage,fuzzing}"
+
+log() { echo "contract-check: $*" >&2; }
+t0=$(date +%s)
+
+# --- tools (pinned, project-local) -----------------------------------------
+. scripts/python-tools.sh
+. scripts/node-tools.sh
+
+# --- binaries ----------------------------------------------------------------
+if [ "${PRM_CONTRACT_SKIP_BUILD:-}" != 1 ]; then
+  cargo build --quiet --locked --bins -p prm-onboarding -p prm-gateway
+fi
+waited=0
+until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-gateway ]; do
+  if [ "$waited" -ge "$BIN_WAIT_SECS" ]; then
+    log "target/debug/prm-onboarding and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
+    exit 1
+  fi
+  log "waiting for target/debug/prm-onboarding and prm-gateway (a build in progress?); ${waited}s so far"
+  sleep 30
+  waited=$((waited + 30))
+done
+rm -rf "$OUT"
+mkdir -p "$OUT/bin" "$OUT/reports"
+# Private copies, so a concurrent build relinking target/debug cannot swap
+# one binary under the run.
+for try in 1 2 3; do
+  cp target/debug/prm-onboarding target/debug/prm-gateway "$OUT/bin/" && break
+  [ "$try" = 3 ] && exit 1
+  sleep 5
+done
+BIN="$OUT/bin"
+
+failed=()
+
+# --- 1. Redocly lint ----------------------------------------------------------
+# No redocly.yaml: the built-in `recommended` ruleset, offline (the document
+# has no remote $refs). Telemetry and update notices are off (node-tools.sh).
+log "redocly lint --extends=recommended gateway/openapi.json (@redocly/cli $REDOCLY_CLI_VERSION)"
+# The box lines are Redocly's notice that Node.js 20 support is ending.
+set +e
+"$REDOCLY" lint --extends=recommended --format=codeframe gateway/openapi.json 2>&1 \
+  | grep -vE '^ *(╔|║|╚)' | tee "$OUT/redocly-lint.txt"
+lint_rc=${PIPESTATUS[0]}
+set -e
+if [ "$lint_rc" != 0 ]; then
+  failed+=("redocly lint (recommended): errors in gateway/openapi.json; see $OUT/redocly-lint.txt")
+fi
+
+# --- 2. PostgreSQL, NATS, onboarding, gateway --------------------------------
+started="$(scripts/deps.sh up)"
+rand="$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+DB="prm_contract_$rand"
+NS="contract$rand"
+PSQL=(psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
+pids=()
+
+delete_nats_streams() {
+  # The streams of this run's namespace, over the plain NATS protocol (no
+  # client library needed): list by subject, then delete each.
+  "$VENV/bin/python" - "$NATS_PORT" "$NS" <<'EOF' || log "could not delete the NATS streams of namespace $NS"
+import json, socket, sys
+port, ns = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+f = s.makefile("rb")
+f.readline()  # INFO
+s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _INBOX.contract 1\r\n')
+def request(subject, payload=b""):
+    s.sendall(f"PUB {subject} _INBOX.contract {len(payload)}\r\n".encode() + payload + b"\r\n")
+    while True:
+        line = f.readline()
+        if not line:
+            raise SystemExit("connection closed")
+        if line.startswith(b"PING"):
+            s.sendall(b"PONG\r\n")
+        elif line.startswith(b"-ERR"):
+            raise SystemExit(line.decode().strip())
+        elif line.startswith(b"MSG"):
+            size = int(line.split()[-1])
+            return json.loads(f.read(size + 2)[:size] or b"{}")
+names = request("$JS.API.STREAM.NAMES", json.dumps({"subject": ns + ".>"}).encode()).get("streams") or []
+for name in names:
+    request(f"$JS.API.STREAM.DELETE.{name}")
+EOF
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; done
+  "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 \
+    || log "could not drop database $DB"
+  delete_nats_streams
+  case "$started" in *nats*) scripts/deps.sh nats-down ;; esac
+  case "$started" in *postgres*) scripts/deps.sh postgres-down ;; esac
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Databases of earlier runs that died before their cleanup (a run in
+# progress keeps connections open, so its database is not dropped).
+for old in $("${PSQL[@]}" -At -c "SELECT datname FROM pg_database WHERE datname LIKE 'prm\_contract\_%'"); do
+  "${PSQL[@]}" -c "DROP DATABASE \"$old\"" >/dev/null 2>&1 || true
+done
+"${PSQL[@]}" -c "CREATE DATABASE \"$DB\"" >/dev/null
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+GRPC_PORT="$(free_port)"
+HTTP_PORT="$(free_port)"
+while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT="$(free_port)"; done
+API="http://127.0.0.1:$HTTP_PORT"
+ADMIN_KEY="prm_contract_admin_$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
+SERVICE_TOKEN="contract-$rand"
+
+export PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$DB"
+export PRM_NATS__URL="nats://127.0.0.1:$NATS_PORT"
+export PRM_NATS__NAMESPACE="$NS"
+export PRM_GRPC__PORT="$GRPC_PORT"
+export PRM_AUTH__SERVICE_TOKEN="$SERVICE_TOKEN"
+export PRM_TELEMETRY__LOG_FORMAT=json
+"$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
+  || { log "migrating onboarding failed; see $OUT/onboarding-migrate.log"; exit 1; }
+PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &
+pids+=($!)
+PRM_HTTP__PORT="$HTTP_PORT" \
+PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:$GRPC_PORT" \
+PRM_RATE_LIMIT__PER_KEY_PER_SECOND=100000 \
+PRM_RATE_LIMIT__PER_KEY_BURST=100000 \
+PRM_RATE_LIMIT__PUBLIC_PER_MINUTE=100000 \
+  "$BIN/prm-gateway" serve >"$OUT/gateway.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 120); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] && break
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log and $OUT/gateway.log"; exit 1; }
+  done
+  sleep 0.5
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] \
+  || { log "the gateway did not become ready; see $OUT/gateway.log and $OUT/onboarding.log"; exit 1; }
+log "onboarding on grpc 127.0.0.1:$GRPC_PORT and gateway on $API are ready (database $DB, NATS namespace $NS)"
+
+# --- 3. seed data through the gateway ----------------------------------------
+# call METHOD PATH KEY [JSON] [IDEMPOTENCY-KEY]: the body on 2xx, else fail.
+call() {
+  local method="$1" path="$2" key="$3" body="${4:-}" idem="${5:-}" args=() code
+  [ -n "$key" ] && args+=(-H "Authorization: Bearer $key")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  [ -n "$idem" ] && args+=(-H "Idempotency-Key: $idem")
+  code="$(curl -sS -o "$OUT/seed-response.json" -w '%{http_code}' -X "$method" "${args[@]}" "$API$path")"
+  if [ "${code:0:1}" != 2 ]; then
+    log "seeding failed: $method $path answered $code: $(cat "$OUT/seed-response.json")"
+    exit 1
+  fi
+  cat "$OUT/seed-response.json"
+}
+field() { jq -er "$1"; }
+
+program="$(call POST /v1/programs "$ADMIN_KEY" \
+  '{"name": "Contract Channel", "currency": "EUR", "description": "schemathesis"}' | field .id)"
+call POST "/v1/programs/$program/tiers" "$ADMIN_KEY" '{"name": "registered", "rank": 0}' >/dev/null
+gold="$(call POST "/v1/programs/$program/tiers" "$ADMIN_KEY" \
+  '{"name": "gold", "rank": 1, "requirements": {"min_deals_won": 2, "min_certified_people": 1,
+    "min_revenue_won": {"amount_minor": 500000, "currency": "EUR"}}}' | field .id)"
+application="$(call POST /v1/applications "" '{"company_name": "Acme GmbH", "domain": "acme.example",
+  "country": "DE", "partner_type": "reseller", "contact_name": "Jane Doe",
+  "contact_email": "jane@acme.example"}' | field .id)"
+approval="$(call POST "/v1/applications/$application/approve" "$ADMIN_KEY" \
+  "{\"program_id\": \"$program\"}" "contract-approve-$rand")"
+partner="$(field .partner.id <<<"$approval")"
+PARTNER_KEY="$(field .admin_api_key.secret <<<"$approval")"
+# One application left pending, one rejected.
+call POST /v1/applications "" '{"company_name": "Globex SA", "domain": "globex.example",
+  "country": "FR", "partner_type": "si", "contact_name": "Hank Scorpio",
+  "contact_email": "hank@globex.example"}' >/dev/null
+rejected="$(call POST /v1/applications "" '{"company_name": "Initech Ltd", "domain": "initech.example",
+  "country": "GB", "partner_type": "referral", "contact_name": "Bill Lumbergh",
+  "contact_email": "bill@initech.example"}' | field .id)"
+call POST "/v1/applications/$rejected/reject" "$ADMIN_KEY" '{"reason": "out of territory"}' >/dev/null
+call POST /v1/terms "$ADMIN_KEY" '{"kind": "partner_agreement", "version": "2026-01",
+  "title": "Partner agreement", "body": "The partner agrees."}' >/dev/null
+call POST /v1/content "$ADMIN_KEY" '{"title": "Competitive battlecard", "kind": "battlecard",
+  "url": "https://content.example/battlecard.pdf"}' >/dev/null
+call POST /v1/content "$ADMIN_KEY" '{"title": "Gold deck", "kind": "deck",
+  "url": "https://content.example/gold.pdf", "visibility": {"min_tier_rank": 1, "partner_types": ["reseller"]}}' >/dev/null
+course="$(call POST /v1/courses "$ADMIN_KEY" '{"title": "Selling PRM", "description": "Basics",
+  "pass_mark_percent": 70, "certification_valid_days": 365, "required_for_onboarding": true}' | field .id)"
+# The partner's own activity: terms accepted, a certification, a user, a key.
+call POST /v1/terms/2026-01/accept "$PARTNER_KEY" '{"kind": "partner_agreement"}' >/dev/null
+call POST "/v1/courses/$course/attempts" "$PARTNER_KEY" '{"score_percent": 90}' >/dev/null
+call POST "/v1/partners/$partner/users" "$PARTNER_KEY" \
+  '{"email": "sam@acme.example", "display_name": "Sam Seller", "roles": ["partner_user"]}' >/dev/null
+call POST "/v1/partners/$partner/api-keys" "$PARTNER_KEY" '{"name": "CRM sync"}' >/dev/null
+call POST "/v1/partners/$partner/tier" "$ADMIN_KEY" "{\"tier_id\": \"$gold\", \"reason\": \"contract seed\"}" >/dev/null
+# A second partner, suspended, so that reactivating one reaches its logic.
+second="$(call POST /v1/applications "" '{"company_name": "Umbrella AG", "domain": "umbrella.example",
+  "country": "CH", "partner_type": "technology", "contact_name": "Alice Abernathy",
+  "contact_email": "alice@umbrella.example"}' | field .id)"
+second="$(call POST "/v1/applications/$second/approve" "$ADMIN_KEY" "{\"program_id\": \"$program\"}" | field .partner.id)"
+call POST "/v1/partners/$second/suspend" "$ADMIN_KEY" '{"reason": "contract seed"}' >/dev/null
+log "seeded program $program, partner $partner (and its admin key), a suspended partner, applications, terms, content, a course and a certification"
+
+# --- 4. schemathesis, as the admin and as a partner --------------------------
+# --url: requests go to this run's gateway whatever `servers` says.
+# The fuzzer feeds the ids it reads back into other operations, so left
+# alone it suspends and terminates the seeded partner, deactivates its users
+# and revokes its keys (its own among them) early in the run, and every later
+# request is a 401. So the operations that take credentials away run last,
+# in passes of their own with the GETs that show them ids: admin, partner,
+# then partner and admin again for those.
+DESTRUCTIVE='revoke_api_key|deactivate_user|suspend_partner|terminate_partner'
+# Every other operation that changes something, from the served document.
+MUTATING="$(curl -sS "$API/openapi.json" | jq -r --arg d "^($DESTRUCTIVE)\$" '
+  [.paths[] | to_entries[] | select(.key != "get" and (.value | type) == "object")
+   | .value.operationId // empty | select(test($d) | not)] | join("|")')"
+# No cache of ids from earlier runs (schemathesis keeps one by default).
+printf '[cache]\nenabled = false\n' > "$OUT/schemathesis.toml"
+export HYPOTHESIS_STORAGE_DIRECTORY="$ROOT/$OUT/hypothesis"
+SCHEMATHESIS="$(cd "$VENV/bin" && pwd)/schemathesis"
+seed_args=()
+[ -n "${PRM_CONTRACT_SEED:-}" ] && seed_args=(--seed "$PRM_CONTRACT_SEED")
+SCHEMATHESIS_ARGS=(
+  --checks "$CHECKS"
+  --phases "$PHASES"
+  --max-examples "$MAX_EXAMPLES"
+  --workers 2
+  --request-timeout 15
+  --generation-database none
+  --suppress-health-check all
+  --output-truncate false
+  # The keys die with this run's database; unsanitised output keeps the
+  # curl reproductions complete (the sanitiser also blanks page_token).
+  --output-sanitize false
+)
+# One line per failing (check, operation, status) of a pass, from its report.
+summarise_failures() {
+  "$VENV/bin/python" - "$OUT/reports/$1" <<'EOF' || true
+import base64, collections, glob, json, sys
+seen = collections.Counter()
+example = {}
+for path in glob.glob(sys.argv[1] + "/ndjson-*.ndjson"):
+    for line in open(path, encoding="utf-8"):
+        event = json.loads(line).get("ScenarioFinished")
+        if not event:
+            continue
+        rec = event["recorder"]
+        for cid, checks in rec.get("checks", {}).items():
+            for check in checks:
+                if check["status"] == "success":
+                    continue
+                case = rec["cases"][cid]["value"]
+                response = (rec["interactions"].get(cid) or {}).get("response") or {}
+                key = (check["name"], f'{case["method"]} {case["path"]}', response.get("status_code"))
+                seen[key] += 1
+                if key not in example:
+                    try:
+                        body = base64.b64decode(response["content"]["$base64"]).decode("utf-8", "replace")
+                    except (KeyError, TypeError, ValueError):
+                        body = ""
+                    example[key] = " ".join(body.split())[:160]
+for (check, operation, status), n in sorted(seen.items()):
+    print(f"      {n:4d} x {check}: {operation} -> {status}  {example[(check, operation, status)]}")
+EOF
+}
+fuzz() {
+  local pass="$1" key="$2" rc
+  shift 2
+  echo
+  log "schemathesis pass '$pass' (at most ${RUN_SECS}s):"
+  # The command line, to rerun by hand with KEY set (and $API up).
+  {
+    printf '  (cd %s && %s' "$OUT" "$SCHEMATHESIS"
+    for a in --config-file schemathesis.toml --no-color run "$API/openapi.json" --url "$API" \
+      --header "Authorization: Bearer \$KEY" "${SCHEMATHESIS_ARGS[@]}" "$@" "${seed_args[@]}" \
+      --report junit,ndjson --report-dir "reports/$pass"; do
+      case "$a" in
+        *[!A-Za-z0-9_,./:=@%+-]*) printf ' "%s"' "$a" ;;
+        *) printf ' %s' "$a" ;;
+      esac
+    done
+    printf ')\n'
+  } >&2
+  # From $OUT, where schemathesis and hypothesis keep their files.
+  (cd "$OUT" && timeout --foreground --kill-after=5 "$RUN_SECS" "$SCHEMATHESIS" \
+    --config-file schemathesis.toml --no-color run "$API/openapi.json" --url "$API" \
+    --header "Authorization: Bearer $key" \
+    "${SCHEMATHESIS_ARGS[@]}" "$@" "${seed_args[@]}" \
+    --report junit,ndjson --report-dir "reports/$pass") 2>&1 | tee "$OUT/schemathesis-$pass.txt"
+  rc=${PIPESTATUS[0]}
+  case "$rc" in
+    0) ;;
+    130|143) exit "$rc" ;;  # interrupted: stop here (the cleanup runs)
+    124|137) failed+=("schemathesis pass '$pass': did not finish within ${RUN_SECS}s; see $OUT/schemathesis-$pass.txt") ;;
+    *)
+      failed+=("schemathesis pass '$pass': failures (exit $rc); see $OUT/schemathesis-$pass.txt")
+      failed+=("$(summarise_failures "$pass")")
+      ;;
+  esac
+}
+set +e
+fuzz admin "$ADMIN_KEY" --exclude-operation-id-regex "^($DESTRUCTIVE)\$"
+fuzz partner "$PARTNER_KEY" --exclude-operation-id-regex "^($DESTRUCTIVE)\$"
+fuzz partner-destructive "$PARTNER_KEY" --exclude-operation-id-regex "^($MUTATING)\$"
+fuzz admin-destructive "$ADMIN_KEY" --exclude-operation-id-regex "^($MUTATING)\$"
+set -e
+
+# --- result ------------------------------------------------------------------
+echo
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "contract-check: FAILED after $(( $(date +%s) - t0 ))s:"
+  for f in "${failed[@]}"; do
+    case "$f" in " "*) echo "$f" ;; ?*) echo "  - $f" ;; esac
+  done
+  echo "  logs: $OUT/onboarding.log, $OUT/gateway.log; reports: $OUT/reports/"
+  exit 1
+fi
+echo "contract-check: passed in $(( $(date +%s) - t0 ))s (redocly lint; schemathesis as admin and as partner)"
