@@ -63,7 +63,13 @@ for entry in "${SERVICES[@]}"; do
 done
 
 GATEWAY_PORT="${PRM_GATEWAY_PORT:-8080}"
-PRM_HTTP__PORT="$GATEWAY_PORT" PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:50051" \
+# The gateway calls every service at its address above.
+upstreams=()
+for entry in "${SERVICES[@]}"; do
+  name="${entry%%:*}"; port="${entry##*:}"
+  upstreams+=("PRM_UPSTREAMS__${name^^}=http://127.0.0.1:$port")
+done
+env PRM_HTTP__PORT="$GATEWAY_PORT" "${upstreams[@]}" \
   "$BIN/prm-gateway" >"$LOGS/gateway.log" 2>&1 &
 pids+=($!)
 

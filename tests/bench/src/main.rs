@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     let concurrency: usize = env_or("PRM_BENCH_CONCURRENCY", 32);
     let out = std::env::var("PRM_BENCH_OUT").unwrap_or_else(|_| "target/bench/results.json".into());
 
-    eprintln!("starting onboarding and gateway (release binaries)...");
+    eprintln!("starting the services and the gateway (release binaries)...");
     let platform = Platform::start().await.context("starting the platform")?;
     let seeded = platform.seed().await.context("seeding a partner")?;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
         key: seeded.key.clone(),
     };
     let direct_target = Target::Grpc {
-        addr: platform.onboarding_addr,
+        addr: platform.service("onboarding"),
         partner_id: seeded.partner_id.clone(),
         principal: seeded.principal.clone(),
         service_token: platform.service_token.clone(),

@@ -1,5 +1,6 @@
 //! The system under test: the release binaries started as separate
-//! processes (as Kubernetes runs them), a fresh database and NATS namespace.
+//! processes (as Kubernetes runs them), each service with a fresh database
+//! of its own, all in one fresh NATS namespace.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -18,13 +19,18 @@ use crate::load::http_json;
 const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef";
 const SERVICE_TOKEN: &str = "bench-service-token";
 
+/// The services `make bench` starts behind the gateway (binary
+/// `prm-<name>`): one line per service.
+const SERVICES: &[&str] = &["onboarding"];
+
 pub struct Platform {
-    pub onboarding_addr: SocketAddr,
+    /// Each service's gRPC address, in the order of [`SERVICES`].
+    pub services: Vec<(&'static str, SocketAddr)>,
     pub gateway_addr: SocketAddr,
     pub service_token: String,
     processes: Vec<(&'static str, Child)>,
     admin_url: String,
-    database: String,
+    databases: Vec<String>,
 }
 
 pub struct Seeded {
@@ -86,68 +92,85 @@ impl Platform {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_millis()
         );
-        let database = format!("prm_bench_{suffix}");
         let mut conn = PgConnection::connect(&admin_url)
             .await
             .context("bench PostgreSQL")?;
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
-            .execute(&mut conn)
-            .await?;
         let base = admin_url
             .rsplit_once('/')
             .map(|(b, _)| b.to_owned())
             .unwrap_or(admin_url.clone());
-        let db_url = format!("{base}/{database}");
-
-        let onboarding_addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-        let gateway_addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let quiet = [
             ("PRM_TELEMETRY__LOG_FILTER", "warn"),
             ("PRM_AUTH__SERVICE_TOKEN", SERVICE_TOKEN),
         ];
-        let onboarding = Command::new(binary("prm-onboarding")?)
-            .arg("serve")
+        let mut platform = Platform {
+            services: Vec::new(),
+            gateway_addr: format!("127.0.0.1:{}", free_port()?).parse()?,
+            service_token: SERVICE_TOKEN.into(),
+            processes: Vec::new(),
+            admin_url: admin_url.clone(),
+            databases: Vec::new(),
+        };
+        let mut gateway = Command::new(binary("prm-gateway")?);
+        for &name in SERVICES {
+            let database = format!("prm_bench_{suffix}_{name}");
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+                .execute(&mut conn)
+                .await?;
+            platform.databases.push(database.clone());
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+            let child = Command::new(binary(&format!("prm-{name}"))?)
+                .arg("serve")
+                .envs(quiet)
+                .env("PRM_GRPC__PORT", addr.port().to_string())
+                .env("PRM_GRPC__CONCURRENCY_LIMIT", "4096")
+                .env("PRM_DATABASE__URL", format!("{base}/{database}"))
+                .env("PRM_DATABASE__MAX_CONNECTIONS", "32")
+                .env("PRM_NATS__URL", &nats_url)
+                .env("PRM_NATS__NAMESPACE", format!("bench{suffix}"))
+                .env("PRM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
+                .stdout(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting prm-{name}"))?;
+            platform.processes.push((name, child));
+            platform.services.push((name, addr));
+            gateway.env(
+                format!("PRM_UPSTREAMS__{}", name.to_ascii_uppercase()),
+                format!("http://{addr}"),
+            );
+        }
+        let gateway = gateway
             .envs(quiet)
-            .env("PRM_GRPC__PORT", onboarding_addr.port().to_string())
-            .env("PRM_GRPC__CONCURRENCY_LIMIT", "4096")
-            .env("PRM_DATABASE__URL", &db_url)
-            .env("PRM_DATABASE__MAX_CONNECTIONS", "32")
-            .env("PRM_NATS__URL", &nats_url)
-            .env("PRM_NATS__NAMESPACE", format!("bench{suffix}"))
-            .env("PRM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting prm-onboarding")?;
-        let gateway = Command::new(binary("prm-gateway")?)
-            .envs(quiet)
-            .env("PRM_HTTP__PORT", gateway_addr.port().to_string())
-            .env(
-                "PRM_UPSTREAMS__ONBOARDING",
-                format!("http://{onboarding_addr}"),
-            )
+            .env("PRM_HTTP__PORT", platform.gateway_addr.port().to_string())
             .env("PRM_RATE_LIMIT__PER_KEY_PER_SECOND", "10000000")
             .env("PRM_RATE_LIMIT__PER_KEY_BURST", "10000000")
             .env("PRM_RATE_LIMIT__PUBLIC_PER_MINUTE", "10000")
             .stdout(Stdio::null())
             .spawn()
             .context("starting prm-gateway")?;
-        let platform = Platform {
-            onboarding_addr,
-            gateway_addr,
-            service_token: SERVICE_TOKEN.into(),
-            processes: vec![("onboarding", onboarding), ("gateway", gateway)],
-            admin_url,
-            database,
-        };
-        wait_for(onboarding_addr, "onboarding").await?;
-        wait_for(gateway_addr, "gateway").await?;
+        platform.processes.push(("gateway", gateway));
+        for (name, addr) in &platform.services {
+            wait_for(*addr, name).await?;
+        }
+        wait_for(platform.gateway_addr, "gateway").await?;
         for _ in 0..300 {
-            if let Ok((200, _)) = http_json(gateway_addr, "GET", "/readyz", None, None).await {
+            if let Ok((200, _)) =
+                http_json(platform.gateway_addr, "GET", "/readyz", None, None).await
+            {
                 return Ok(platform);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         anyhow::bail!("the platform did not become ready")
+    }
+
+    /// The gRPC address of a service in [`SERVICES`].
+    pub fn service(&self, name: &str) -> SocketAddr {
+        self.services
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, addr)| *addr)
+            .unwrap_or_else(|| panic!("{name} is not in SERVICES"))
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -263,12 +286,13 @@ impl Platform {
         }
         self.processes.clear();
         if let Ok(mut conn) = PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{}\"",
-                self.database
-            )))
-            .execute(&mut conn)
-            .await;
+            for database in &self.databases {
+                let _ = sqlx::query(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{database}\""
+                )))
+                .execute(&mut conn)
+                .await;
+            }
         }
     }
 }
