@@ -245,7 +245,9 @@ impl ServiceHost {
     ///
     /// ```ignore
     /// host.every("onboarding.certification_expiry", period, |tx, outbox| {
-    ///     Box::pin(operations::expire_certifications(tx, outbox, Utc::now()))
+    ///     Box::pin(async move {
+    ///         operations::expire_certifications(tx, outbox, Utc::now()).await.map(drop)
+    ///     })
     /// });
     /// ```
     pub fn every<E: Into<anyhow::Error> + 'static>(
