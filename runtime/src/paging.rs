@@ -76,11 +76,18 @@ impl Page {
             return String::new();
         }
         rows.truncate(self.size as usize);
-        let Some(last) = rows.last() else {
-            return String::new();
-        };
+        match rows.last() {
+            Some(last) => self.token_after(id_of(last)),
+            None => String::new(),
+        }
+    }
+
+    /// A `next_page_token` that continues after `id`. For a list that
+    /// filters rows after reading them and stops reading early: its page
+    /// may be short, and the next one continues where reading stopped.
+    pub fn token_after(&self, id: Uuid) -> String {
         let cursor = PageCursor {
-            after_id: id_of(last).to_string(),
+            after_id: id.to_string(),
             filter_hash: self.filter_hash,
         };
         URL_SAFE_NO_PAD.encode(cursor.encode_to_vec())
@@ -119,6 +126,14 @@ mod tests {
             Page::parse(10_000, "", &[]).expect("clamped").size,
             i64::from(MAX_PAGE_SIZE)
         );
+    }
+
+    #[test]
+    fn a_token_can_continue_after_any_id() {
+        let p = Page::parse(3, "", &["viewer"]).expect("page");
+        let id = Uuid::now_v7();
+        let next = Page::parse(3, &p.token_after(id), &["viewer"]).expect("continues");
+        assert_eq!(next.after, Some(id));
     }
 
     #[test]

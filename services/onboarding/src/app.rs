@@ -43,9 +43,11 @@ impl Application {
             |conn| Box::pin(store::active_partner_ids(conn)),
             |tx, outbox, id| {
                 Box::pin(async move {
-                    operations::review_tier(tx, outbox, id, Utc::now())
-                        .await
-                        .map(drop)
+                    let outcome = operations::review_tier(tx, outbox, id, Utc::now()).await?;
+                    if let Some(o) = outcome.filter(|o| o.from_tier != o.to_tier) {
+                        tracing::info!(partner_id = %id, from = %o.from_tier, to = %o.to_tier, "tier review changed the tier");
+                    }
+                    Ok::<_, prm_runtime::ApiError>(())
                 })
             },
         );

@@ -42,7 +42,8 @@ impl Onboarding {
             let mut tx = self.db.begin().await?;
             store::touch_api_key(&mut tx, cred.api_key_id).await?;
             if let Some(mut partner) = match cred.partner_id {
-                Some(pid) => store::partner(&mut tx, pid).await?,
+                // Locked: this may complete the checklist.
+                Some(pid) => store::partner_for_update(&mut tx, pid).await?,
                 None => None,
             } {
                 operations::complete_checklist_item(

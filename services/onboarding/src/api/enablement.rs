@@ -37,9 +37,16 @@ fn visibility(
     }
 }
 
+/// Rows one list call reads at most while looking for visible ones.
+const MAX_SCANNED: i64 = 2_000;
+
 /// One page of the rows `viewer` sees (`None`: staff, who see all). The
 /// store lists rows in id order; the domain decides what is visible, so
-/// this reads batches until the page is full or the rows run out.
+/// this reads batches until the page is full or the rows run out. It reads
+/// at most [`MAX_SCANNED`] rows per call: past that, the page is short
+/// (perhaps empty) and its `next_page_token` continues where reading
+/// stopped, so a viewer who sees little of a large library cannot make one
+/// call expensive.
 async fn visible_page<R>(
     conn: &mut PgConnection,
     page: &Page,
@@ -49,25 +56,37 @@ async fn visible_page<R>(
     id: impl Fn(&R) -> Uuid,
 ) -> Result<(Vec<R>, String), ApiError> {
     let wanted = page.fetch_limit();
+    // Staff see every row: one read of exactly the page. Partners: larger
+    // batches, since some rows will be left out.
+    let batch = if viewer.is_none() {
+        wanted
+    } else {
+        wanted.max(i64::from(prm_runtime::paging::MAX_PAGE_SIZE))
+    };
     let mut kept = Vec::new();
     let mut after = page.after_or_nil();
+    let mut scanned = 0;
     loop {
-        let rows = fetch(&mut *conn, after, wanted).await?;
-        let exhausted = (rows.len() as i64) < wanted;
-        if let Some(last) = rows.last() {
-            after = id(last);
+        let rows = fetch(&mut *conn, after, batch).await?;
+        let exhausted = (rows.len() as i64) < batch;
+        for row in rows {
+            scanned += 1;
+            after = id(&row);
+            if enablement::visible_to(viewer, &visibility(&row)) {
+                kept.push(row);
+                if kept.len() as i64 == wanted {
+                    break;
+                }
+            }
         }
-        kept.extend(
-            rows.into_iter()
-                .filter(|r| enablement::visible_to(viewer, &visibility(r))),
-        );
-        if exhausted || kept.len() as i64 >= wanted {
-            break;
+        if kept.len() as i64 == wanted || exhausted {
+            let next_page_token = page.finish(&mut kept, id);
+            return Ok((kept, next_page_token));
+        }
+        if scanned >= MAX_SCANNED {
+            return Ok((kept, page.token_after(after)));
         }
     }
-    kept.truncate(wanted as usize);
-    let next_page_token = page.finish(&mut kept, id);
-    Ok((kept, next_page_token))
 }
 
 impl Onboarding {

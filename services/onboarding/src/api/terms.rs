@@ -80,7 +80,7 @@ impl Onboarding {
         let (Some(partner_id), Some(kind), Some(version)) = (partner_id, kind, version) else {
             unreachable!("checked above")
         };
-        let mut partner = self.visible_partner(&principal, partner_id).await?;
+        let partner = self.visible_partner(&principal, partner_id).await?;
         // Acceptance is the partner's own legal act.
         if principal.partner_id != Some(partner_id) || !principal.has_role(Role::PartnerAdmin) {
             return Err(ApiError::permission_denied(
@@ -92,6 +92,10 @@ impl Onboarding {
 
         let idem = Idempotency::new(&ctx, "AcceptTerms", &req);
         let mut tx = begin_or_replay!(self.db, idem);
+        // Locked: accepting may complete the checklist.
+        let mut partner = store::partner_for_update(&mut tx, partner_id)
+            .await?
+            .ok_or(ApiError::not_found("partner"))?;
         let terms = store::terms_by_version(&mut tx, kind, &version)
             .await?
             .ok_or(ApiError::not_found("terms"))?;

@@ -114,6 +114,64 @@ async fn the_library_is_visible_by_tier_and_partner_type() {
     );
 }
 
+/// A partner who sees little of a large library pages through it: each
+/// call reads a bounded number of rows, a short (even empty) page carries
+/// the token that continues, and no visible item is skipped or repeated.
+#[tokio::test]
+async fn paging_through_a_library_the_partner_mostly_cannot_see() {
+    let app = spawn_app().await;
+    let program = app.program("Channel").await;
+    let reseller = app
+        .partner(&program, "reseller.example", PartnerType::Reseller)
+        .await;
+    // 5,000 gold-only items ordered before everything the API creates
+    // (their ids sort first), then visible items after them.
+    sqlx::query(
+        "INSERT INTO content (id, title, kind, url, min_tier_rank)
+         SELECT ('00000000-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid,
+                'gold ' || n, 'deck', 'https://cdn.example.com/g.pdf', 2
+         FROM generate_series(1, 5000) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("hidden items");
+    for title in ["visible-1", "visible-2", "visible-3"] {
+        content(&app, title, 0, &[]).await;
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 50, "paging did not end");
+        let page = app
+            .client()
+            .list_content(as_of(
+                ListContentRequest {
+                    page_size: 2,
+                    page_token: token.clone(),
+                    ..Default::default()
+                },
+                &reseller.admin,
+            ))
+            .await
+            .expect("list")
+            .into_inner();
+        assert!(page.content.len() <= 2);
+        seen.extend(page.content.into_iter().map(|c| c.title));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, ["visible-1", "visible-2", "visible-3"]);
+    // 5,000 hidden rows at 2,000 per call: the first calls come back short.
+    assert!(
+        calls >= 3,
+        "each call reads a bounded number of rows ({calls} calls)"
+    );
+}
+
 #[tokio::test]
 async fn courses_certify_renew_and_expire() {
     let app = spawn_app().await;
