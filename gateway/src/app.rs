@@ -157,7 +157,7 @@ impl Gateway {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let grace = Duration::from_secs(settings.http.grace_period_secs);
-        let state = AppState::new(settings)?;
+        let state = AppState::new(settings, &routes::upstreams())?;
         Ok(Self {
             listener,
             router: router(state),

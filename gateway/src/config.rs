@@ -14,7 +14,7 @@ pub struct GatewaySettings {
     pub http: HttpSettings,
     /// gRPC address per upstream service (`PRM_UPSTREAMS__<NAME>`), e.g.
     /// `onboarding = "http://prm-onboarding:50051"`. A service left out is
-    /// at its default local address (see `routes::UPSTREAMS`).
+    /// at its default local address (`http://127.0.0.1:<its port>`).
     pub upstreams: BTreeMap<String, String>,
     pub upstream: UpstreamSettings,
     pub auth: AuthSettings,
@@ -129,9 +129,25 @@ impl GatewaySettings {
 
     /// As [`GatewaySettings::load`], from the given environment variables.
     pub fn load_from(vars: HashMap<String, String>) -> anyhow::Result<Self> {
-        layered(vars)?
+        let mut settings: Self = layered(vars)?
             .try_deserialize()
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.adopt_old_names()?;
+        Ok(settings)
+    }
+
+    /// `PRM_UPSTREAMS__CONNECT_TIMEOUT_MS` predates the list of upstreams
+    /// (where it would name a service); it is still read, as
+    /// `upstream.connect_timeout_ms`.
+    fn adopt_old_names(&mut self) -> anyhow::Result<()> {
+        if let Some(ms) = self.upstreams.remove("connect_timeout_ms") {
+            self.upstream.connect_timeout_ms = ms.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "invalid configuration: upstreams.connect_timeout_ms is not a number"
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The address of an upstream: its setting, or its default.
@@ -144,17 +160,18 @@ impl GatewaySettings {
 }
 
 /// `prm-gateway check-config`: what the environment resolves to, and any
-/// PRM_ variable the gateway does not read (an upstream it does not know
-/// counts as unread).
-pub fn check_config() -> anyhow::Result<()> {
+/// PRM_ variable the gateway does not read (an upstream other than
+/// `upstreams` counts as unread).
+pub fn check_config(upstreams: &[crate::upstream::UpstreamSpec]) -> anyhow::Result<()> {
     let cfg = layered(std::env::vars().collect())?;
-    let settings: GatewaySettings = cfg
+    let mut settings: GatewaySettings = cfg
         .clone()
         .try_deserialize()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    settings.adopt_old_names()?;
     let mut unread = prm_runtime::config::unread_keys::<GatewaySettings>(&cfg)?;
     for name in settings.upstreams.keys() {
-        if !crate::routes::UPSTREAMS.iter().any(|u| u.name == name) {
+        if !upstreams.iter().any(|u| u.name == name) {
             unread.insert(format!("PRM_UPSTREAMS__{}", name.to_ascii_uppercase()));
         }
     }
@@ -196,7 +213,10 @@ mod tests {
     fn defaults_follow_the_port_table() {
         let s = load(&[]);
         assert_eq!(s.http.port, 8080);
-        let onboarding = &crate::routes::UPSTREAMS[0];
+        let onboarding = &crate::upstream::UpstreamSpec {
+            name: "onboarding",
+            default_port: 50051,
+        };
         assert_eq!(s.upstream_address(onboarding), "http://127.0.0.1:50051");
         let moved = load(&[("PRM_UPSTREAMS__ONBOARDING", "http://prm-onboarding:50051")]);
         assert_eq!(
@@ -204,6 +224,13 @@ mod tests {
             "http://prm-onboarding:50051"
         );
         assert!(s.cors.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn the_old_connect_timeout_name_still_works() {
+        let s = load(&[("PRM_UPSTREAMS__CONNECT_TIMEOUT_MS", "750")]);
+        assert_eq!(s.upstream.connect_timeout_ms, 750);
+        assert!(s.upstreams.is_empty());
     }
 
     #[test]

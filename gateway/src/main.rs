@@ -20,7 +20,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", prm_gateway::openapi_json());
             return Ok(());
         }
-        Command::CheckConfig => return prm_gateway::config::check_config(),
+        Command::CheckConfig => {
+            return prm_gateway::config::check_config(&prm_gateway::routes::upstreams());
+        }
     }
     let settings = GatewaySettings::load()?;
     let telemetry = prm_runtime::telemetry::init("gateway", &settings.telemetry)?;

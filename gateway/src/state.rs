@@ -14,8 +14,7 @@ use tonic::transport::Channel;
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
-use crate::routes::{IDENTITY_OWNER, UPSTREAMS};
-use crate::upstream::{self, Outbound, Upstream};
+use crate::upstream::{self, IDENTITY_OWNER, Outbound, Upstream, UpstreamSpec};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -29,23 +28,24 @@ struct Inner {
 }
 
 impl AppState {
-    pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
+    /// The state of a gateway calling `upstreams` (`routes::upstreams()`).
+    pub fn new(settings: GatewaySettings, upstreams: &[UpstreamSpec]) -> anyhow::Result<Self> {
         let connect_timeout = Duration::from_millis(settings.upstream.connect_timeout_ms);
         if let Some(unknown) = settings
             .upstreams
             .keys()
-            .find(|k| !UPSTREAMS.iter().any(|u| u.name == k.as_str()))
+            .find(|k| !upstreams.iter().any(|u| u.name == k.as_str()))
         {
             anyhow::bail!(
                 "upstreams.{unknown} is not a service the gateway calls (known: {})",
-                UPSTREAMS
+                upstreams
                     .iter()
                     .map(|u| u.name)
                     .collect::<Vec<_>>()
                     .join(", ")
             );
         }
-        let upstreams = UPSTREAMS
+        let upstreams = upstreams
             .iter()
             .map(|spec| {
                 let address = settings.upstream_address(spec);
@@ -97,19 +97,19 @@ impl AppState {
         &self.0.settings
     }
 
-    /// Every upstream, in the order of [`UPSTREAMS`].
+    /// Every upstream, in the order the gateway was built with.
     pub fn upstreams(&self) -> &[Upstream] {
         &self.0.upstreams
     }
 
-    /// The channel to the named upstream (one of [`UPSTREAMS`]).
+    /// The channel to the named upstream (one the gateway was built with).
     pub fn channel(&self, name: &str) -> Channel {
         self.0
             .upstreams
             .iter()
             .find(|u| u.name == name)
             .map(|u| u.channel.clone())
-            .unwrap_or_else(|| panic!("{name} is not listed in routes::UPSTREAMS"))
+            .unwrap_or_else(|| panic!("{name} is not an upstream of this gateway"))
     }
 
     pub fn authenticator(&self) -> &Authenticator {
@@ -143,15 +143,16 @@ mod tests {
 
     #[tokio::test]
     async fn every_listed_upstream_gets_a_channel_and_unknown_ones_are_refused() {
-        let state = AppState::new(GatewaySettings::default()).expect("defaults build");
+        let specs = crate::routes::upstreams();
+        let state = AppState::new(GatewaySettings::default(), &specs).expect("defaults build");
         let names: Vec<_> = state.upstreams().iter().map(|u| u.name).collect();
-        let listed: Vec<_> = UPSTREAMS.iter().map(|u| u.name).collect();
+        let listed: Vec<_> = specs.iter().map(|u| u.name).collect();
         assert_eq!(names, listed);
 
         let mut typo = GatewaySettings::default();
         typo.upstreams
             .insert("onbording".into(), "http://127.0.0.1:1".into());
-        let err = AppState::new(typo)
+        let err = AppState::new(typo, &specs)
             .err()
             .expect("an unknown upstream is refused");
         assert!(err.to_string().contains("upstreams.onbording"), "{err}");

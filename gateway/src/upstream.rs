@@ -4,7 +4,8 @@
 //! trace context and a deadline.
 //!
 //! The services the gateway knows are listed once, in
-//! [`crate::routes::UPSTREAMS`], each with the module that holds its routes.
+//! `routes::UPSTREAMS`, each with the module that holds its routes; the
+//! gateway is built with their [`UpstreamSpec`]s.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +16,12 @@ use prm_runtime::auth::authorize_request;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+/// The service that resolves API keys to principals.
+pub const IDENTITY_OWNER: &str = "onboarding";
 
-/// A service the gateway calls, and the REST routes it serves for it.
+/// A service the gateway calls.
+#[derive(Clone, Copy, Debug)]
 pub struct UpstreamSpec {
     /// The service's name, e.g. "onboarding"; its address is the setting
     /// `upstreams.<name>` (`PRM_UPSTREAMS__<NAME>`).
@@ -27,8 +29,6 @@ pub struct UpstreamSpec {
     /// Its gRPC port in the platform's port table; the default address is
     /// `http://127.0.0.1:<port>`.
     pub default_port: u16,
-    /// Its REST routes, with their OpenAPI.
-    pub routes: fn() -> OpenApiRouter<AppState>,
 }
 
 impl UpstreamSpec {

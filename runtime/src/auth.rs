@@ -212,8 +212,9 @@ impl Principal {
         }
     }
 
-    /// Reads a principal from the wire; unknown roles and malformed ids
-    /// are refused rather than dropped.
+    /// Reads a principal from the wire. Malformed ids are refused; a role
+    /// this build does not know (a newer identity owner during a rolling
+    /// update) is left out, so the principal only ever gets less.
     pub fn from_proto(p: &prm_proto::onboarding::Principal) -> Result<Self, String> {
         let user_id = Uuid::parse_str(&p.user_id).map_err(|_| "bad user id")?;
         let partner_id = crate::wire::parse_opt_id(&p.partner_id).map_err(|_| "bad partner id")?;
@@ -221,8 +222,8 @@ impl Principal {
         let roles = p
             .roles
             .iter()
-            .map(|r| Role::from_proto(*r))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|r| Role::from_proto(*r).ok())
+            .collect();
         Ok(Principal {
             user_id,
             partner_id,
@@ -404,8 +405,11 @@ mod tests {
         };
         assert_eq!(Principal::from_proto(&staff.to_proto()), Ok(staff.clone()));
         let mut unknown_role = staff.to_proto();
-        unknown_role.roles.push(0);
-        assert!(Principal::from_proto(&unknown_role).is_err());
+        unknown_role.roles.extend([0, 99]);
+        assert_eq!(Principal::from_proto(&unknown_role), Ok(staff));
+        let mut bad_id = partner_admin().to_proto();
+        bad_id.partner_id = "not-a-uuid".into();
+        assert!(Principal::from_proto(&bad_id).is_err());
     }
 
     #[test]

@@ -27,12 +27,21 @@ use crate::upstream::UpstreamSpec;
 
 pub use ops::docs_page;
 
+/// A service behind the gateway, and the REST routes it serves for it.
+pub struct UpstreamRoutes {
+    pub upstream: UpstreamSpec,
+    /// Its routes, with their OpenAPI.
+    pub routes: fn() -> OpenApiRouter<AppState>,
+}
+
 /// The services behind the gateway, each with its routes: adding a
 /// service is one line here plus its module.
-pub const UPSTREAMS: &[UpstreamSpec] = &[onboarding::UPSTREAM];
+pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM];
 
-/// The service that resolves API keys to principals.
-pub const IDENTITY_OWNER: &str = onboarding::UPSTREAM.name;
+/// What the gateway is built with: the services it calls.
+pub fn upstreams() -> Vec<UpstreamSpec> {
+    UPSTREAMS.iter().map(|u| u.upstream).collect()
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -173,8 +182,8 @@ impl Modify for SharedResponses {
 /// so they cannot drift apart.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
-    for upstream in UPSTREAMS {
-        router = router.merge((upstream.routes)());
+    for service in UPSTREAMS {
+        router = router.merge((service.routes)());
     }
     let (router, mut openapi) = router.merge(ops::routes()).split_for_parts();
     // Modifiers run before the routes are merged; apply the shared parts

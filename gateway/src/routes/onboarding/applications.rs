@@ -86,10 +86,10 @@ pub async fn list_applications(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &ApplicationList {
-            items: r.applications.iter().map(Application::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &ApplicationList::page(
+            r.applications.iter().map(Application::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 

@@ -62,10 +62,10 @@ pub async fn list_content(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &ContentList {
-            items: r.content.iter().map(Content::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &ContentList::page(
+            r.content.iter().map(Content::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 
@@ -118,10 +118,10 @@ pub async fn list_courses(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &CourseList {
-            items: r.courses.iter().map(Course::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &CourseList::page(
+            r.courses.iter().map(Course::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 
@@ -173,10 +173,10 @@ pub async fn list_certifications(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &CertificationList {
-            items: r.certifications.iter().map(Certification::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &CertificationList::page(
+            r.certifications.iter().map(Certification::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 

@@ -109,10 +109,7 @@ pub async fn list_partner_users(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &UserList {
-            items: r.users.iter().map(User::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &UserList::page(r.users.iter().map(User::from).collect(), r.next_page_token),
     ))
 }
 
@@ -226,10 +223,10 @@ pub async fn list_api_keys(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &ApiKeyList {
-            items: r.api_keys.iter().map(ApiKey::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &ApiKeyList::page(
+            r.api_keys.iter().map(ApiKey::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 

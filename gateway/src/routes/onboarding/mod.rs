@@ -15,18 +15,21 @@ use tonic::transport::Channel;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::UpstreamRoutes;
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
-pub const UPSTREAM: UpstreamSpec = UpstreamSpec {
-    name: "onboarding",
-    default_port: 50051,
+pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
+    upstream: UpstreamSpec {
+        name: "onboarding",
+        default_port: 50051,
+    },
     routes,
 };
 
 /// A client of the onboarding service for one request.
 fn client(state: &AppState) -> OnboardingServiceClient<Channel> {
-    OnboardingServiceClient::new(state.channel(UPSTREAM.name))
+    OnboardingServiceClient::new(state.channel(UPSTREAM.upstream.name))
 }
 
 fn routes() -> OpenApiRouter<AppState> {

@@ -39,10 +39,10 @@ pub async fn list_partners(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &PartnerList {
-            items: r.partners.iter().map(Partner::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &PartnerList::page(
+            r.partners.iter().map(Partner::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 

@@ -66,10 +66,10 @@ pub async fn list_programs(
         .into_inner();
     Ok(json(
         StatusCode::OK,
-        &ProgramList {
-            items: r.programs.iter().map(Program::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
+        &ProgramList::page(
+            r.programs.iter().map(Program::from).collect(),
+            r.next_page_token,
+        ),
     ))
 }
 
