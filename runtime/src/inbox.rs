@@ -91,15 +91,6 @@ impl ConsumerSpec {
             filter: Some(filter),
         }
     }
-
-    /// `consumer` reads every event of `source`'s stream.
-    pub fn whole_stream(consumer: &'static str, source: &'static str) -> Self {
-        Self {
-            consumer,
-            source,
-            filter: None,
-        }
-    }
 }
 
 #[derive(Debug, Default)]
