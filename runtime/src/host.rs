@@ -370,8 +370,12 @@ impl ServiceHost {
         let server = Server::builder()
             .timeout(Duration::from_millis(grpc.request_timeout_ms))
             .load_shed(true)
+            // A connection past its age gets GOAWAY and closes once its
+            // calls are done. No `max_connection_age_grace`: in tonic 0.14.9
+            // setting it skips the GOAWAY altogether and cuts the connection
+            // at age + grace, failing whatever is in flight on it
+            // (`connection_timeout_future` in tonic's server/mod.rs).
             .max_connection_age(Duration::from_secs(grpc.max_connection_age_secs.max(1)))
-            .max_connection_age_grace(Duration::from_secs(grpc.grace_period_secs))
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .tcp_nodelay(true)
             .trace_fn(crate::telemetry::grpc_request_span)
