@@ -33,7 +33,12 @@ pub struct HttpSettings {
     pub request_timeout_ms: u64,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
-    /// Time allowed after SIGTERM to finish in-flight requests.
+    /// After SIGTERM `/readyz` answers 503 at once, but the gateway keeps
+    /// serving (closing each connection after its response) this long, so
+    /// that load balancers move away before the listener closes.
+    pub drain_delay_ms: u64,
+    /// Once the listener is closed: time allowed to finish in-flight
+    /// requests.
     pub grace_period_secs: u64,
     /// Take the client address from `X-Forwarded-For` (behind a trusted
     /// load balancer); otherwise the TCP peer address is used.
@@ -85,6 +90,7 @@ impl Default for HttpSettings {
             port: 8080,
             request_timeout_ms: 10_000,
             body_limit_bytes: 64 * 1024,
+            drain_delay_ms: 5_000,
             grace_period_secs: 20,
             trust_forwarded_for: false,
         }
@@ -177,6 +183,7 @@ pub fn check_config(upstreams: &[crate::upstream::UpstreamSpec]) -> anyhow::Resu
     }
     prm_runtime::cli::ConfigReport {
         listen_port: settings.http.port,
+        drain_delay_ms: settings.http.drain_delay_ms,
         grace_period_secs: settings.http.grace_period_secs,
         unread: unread
             .into_iter()

@@ -135,18 +135,41 @@ pub async fn healthcheck(settings: &RuntimeSettings) -> anyhow::Result<()> {
 #[derive(Debug, serde::Serialize)]
 pub struct ConfigReport {
     pub listen_port: u16,
+    pub drain_delay_ms: u64,
     pub grace_period_secs: u64,
     pub unread: Vec<String>,
 }
 
 impl ConfigReport {
-    /// Prints the report; fails if any variable is unread.
+    /// The longest drain delay and grace period `check-config` accepts: a
+    /// shutdown longer than a few minutes stalls every rollout.
+    pub const MAX_DRAIN_DELAY_MS: u64 = 60_000;
+    pub const MAX_GRACE_PERIOD_SECS: u64 = 300;
+
+    /// Prints the report; fails if any variable is unread or the shutdown
+    /// timings are out of bounds.
     pub fn finish(self) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&self)?);
         anyhow::ensure!(
             self.unread.is_empty(),
             "unread configuration: {}",
             self.unread.join(", ")
+        );
+        self.check_shutdown()
+    }
+
+    fn check_shutdown(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.drain_delay_ms <= Self::MAX_DRAIN_DELAY_MS,
+            "drain_delay_ms: {} is more than {} ms",
+            self.drain_delay_ms,
+            Self::MAX_DRAIN_DELAY_MS
+        );
+        anyhow::ensure!(
+            (1..=Self::MAX_GRACE_PERIOD_SECS).contains(&self.grace_period_secs),
+            "grace_period_secs: {} is not between 1 and {}",
+            self.grace_period_secs,
+            Self::MAX_GRACE_PERIOD_SECS
         );
         Ok(())
     }
@@ -165,6 +188,7 @@ pub fn check_service_config<S: serde::de::DeserializeOwned>(
     let by_service = crate::config::unread_keys::<S>(&cfg)?;
     ConfigReport {
         listen_port: runtime.grpc.port,
+        drain_delay_ms: runtime.grpc.drain_delay_ms,
         grace_period_secs: runtime.grpc.grace_period_secs,
         // `PRM_CONFIG_FILE` names the file rather than a setting.
         unread: by_runtime
@@ -174,4 +198,35 @@ pub fn check_service_config<S: serde::de::DeserializeOwned>(
             .collect(),
     }
     .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConfigReport;
+
+    fn report(drain_delay_ms: u64, grace_period_secs: u64) -> ConfigReport {
+        ConfigReport {
+            listen_port: 50051,
+            drain_delay_ms,
+            grace_period_secs,
+            unread: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn shutdown_timings_are_bounded() {
+        assert!(report(5_000, 20).check_shutdown().is_ok());
+        assert!(report(0, 1).check_shutdown().is_ok());
+        let long_drain = report(60_001, 20).check_shutdown().expect_err("drain");
+        assert!(
+            long_drain.to_string().contains("drain_delay_ms"),
+            "{long_drain}"
+        );
+        let no_grace = report(5_000, 0).check_shutdown().expect_err("grace");
+        assert!(
+            no_grace.to_string().contains("grace_period_secs"),
+            "{no_grace}"
+        );
+        assert!(report(5_000, 301).check_shutdown().is_err());
+    }
 }

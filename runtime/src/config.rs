@@ -48,7 +48,12 @@ pub struct GrpcSettings {
     /// Connections are closed (gracefully) after this long, so clients
     /// re-resolve and spread over new replicas behind a Kubernetes Service.
     pub max_connection_age_secs: u64,
-    /// Time allowed after SIGTERM to finish in-flight requests and flush.
+    /// After SIGTERM the service reports NOT_SERVING at once but keeps
+    /// serving this long, so that load balancers and clients move away
+    /// before it stops accepting connections.
+    pub drain_delay_ms: u64,
+    /// Once the drain delay has passed and the listener is closed: time
+    /// allowed to finish in-flight requests, then flush the outbox.
     pub grace_period_secs: u64,
 }
 
@@ -133,6 +138,7 @@ fn defaults(
         .set_default("grpc.concurrency_limit", 512)?
         .set_default("grpc.max_connection_age_secs", 300)?
         .set_default("grpc.grace_period_secs", 20)?
+        .set_default("grpc.drain_delay_ms", 5_000)?
         .set_default(
             "database.url",
             format!(

@@ -6,9 +6,15 @@
 //! [`ServiceHost::run_until_stopped`]. The server listens at once and
 //! reports NotServing on `grpc.health.v1` until the database is reachable,
 //! migrations are applied and NATS is connected; background work starts
-//! only then. SIGTERM (or the host's cancellation token) sets NotServing,
-//! stops accepting calls, drains in-flight ones, flushes the outbox, and
-//! returns within `grpc.grace_period_secs`.
+//! only then.
+//!
+//! Shutdown runs in the order that lets no call fail. SIGTERM (or the
+//! host's cancellation token) sets NotServing at once; the service keeps
+//! serving for `grpc.drain_delay_ms`, while load balancers and clients see
+//! NotServing and move away; then it stops accepting connections, sends
+//! GOAWAY on the open ones and gives in-flight calls
+//! `grpc.grace_period_secs`; last, in what is left of that grace period,
+//! it flushes the outbox and stops its consumers and jobs.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -367,6 +373,10 @@ impl ServiceHost {
             .build_v1alpha()?;
 
         let grpc = &settings.grpc;
+        // The three steps of shutdown after `shutdown` (NotServing, drain):
+        // the listener closes, then background work stops.
+        let stop_accepting = CancellationToken::new();
+        let stop_background = CancellationToken::new();
         let server = Server::builder()
             .timeout(Duration::from_millis(grpc.request_timeout_ms))
             .load_shed(true)
@@ -388,7 +398,7 @@ impl ServiceHost {
             .add_service(reflection_v1alpha)
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(listener),
-                shutdown.clone().cancelled_owned(),
+                stop_accepting.clone().cancelled_owned(),
             );
         tracing::info!(service = identity.name, addr = %local_addr, "gRPC listening");
 
@@ -402,6 +412,7 @@ impl ServiceHost {
             reporter.clone(),
             names.clone(),
             shutdown.clone(),
+            stop_background.clone(),
             relay,
             consumers,
             jobs,
@@ -409,14 +420,29 @@ impl ServiceHost {
         ));
 
         let grace = Duration::from_secs(grpc.grace_period_secs);
+        let drain_delay = Duration::from_millis(grpc.drain_delay_ms);
         let mut server = tokio::spawn(server);
-        let served = tokio::select! {
+        let mut served = tokio::select! {
             r = &mut server => Some(r),
             _ = shutdown.cancelled() => None,
         };
-        // Shutting down: refuse new work first so load balancers move on.
+        // 1. NotServing at once, so health checks see it while we serve.
         shutdown.cancel();
         set_health(&reporter, &names, ServingStatus::NotServing).await;
+        // 2. Keep serving while load balancers and clients move away.
+        if served.is_none() && !drain_delay.is_zero() {
+            tracing::info!(
+                service = identity.name,
+                drain_delay_ms = grpc.drain_delay_ms,
+                "shutting down: NOT_SERVING, still serving for the drain delay"
+            );
+            tokio::select! {
+                r = &mut server => served = Some(r),
+                _ = tokio::time::sleep(drain_delay) => {}
+            }
+        }
+        // 3. Close the listener, send GOAWAY, let in-flight calls finish.
+        stop_accepting.cancel();
         let deadline = tokio::time::Instant::now() + grace;
         let server_result = match served {
             Some(r) => r,
@@ -432,7 +458,9 @@ impl ServiceHost {
                 }
             },
         };
-        // Background work (outbox flush, consumers) gets what is left of the grace period.
+        // 4. Background work (outbox flush, consumers, jobs) stops, in what
+        // is left of the grace period.
+        stop_background.cancel();
         if tokio::time::timeout_at(deadline, async {
             while background.join_next().await.is_some() {}
         })
@@ -470,7 +498,8 @@ async fn readiness(
     migrator: Migrator,
     reporter: HealthReporter,
     names: Vec<&'static str>,
-    shutdown: CancellationToken,
+    draining: CancellationToken,
+    stop: CancellationToken,
     relay: OutboxRelay,
     consumers: Vec<IdempotentConsumer>,
     jobs: Vec<PeriodicJob>,
@@ -502,7 +531,7 @@ async fn readiness(
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
-            _ = shutdown.cancelled() => return,
+            _ = draining.cancelled() => return,
         }
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
@@ -513,16 +542,18 @@ async fn readiness(
     );
 
     let mut tasks = JoinSet::new();
-    tasks.spawn(relay.run(shutdown.clone()));
+    // Background work runs through the drain delay and in-flight calls,
+    // and stops only after them: the outbox flushes what they staged.
+    tasks.spawn(relay.run(stop.clone()));
     for c in consumers {
-        tasks.spawn(c.run(shutdown.clone()));
+        tasks.spawn(c.run(stop.clone()));
     }
     for job in jobs {
         tasks.spawn(run_periodic(
             pool.clone(),
             outbox.clone(),
             job,
-            shutdown.clone(),
+            stop.clone(),
         ));
     }
 
@@ -531,10 +562,10 @@ async fn readiness(
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = shutdown.cancelled() => break,
+            _ = draining.cancelled() => break,
         }
         let healthy = crate::nats::is_connected(&client) && crate::db::ping(&pool).await;
-        if healthy != serving && !shutdown.is_cancelled() {
+        if healthy != serving && !draining.is_cancelled() {
             serving = healthy;
             let status = if healthy {
                 ServingStatus::Serving

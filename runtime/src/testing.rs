@@ -104,6 +104,8 @@ pub fn runtime_settings(
     s.grpc.host = "127.0.0.1".into();
     s.grpc.port = 0;
     s.grpc.grace_period_secs = 5;
+    // Long enough for a client watching health to see NOT_SERVING first.
+    s.grpc.drain_delay_ms = 200;
     s.database.url = SecretString::from(database_url.to_owned());
     s.database.max_connections = 8;
     s.nats.url = nats_url.to_owned();

@@ -239,3 +239,63 @@ async fn jobs_own_their_transactions_and_one_failing_item_spares_the_others() {
         "the other item committed (once: the label is unique, later runs fail on it)"
     );
 }
+
+/// SIGTERM's order, as a client sees it through `grpc.health.v1`: the
+/// service reports NOT_SERVING while it still accepts connections and
+/// answers calls, and closes its port only after the drain delay.
+#[tokio::test]
+async fn not_serving_is_visible_before_the_port_closes() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+    let env = TestEnv::new(SpawnOptions::default()).await;
+    let mut settings = env.runtime_settings(IDENTITY);
+    settings.grpc.drain_delay_ms = 1_500;
+    let host = ServiceHost::build(IDENTITY, settings, migrator())
+        .await
+        .expect("host");
+    let handle = host.handle();
+    let addr = handle.addr;
+    let mut service =
+        RunningService::start(env, handle, host.run_until_stopped(Routes::default(), &[]));
+    service.wait_serving().await;
+    let mut watch = HealthClient::new(service.channel())
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = watch.message().await.expect("stream").expect("status");
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+
+    service.shutdown.cancel();
+    let next = watch.message().await.expect("stream").expect("status");
+    assert_eq!(next.status, ServingStatus::NotServing as i32);
+    // NOT_SERVING is out, and the port still takes new connections and
+    // answers on them.
+    let fresh = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("the port is still open after NOT_SERVING");
+    let status = HealthClient::new(fresh)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("answered while draining")
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::NotServing as i32);
+    // Then the port closes.
+    let closed = eventually(Duration::from_secs(10), || async move {
+        tokio::net::TcpStream::connect(addr).await.err().map(|_| ())
+    })
+    .await;
+    assert!(closed.is_some(), "the port never closed");
+    // The open watch is an in-flight call: ending it lets the service stop
+    // before its grace period is out.
+    drop(watch);
+    service.stop().await.expect("clean stop");
+}
