@@ -92,7 +92,7 @@ async fn trace(req: Request, next: Next) -> Response {
         http.status = tracing::field::Empty,
     );
     prm_runtime::telemetry::adopt_remote_parent(&span, req.headers());
-    let inbound: Vec<(String, String)> = ["traceparent", "tracestate"]
+    let trace: Vec<(String, String)> = ["traceparent", "tracestate"]
         .into_iter()
         .filter_map(|h| {
             req.headers()
@@ -102,7 +102,11 @@ async fn trace(req: Request, next: Next) -> Response {
         })
         .collect();
     let started = std::time::Instant::now();
-    let res = crate::upstream::INBOUND_TRACE
+    let inbound = crate::upstream::Inbound {
+        trace,
+        safe_method: req.method().is_safe(),
+    };
+    let res = crate::upstream::INBOUND
         .scope(inbound, next.run(req).instrument(span.clone()))
         .await;
     span.record("http.status", res.status().as_u16());

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::upstream::UpstreamChannel;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -18,7 +19,6 @@ use prm_proto::onboarding::AuthenticateRequest;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_runtime::Principal;
 use sha2::{Digest, Sha256};
-use tonic::transport::Channel;
 
 use crate::problem::Problem;
 use crate::rate_limit::{DecisionSlot, RateLimiter};
@@ -33,7 +33,7 @@ enum Cached {
 /// Resolves API keys through the identity owner, caching results by the
 /// SHA-256 of the key, and holds the per-key rate limits.
 pub struct Authenticator {
-    identity: OnboardingServiceClient<Channel>,
+    identity: OnboardingServiceClient<UpstreamChannel>,
     outbound: Outbound,
     cache: RwLock<HashMap<[u8; 32], Cached>>,
     ttl: Duration,
@@ -43,7 +43,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(
-        identity: OnboardingServiceClient<Channel>,
+        identity: OnboardingServiceClient<UpstreamChannel>,
         outbound: Outbound,
         ttl: Duration,
         capacity: usize,
@@ -94,13 +94,11 @@ impl Authenticator {
             Some(Err(())) => return Err(invalid_key()),
             None => {}
         }
-        let req = self.outbound.request(
-            AuthenticateRequest {
-                secret: secret.to_owned(),
-            },
-            None,
-            None,
-        );
+        // Authenticating only reads (and notes a key's first use, which
+        // is idempotent): safe to send again whatever the caller's method.
+        let req = self.outbound.read_request(AuthenticateRequest {
+            secret: secret.to_owned(),
+        });
         match self.identity.clone().authenticate(req).await {
             Ok(resp) => {
                 let p = resp.into_inner().principal.ok_or_else(Problem::internal)?;

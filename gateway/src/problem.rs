@@ -142,6 +142,9 @@ pub fn http_status(code: Code, reason: &str) -> StatusCode {
 
 impl From<tonic::Status> for Problem {
     fn from(s: tonic::Status) -> Self {
+        if let Some(source) = std::error::Error::source(&s) {
+            return transport_failure(&s, source);
+        }
         let details = s.get_error_details();
         let reason = details
             .error_info()
@@ -176,6 +179,30 @@ impl From<tonic::Status> for Problem {
         }
         p
     }
+}
+
+/// A call that failed in transport: the upstream gave no answer (the
+/// connection was refused, reset or closed). tonic names these with
+/// borrowed gRPC codes (`Internal` for a GOAWAY, `Cancelled` for a request
+/// dropped before it was sent, `Unknown` for a broken pipe); none is the
+/// upstream's verdict on the request, so none is a 500. A timeout is a 504;
+/// anything else a 503 with Retry-After. The upstream channel has already
+/// sent the call again where that was safe.
+fn transport_failure(s: &tonic::Status, source: &(dyn std::error::Error + 'static)) -> Problem {
+    if s.code() == Code::DeadlineExceeded {
+        return Problem::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "TIMEOUT",
+            "the request took too long",
+        );
+    }
+    tracing::warn!(code = ?s.code(), message = %s.message(), error = %source, "upstream unreachable");
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "UPSTREAM_UNAVAILABLE",
+        "a service could not be reached; retry shortly",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
 }
 
 fn default_code(code: Code) -> &'static str {

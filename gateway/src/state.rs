@@ -9,12 +9,11 @@ use axum::extract::FromRef;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_runtime::Principal;
 use secrecy::ExposeSecret;
-use tonic::transport::Channel;
 
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
-use crate::upstream::{self, IDENTITY_OWNER, Outbound, Upstream, UpstreamSpec};
+use crate::upstream::{IDENTITY_OWNER, Outbound, Upstream, UpstreamChannel, UpstreamSpec};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -51,7 +50,7 @@ impl AppState {
                 let address = settings.upstream_address(spec);
                 Ok(Upstream {
                     name: spec.name,
-                    channel: upstream::channel(&address, connect_timeout)?,
+                    channel: UpstreamChannel::new(spec.name, &address, connect_timeout)?,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -103,7 +102,7 @@ impl AppState {
     }
 
     /// The channel to the named upstream (one the gateway was built with).
-    pub fn channel(&self, name: &str) -> Channel {
+    pub fn channel(&self, name: &str) -> UpstreamChannel {
         self.0
             .upstreams
             .iter()

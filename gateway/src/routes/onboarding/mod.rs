@@ -11,13 +11,12 @@ mod programs;
 mod terms;
 
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
-use tonic::transport::Channel;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::UpstreamSpec;
+use crate::upstream::{UpstreamChannel, UpstreamSpec};
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -28,7 +27,7 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 };
 
 /// A client of the onboarding service for one request.
-fn client(state: &AppState) -> OnboardingServiceClient<Channel> {
+fn client(state: &AppState) -> OnboardingServiceClient<UpstreamChannel> {
     OnboardingServiceClient::new(state.channel(UPSTREAM.upstream.name))
 }
 
