@@ -1,5 +1,5 @@
-//! Assembles the router (routes, OpenAPI, docs, middleware) and serves it
-//! with a bounded graceful shutdown.
+//! Assembles the router (routes, OpenAPI, docs, middleware) and serves it,
+//! stopping in the order that fails no request (see [`crate::drain`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,15 +11,17 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
 use crate::config::GatewaySettings;
+use crate::drain::DrainingListener;
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::{rate_limit, routes};
+use crate::{drain, rate_limit, routes};
 
 /// The OpenAPI document, pretty-printed (what `/openapi.json` serves).
 pub fn openapi_json() -> String {
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::from_fn(rate_limit::add_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            drain::close_connections_while_draining,
+        ))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(cors(&settings))
@@ -150,7 +156,9 @@ fn cors(settings: &GatewaySettings) -> CorsLayer {
 pub struct Gateway {
     listener: TcpListener,
     router: Router,
+    /// Cancelled by SIGTERM: the gateway starts draining.
     shutdown: CancellationToken,
+    drain_delay: Duration,
     grace: Duration,
 }
 
@@ -161,11 +169,13 @@ impl Gateway {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let grace = Duration::from_secs(settings.http.grace_period_secs);
+        let drain_delay = Duration::from_millis(settings.http.drain_delay_ms);
         let state = AppState::new(settings, &routes::upstreams())?;
         Ok(Self {
             listener,
+            shutdown: state.draining().clone(),
             router: router(state),
-            shutdown: CancellationToken::new(),
+            drain_delay,
             grace,
         })
     }
@@ -180,23 +190,46 @@ impl Gateway {
         self.shutdown.clone()
     }
 
-    /// Serves until shutdown, then drains in-flight requests for at most
-    /// the grace period.
+    /// Serves until the shutdown token is cancelled, then stops in order:
+    /// `/readyz` answers 503 and responses close their connections for the
+    /// drain delay; the listener closes, serving what the kernel had
+    /// already accepted; in-flight requests get the grace period.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "gateway listening");
-        let token = self.shutdown.clone();
+        let (listener, control) = DrainingListener::new(self.listener);
+        let stop_serving = CancellationToken::new();
         let server = axum::serve(
-            self.listener,
+            listener.tap_io(|_| {}),
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(token.clone().cancelled_owned());
+        .with_graceful_shutdown(stop_serving.clone().cancelled_owned());
         let mut server = tokio::spawn(async move { server.await });
+        let ended = |r: Result<std::io::Result<()>, tokio::task::JoinError>| -> anyhow::Result<()> {
+            r.map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        };
         tokio::select! {
-            r = &mut server => return r.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|e| anyhow::anyhow!("{e}")),
-            _ = token.cancelled() => {}
+            r = &mut server => return ended(r),
+            _ = self.shutdown.cancelled() => {}
         }
+        // 1. Draining: /readyz is 503 and responses close their connections.
+        tracing::info!(
+            drain_delay_ms = self.drain_delay.as_millis() as u64,
+            "shutting down: /readyz answers 503; serving for the drain delay"
+        );
+        tokio::select! {
+            r = &mut server => return ended(r),
+            _ = tokio::time::sleep(self.drain_delay) => {}
+        }
+        // 2. The listener closes once its backlog is handed over.
+        tokio::select! {
+            r = &mut server => return ended(r),
+            _ = control.close(Duration::from_secs(1)) => {}
+        }
+        // 3. Idle connections close; in-flight requests get the grace period.
+        stop_serving.cancel();
         match tokio::time::timeout(self.grace, &mut server).await {
             Ok(r) => r
                 .map_err(|e| anyhow::anyhow!("{e}"))?

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod drain;
 pub mod dto;
 pub mod extract;
 pub mod problem;

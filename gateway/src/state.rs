@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_runtime::Principal;
 use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
@@ -24,6 +25,8 @@ struct Inner {
     outbound: Outbound,
     authenticator: Arc<Authenticator>,
     public_limits: RateLimiter,
+    /// Cancelled on SIGTERM: the gateway is draining (see `drain`).
+    draining: CancellationToken,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             outbound,
             authenticator,
             public_limits,
+            draining: CancellationToken::new(),
         })))
     }
 
@@ -113,6 +117,11 @@ impl AppState {
 
     pub fn authenticator(&self) -> &Authenticator {
         &self.0.authenticator
+    }
+
+    /// Cancelled when the gateway starts shutting down.
+    pub fn draining(&self) -> &CancellationToken {
+        &self.0.draining
     }
 
     pub fn public_limits(&self) -> &RateLimiter {

@@ -47,9 +47,19 @@ pub async fn healthz() -> Response {
     )
 }
 
-/// Readiness: every upstream service reports SERVING.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "OK", body = Health), (status = 503, description = "Not ready", body = Health)))]
+/// Readiness: every upstream service reports SERVING, and the gateway is
+/// not shutting down (from SIGTERM on it answers 503 while it drains).
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "OK", body = Health), (status = 503, description = "Not ready, or draining before shutdown", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining().is_cancelled() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Health {
+                status: "draining",
+                upstreams: vec![],
+            },
+        );
+    }
     let checks = state.upstreams().iter().map(|u| async move {
         let mut health = HealthClient::new(u.channel.clone());
         let mut req = tonic::Request::new(HealthCheckRequest {
