@@ -215,6 +215,10 @@ where
     }
 }
 
+/// Changes a test's runtime settings (a fixed port, a shorter connection
+/// age, a longer drain delay, ...).
+pub type SettingsTweak = Arc<dyn Fn(&mut RuntimeSettings) + Send + Sync>;
+
 /// Where a service under test runs; fresh ones by default.
 #[derive(Clone, Default)]
 pub struct SpawnOptions {
@@ -224,14 +228,17 @@ pub struct SpawnOptions {
     pub namespace: Option<String>,
     /// A private NATS server; the shared test server by default.
     pub nats_url: Option<String>,
+    /// Applied last to the runtime settings.
+    pub tweak: Option<SettingsTweak>,
 }
 
 /// The database, NATS server and namespace one service under test uses.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TestEnv {
     pub db: TestDatabase,
     pub namespace: String,
     pub nats_url: String,
+    pub tweak: Option<SettingsTweak>,
 }
 
 impl TestEnv {
@@ -247,13 +254,18 @@ impl TestEnv {
             db,
             namespace: opts.namespace.unwrap_or_else(unique_namespace),
             nats_url: opts.nats_url.unwrap_or_else(nats_url),
+            tweak: opts.tweak,
         }
     }
 
     /// The runtime settings for `identity` in this environment (see
     /// [`runtime_settings`]).
     pub fn runtime_settings(&self, identity: ServiceIdentity) -> RuntimeSettings {
-        runtime_settings(identity, &self.db.url, &self.nats_url, &self.namespace)
+        let mut s = runtime_settings(identity, &self.db.url, &self.nats_url, &self.namespace);
+        if let Some(tweak) = &self.tweak {
+            tweak(&mut s);
+        }
+        s
     }
 }
 

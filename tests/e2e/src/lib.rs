@@ -2,6 +2,9 @@
 //! one process, on a fresh database and NATS namespace, driven over HTTP as
 //! a partner or staff member would.
 
+pub mod balancer;
+pub mod load;
+
 use std::net::SocketAddr;
 
 use prm_gateway::config::GatewaySettings;
@@ -72,6 +75,45 @@ pub fn gateway_settings(onboarding: &RunningService) -> GatewaySettings {
     // sets its own limits.
     s.rate_limit.public_per_minute = 10_000;
     s
+}
+
+/// A gateway running in-process, until stopped or dropped.
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    /// Cancelling it is SIGTERM.
+    pub shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningGateway {
+    pub async fn start(settings: GatewaySettings) -> RunningGateway {
+        let gateway = prm_gateway::Gateway::build(settings)
+            .await
+            .expect("gateway");
+        RunningGateway {
+            addr: gateway.local_addr(),
+            shutdown: gateway.shutdown_token(),
+            handle: Some(tokio::spawn(gateway.run_until_stopped())),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits for the gateway to exit (after [`Self::shutdown`]).
+    pub async fn stopped(&mut self) -> anyhow::Result<()> {
+        match self.handle.take() {
+            Some(h) => h.await.map_err(|e| anyhow::anyhow!("gateway task: {e}"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
 }
 
 pub async fn spawn() -> Stack {

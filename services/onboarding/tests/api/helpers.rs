@@ -54,6 +54,7 @@ pub async fn spawn(opts: Spawn) -> TestApp {
         db: opts.db,
         namespace: opts.namespace,
         nats_url: opts.nats_url,
+        ..SpawnOptions::default()
     })
     .await;
     let pool = sqlx::postgres::PgPoolOptions::new()
