@@ -15,8 +15,11 @@ service or gateway):
     probes and the Service use; services use native gRPC probes (readiness
     on the overall status, liveness on prm.liveness), the gateway HTTP
     /readyz and /healthz;
-  - terminationGracePeriodSeconds leaves at least 5 s beyond the process's
-    own grace period;
+  - shutdown timing (k8s/README.md, "Shutdown"): terminationGracePeriodSeconds
+    covers the process's drain delay and grace period plus 5 s; the readiness
+    probe marks a draining pod unready, with 1 s left for the endpoints to
+    follow, before its drain delay ends; and the gateway's readiness rides out
+    an upstream's drain (which makes its deep /readyz fail for that long);
   - a migrate init container for services;
   - a NetworkPolicy admitting gRPC only from the gateway and labelled
     internal clients (services), and egress limited to known ports;
@@ -26,6 +29,7 @@ service or gateway):
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -34,6 +38,12 @@ import urllib.parse
 import yaml
 
 GRPC_CLIENT_LABEL = ("prm.dev/grpc-client", "true")
+# How long, after a pod is marked unready, the Service's endpoints (kube-proxy,
+# ingress controllers) may take to stop sending it new connections.
+ENDPOINT_UPDATE_MS = 1000
+# How long a client may take to reconnect elsewhere after a draining
+# upstream's GOAWAY.
+RECONNECT_MS = 1000
 failures = []
 
 
@@ -129,7 +139,34 @@ def port_number(container, port):
     return None
 
 
+def readiness_timing(probe):
+    """(ms until a pod that starts failing is marked unready, longest failure
+    in ms the probe rides out without marking it unready)."""
+    period = probe.get("periodSeconds", 10)
+    threshold = probe.get("failureThreshold", 3)
+    return period * threshold * 1000, period * (threshold - 1) * 1000
+
+
+def check_shutdown(where, pod, main, report):
+    """After SIGTERM the process reports not-ready at once and keeps serving
+    for its drain delay, then stops accepting and gives in-flight work its
+    grace period; Kubernetes must wait for all of it, and the readiness
+    probe must take the pod out of the endpoints before it stops accepting."""
+    drain_ms = report["drain_delay_ms"]
+    drain = math.ceil(drain_ms / 1000)
+    grace = pod.get("terminationGracePeriodSeconds", 30)
+    if grace < drain + report["grace_period_secs"] + 5:
+        fail(where, f"terminationGracePeriodSeconds {grace} < the process's drain delay {drain} "
+                    f"+ grace {report['grace_period_secs']} + 5")
+    unready_ms, _ = readiness_timing(main.get("readinessProbe", {}))
+    if unready_ms + ENDPOINT_UPDATE_MS > drain_ms:
+        fail(where, f"readiness (periodSeconds x failureThreshold) notices a draining pod after {unready_ms} ms; "
+                    f"with {ENDPOINT_UPDATE_MS} ms for the endpoints that is beyond the drain delay of {drain_ms} ms")
+
+
 def check_deployment(d, docs, bin_dir):
+    """Checks one Deployment; returns the binary's check-config report (None
+    if there is none)."""
     labels = d["metadata"].get("labels", {})
     name = name_of(d)
     tier = labels.get("prm.dev/tier")
@@ -149,16 +186,17 @@ def check_deployment(d, docs, bin_dir):
     code, report, err = check_config(binary, env)
     if code != 0 or report is None:
         fail(where, f"check-config failed: {report} {err[-300:]}")
-        return
+        return None
     if report["unread"]:
         fail(where, f"configuration the binary does not read: {report['unread']}")
     port = report["listen_port"]
     container_ports = [p["containerPort"] for p in main.get("ports", [])]
     if container_ports != [port]:
         fail(where, f"containerPort {container_ports} but the binary listens on {port}")
-    grace = pod.get("terminationGracePeriodSeconds", 30)
-    if grace < report["grace_period_secs"] + 5:
-        fail(where, f"terminationGracePeriodSeconds {grace} < the process's grace {report['grace_period_secs']} + 5")
+    if "drain_delay_ms" not in report:
+        fail(where, f"check-config reports no drain_delay_ms: {report}")
+        return None
+    check_shutdown(where, pod, main, report)
 
     ready, live = main.get("readinessProbe", {}), main.get("livenessProbe", {})
     if tier == "service":
@@ -194,7 +232,7 @@ def check_deployment(d, docs, bin_dir):
                 if n["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == labels["app.kubernetes.io/name"]]
     if len(policies) != 1:
         fail(where, f"expected one NetworkPolicy of its own, found {len(policies)}")
-        return
+        return report
     np = policies[0]["spec"]
     if set(np.get("policyTypes", [])) != {"Ingress", "Egress"}:
         fail(where, "its NetworkPolicy must govern ingress and egress")
@@ -217,6 +255,7 @@ def check_deployment(d, docs, bin_dir):
             fail(where, f"egress to ports {sorted(ports)} beyond {sorted(allowed)}")
     if tier == "gateway":
         check_upstreams(where, env, np, docs)
+    return report
 
 
 def check_upstreams(where, env, np, docs):
@@ -267,12 +306,37 @@ def check_platform(docs):
             check_security(f"{kind} {name_of(s)}", s["spec"]["template"]["spec"], s["spec"]["template"]["spec"]["containers"])
 
 
+def check_gateway_readiness(deployments, reports):
+    """The gateway's /readyz asks every upstream for its overall status, over
+    a connection that may reach a pod in its drain delay (NOT_SERVING while
+    still serving, until it sends GOAWAY). Its readiness probe must ride that
+    out, and the reconnection after it, or each rollout of a service takes the
+    gateways out of their Service."""
+    service_drains = [reports[name_of(d)]["drain_delay_ms"] for d in deployments
+                      if d["metadata"]["labels"].get("prm.dev/tier") == "service" and name_of(d) in reports]
+    if not service_drains:
+        return
+    for d in deployments:
+        if d["metadata"]["labels"].get("prm.dev/tier") != "gateway":
+            continue
+        probe = d["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {})
+        _, rides_out_ms = readiness_timing(probe)
+        if rides_out_ms < max(service_drains) + RECONNECT_MS:
+            fail(f"Deployment {name_of(d)}", f"readiness rides out {rides_out_ms} ms of failures "
+                 f"(periodSeconds x (failureThreshold - 1)), less than an upstream's drain delay "
+                 f"{max(service_drains)} ms + {RECONNECT_MS} ms; an upstream's rollout would make the gateway unready")
+
+
 def check_docs(path, docs, bin_dir):
     deployments = [d for d in by_kind(docs, "Deployment") if d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "prm"]
     if not deployments:
         fail(path, "no PRM deployments rendered")
+    reports = {}
     for d in deployments:
-        check_deployment(d, docs, bin_dir)
+        report = check_deployment(d, docs, bin_dir)
+        if report is not None:
+            reports[name_of(d)] = report
+    check_gateway_readiness(deployments, reports)
     check_platform(docs)
     return len(deployments)
 
@@ -287,6 +351,11 @@ MUTATIONS = {
     "unread key": lambda docs: find(docs, "ConfigMap", "prm-gateway-config")["data"].update(PRM_HTTP__PROT="1"),
     "writable root": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"]["containers"][0]["securityContext"].update(readOnlyRootFilesystem=False),
     "short grace": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"].update(terminationGracePeriodSeconds=10),
+    # Enough for the grace period, not for the drain delay before it.
+    "no drain time": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].update(
+        terminationGracePeriodSeconds=int(find(docs, "ConfigMap", "prm-onboarding-config")["data"]["PRM_GRPC__GRACE_PERIOD_SECS"]) + 5),
+    "slow readiness": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"]["containers"][0]["readinessProbe"].update(periodSeconds=10),
+    "flappy gateway": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"]["containers"][0]["readinessProbe"].update(failureThreshold=1),
     "wrong probe": lambda docs: find(docs, "Deployment", "prm-gateway")["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"].update(path="/nope"),
     "open ingress": lambda docs: find(docs, "NetworkPolicy", "prm-onboarding")["spec"]["ingress"][0]["from"].append({"podSelector": {"matchLabels": {"app": "anything"}}}),
     "no migrations": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].pop("initContainers"),
