@@ -164,6 +164,8 @@ export PRM_NATS__NAMESPACE="$NS"
 export PRM_GRPC__PORT="$GRPC_PORT"
 export PRM_AUTH__SERVICE_TOKEN="$SERVICE_TOKEN"
 export PRM_TELEMETRY__LOG_FORMAT=json
+# Nothing balances across these processes: stop without a drain delay.
+export PRM_GRPC__DRAIN_DELAY_MS=0 PRM_HTTP__DRAIN_DELAY_MS=0
 "$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
   || { log "migrating onboarding failed; see $OUT/onboarding-migrate.log"; exit 1; }
 PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &

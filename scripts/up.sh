@@ -44,6 +44,9 @@ if [ -z "${PRM_BOOTSTRAP_ADMIN_KEY:-}" ]; then
 fi
 export PRM_BOOTSTRAP_ADMIN_KEY
 export PRM_TELEMETRY__LOG_FORMAT="${PRM_TELEMETRY__LOG_FORMAT:-pretty}"
+# Nothing balances across these processes: Ctrl-C need not wait for a drain.
+export PRM_GRPC__DRAIN_DELAY_MS="${PRM_GRPC__DRAIN_DELAY_MS:-0}"
+export PRM_HTTP__DRAIN_DELAY_MS="${PRM_HTTP__DRAIN_DELAY_MS:-0}"
 
 for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"
