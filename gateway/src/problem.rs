@@ -151,10 +151,7 @@ impl From<tonic::Status> for Problem {
             .map(|i| i.reason.clone())
             .unwrap_or_else(|| default_code(s.code()).to_owned());
         let status = http_status(s.code(), &reason);
-        if status.is_server_error()
-            && s.code() != Code::Unavailable
-            && s.code() != Code::DeadlineExceeded
-        {
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(code = ?s.code(), message = %s.message(), "upstream error");
             return Problem::internal();
         }
@@ -250,11 +247,27 @@ mod tests {
             (Code::ResourceExhausted, "RESOURCE_EXHAUSTED", 429),
             (Code::Unavailable, "UNAVAILABLE", 503),
             (Code::DeadlineExceeded, "TIMEOUT", 504),
+            (Code::OutOfRange, "INVALID_ARGUMENT", 400),
+            (Code::Aborted, "ABORTED", 409),
+            (Code::Cancelled, "TIMEOUT", 504),
+            (Code::Unimplemented, "UNIMPLEMENTED", 501),
         ];
         for (code, reason, http) in cases {
             let p = Problem::from(status(code, reason));
             assert_eq!(p.status, http, "{code:?}");
             assert_eq!(p.code, reason);
+        }
+    }
+
+    /// The upstream's own Internal, Unknown and DataLoss are 500s, and say
+    /// nothing of the cause; failures in transport never are (see
+    /// `tests/upstream_failures.rs`).
+    #[test]
+    fn upstream_failures_are_500s_without_detail() {
+        for code in [Code::Internal, Code::Unknown, Code::DataLoss] {
+            let p = Problem::from(tonic::Status::new(code, "disk on fire"));
+            assert_eq!((p.status, p.code.as_str()), (500, "INTERNAL"), "{code:?}");
+            assert!(!p.detail.contains("disk"));
         }
     }
 
