@@ -297,3 +297,26 @@ mod tests {
         );
     }
 }
+
+/// A state change the current state does not allow: a domain rule's
+/// refusal, which the API answers as FailedPrecondition (409 over REST).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IllegalTransition {
+    /// Stable UPPER_SNAKE reason for `ErrorInfo`.
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl IllegalTransition {
+    pub fn new(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// As an API error about `subject`, e.g. "partner/0192...".
+    pub fn about(self, subject: impl Into<String>) -> ApiError {
+        ApiError::precondition(self.reason, subject, self.message)
+    }
+}

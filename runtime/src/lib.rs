@@ -28,7 +28,7 @@ pub mod wire;
 
 pub use auth::{CallContext, Principal, Role};
 pub use db::OnConstraint;
-pub use error::{ApiError, FieldErrors};
+pub use error::{ApiError, FieldErrors, IllegalTransition};
 pub use host::ServiceHost;
 pub use idempotency::{Begun, Idempotency, Tx};
 pub use outbox::{Aggregate, EventMeta, Outbox};

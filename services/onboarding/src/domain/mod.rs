@@ -13,24 +13,4 @@ pub mod partner;
 pub mod terms;
 pub mod tiering;
 
-/// A state change the current state does not allow.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IllegalTransition {
-    /// Stable UPPER_SNAKE reason for `ErrorInfo`.
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl IllegalTransition {
-    pub fn new(reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            reason,
-            message: message.into(),
-        }
-    }
-
-    /// As an API error about `subject`, e.g. "partner/0192...".
-    pub fn about(self, subject: impl Into<String>) -> prm_runtime::ApiError {
-        prm_runtime::ApiError::precondition(self.reason, subject, self.message)
-    }
-}
+pub use prm_runtime::IllegalTransition;
