@@ -13,6 +13,11 @@ pub mod prm {
             tonic::include_proto!("prm.common.v1");
         }
     }
+    pub mod dealreg {
+        pub mod v1 {
+            tonic::include_proto!("prm.dealreg.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("prm.events.v1");
@@ -25,7 +30,10 @@ pub mod prm {
     }
 }
 
-pub use prm::{common::v1 as common, events::v1 as events, onboarding::v1 as onboarding};
+pub use prm::{
+    common::v1 as common, dealreg::v1 as dealreg, events::v1 as events,
+    onboarding::v1 as onboarding,
+};
 
 /// Every PRM protobuf file (with its imports), encoded as a
 /// `google.protobuf.FileDescriptorSet`, for gRPC server reflection.

@@ -84,6 +84,7 @@ impl DealregStream {
                 currency: currency.into(),
             }),
             won_at: None,
+            ..Default::default()
         };
         self.publish("deal.won", partner_id, id, &id.to_string(), &e)
             .await;
@@ -161,6 +162,7 @@ async fn deal_outcomes_drive_the_checklist_and_the_tier() {
                 deal_registration_id: deal1.to_string(),
                 partner_id: p.id.clone(),
                 approved_at: None,
+                ..Default::default()
             },
         )
         .await;
@@ -282,6 +284,7 @@ async fn a_redelivered_event_changes_nothing() {
         partner_id: p.id.clone(),
         amount: eur(1_000_000),
         won_at: None,
+        ..Default::default()
     };
     // The same event three times, as a redelivery after the stream's
     // duplicate window would arrive (distinct message ids, same event id).

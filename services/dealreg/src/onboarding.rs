@@ -1,0 +1,85 @@
+//! What deal registration asks onboarding: whether a partner may register
+//! deals (it exists, the caller may see it, and it is active). The call
+//! carries the caller's principal, so onboarding applies its own tenancy
+//! rules; a partner another partner cannot see is NotFound here too.
+
+use std::time::Duration;
+
+use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
+use prm_proto::onboarding::{GetPartnerRequest, PartnerStatus};
+use prm_runtime::auth::authorize_request;
+use prm_runtime::{ApiError, Principal};
+use secrecy::{ExposeSecret, SecretString};
+use tonic::Code;
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct Onboarding {
+    client: OnboardingServiceClient<Channel>,
+    service_token: SecretString,
+}
+
+impl Onboarding {
+    /// A lazily connected client of onboarding at `url`.
+    pub fn new(url: &str, service_token: SecretString) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(url.to_owned())
+            .map_err(|e| anyhow::anyhow!("onboarding_url {url:?}: {e}"))?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Self {
+            client: OnboardingServiceClient::new(channel),
+            service_token,
+        })
+    }
+
+    /// The partner exists, `principal` may see it, and it is active.
+    pub async fn ensure_may_register(
+        &self,
+        principal: &Principal,
+        partner_id: Uuid,
+    ) -> Result<(), ApiError> {
+        let mut req = tonic::Request::new(GetPartnerRequest {
+            partner_id: partner_id.to_string(),
+        });
+        authorize_request(
+            &mut req,
+            self.service_token.expose_secret(),
+            Some(principal),
+            None,
+        )
+        .map_err(|s| ApiError::Internal(anyhow::anyhow!("{}", s.message())))?;
+        req.set_timeout(Duration::from_secs(5));
+        let partner = match self.client.clone().get_partner(req).await {
+            Ok(r) => r.into_inner().partner,
+            Err(s) if s.code() == Code::NotFound => return Err(ApiError::not_found("partner")),
+            Err(s) => {
+                tracing::warn!(code = ?s.code(), message = s.message(), "onboarding could not say whether the partner is active");
+                return Err(ApiError::Unavailable(
+                    "cannot check the partner's status with onboarding".into(),
+                ));
+            }
+        };
+        let status = partner
+            .map(|p| p.status)
+            .and_then(|s| PartnerStatus::try_from(s).ok());
+        let subject = format!("partner/{partner_id}");
+        match status {
+            Some(PartnerStatus::Active) => Ok(()),
+            Some(PartnerStatus::Suspended) => Err(ApiError::precondition(
+                "PARTNER_SUSPENDED",
+                subject,
+                "a suspended partner cannot register deals",
+            )),
+            Some(PartnerStatus::Terminated) => Err(ApiError::precondition(
+                "PARTNER_TERMINATED",
+                subject,
+                "a terminated partner cannot register deals",
+            )),
+            _ => Err(ApiError::Internal(anyhow::anyhow!(
+                "onboarding answered partner {partner_id} without a status"
+            ))),
+        }
+    }
+}
