@@ -99,3 +99,23 @@ CREATE TABLE direct_accounts (
 );
 CREATE UNIQUE INDEX direct_accounts_domain_key ON direct_accounts (domain_key);
 CREATE INDEX direct_accounts_company_key ON direct_accounts (company_key);
+
+-- What the sweep looks for (sweep.rs): open windows and pending decisions.
+CREATE INDEX registrations_protection ON registrations (protected_until)
+    WHERE status = 'approved';
+CREATE INDEX registrations_decision_due ON registrations (decision_due_at)
+    WHERE status = 'submitted' AND sla_breached_at IS NULL;
+
+-- The deal registration policy staff keep through the API (one row; the
+-- defaults are domain::policy::Policy::default()).
+CREATE TABLE policy (
+    id                           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    approval_sla_business_hours  integer NOT NULL CHECK (approval_sla_business_hours BETWEEN 1 AND 2000),
+    on_sla_breach                text NOT NULL CHECK (on_sla_breach IN ('escalate', 'auto_approve')),
+    protection_days              integer NOT NULL CHECK (protection_days BETWEEN 1 AND 730),
+    extension_days               integer NOT NULL CHECK (extension_days BETWEEN 1 AND 365),
+    max_extensions               integer NOT NULL CHECK (max_extensions BETWEEN 0 AND 10),
+    expiring_notice_days         integer NOT NULL CHECK (expiring_notice_days BETWEEN 0 AND 365),
+    updated_at                   timestamptz NOT NULL DEFAULT now(),
+    updated_by                   uuid
+);

@@ -1,6 +1,9 @@
 //! Wires the deal registration service into the shared runtime: the
-//! onboarding client and the gRPC server.
+//! onboarding client, the sweep and the gRPC server.
 
+use std::time::Duration;
+
+use chrono::Utc;
 use prm_proto::dealreg::dealreg_service_server::{DealregServiceServer, SERVICE_NAME};
 use prm_runtime::ServiceHost;
 use prm_runtime::host::CancellationToken;
@@ -9,8 +12,8 @@ use tonic::service::Routes;
 
 use crate::api::Dealreg;
 use crate::config::{IDENTITY, Settings};
-use crate::domain::policy::Policy;
 use crate::onboarding::Onboarding;
+use crate::{store, sweep};
 
 /// Deal registration's own migrations (the runtime adds its tables first).
 pub fn migrator() -> Migrator {
@@ -30,7 +33,25 @@ impl Application {
             &settings.service.onboarding_url,
             settings.runtime.auth.service_token.clone(),
         )?;
-        let host = ServiceHost::build(IDENTITY, settings.runtime, migrator()).await?;
+        let mut host = ServiceHost::build(IDENTITY, settings.runtime, migrator()).await?;
+        host.every_each(
+            "dealreg.sweep",
+            Duration::from_secs(settings.service.sweep_interval_secs.max(1)),
+            |conn| {
+                Box::pin(async move {
+                    let policy = store::policy(conn).await?;
+                    sweep::due(conn, &policy, Utc::now()).await
+                })
+            },
+            |tx, outbox, id| {
+                Box::pin(async move {
+                    let policy = store::policy(tx).await?;
+                    sweep::sweep_one(tx, outbox, &policy, id, Utc::now())
+                        .await
+                        .map(drop)
+                })
+            },
+        );
         Ok(Self { host, onboarding })
     }
 
@@ -49,7 +70,6 @@ impl Application {
             self.host.pool().clone(),
             self.host.outbox().clone(),
             self.onboarding,
-            Policy::default(),
         );
         let server = DealregServiceServer::with_interceptor(api, self.host.service_auth());
         self.host

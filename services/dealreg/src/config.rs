@@ -16,6 +16,14 @@ pub struct DealregSettings {
     /// a partner may register deals.
     #[serde(default = "default_onboarding_url")]
     pub onboarding_url: String,
+    /// `PRM_SWEEP_INTERVAL_SECS`: how often expiring and expired protection
+    /// windows and breached approval SLAs are looked for.
+    #[serde(default = "default_sweep_interval_secs")]
+    pub sweep_interval_secs: u64,
+}
+
+fn default_sweep_interval_secs() -> u64 {
+    300
 }
 
 fn default_onboarding_url() -> String {
@@ -26,6 +34,7 @@ impl Default for DealregSettings {
     fn default() -> Self {
         Self {
             onboarding_url: default_onboarding_url(),
+            sweep_interval_secs: default_sweep_interval_secs(),
         }
     }
 }

@@ -8,8 +8,9 @@
 //! register.
 //!
 //! Layout: `domain` holds the rules and states, without I/O; `store` all
-//! SQL; `api` the gRPC handlers; `onboarding` the one call it makes to
-//! another service; `app` wires it all into the shared runtime.
+//! SQL; `api` the gRPC handlers; `sweep` the scheduled work (expiry, SLA);
+//! `onboarding` the one call it makes to another service; `app` wires it
+//! all into the shared runtime.
 
 pub mod api;
 pub mod app;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod onboarding;
 pub mod store;
+pub mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -16,6 +16,7 @@ pub async fn spawn(opts: SpawnOptions, onboarding_url: &str) -> RunningService {
         runtime: env.runtime_settings(IDENTITY),
         service: DealregSettings {
             onboarding_url: onboarding_url.to_owned(),
+            ..DealregSettings::default()
         },
     };
     let app = Application::build(settings).await.expect("build dealreg");

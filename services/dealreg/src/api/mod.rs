@@ -8,6 +8,7 @@
 
 pub mod convert;
 mod direct_accounts;
+mod policy;
 mod registrations;
 
 use prm_proto::dealreg::dealreg_service_server::DealregService;
@@ -15,7 +16,6 @@ use prm_proto::dealreg::*;
 use prm_runtime::Outbox;
 use sqlx::PgPool;
 
-use crate::domain::policy::Policy;
 use crate::onboarding::Onboarding;
 
 /// The deal registration service's handlers and what they share.
@@ -24,16 +24,14 @@ pub struct Dealreg {
     db: PgPool,
     outbox: Outbox,
     onboarding: Onboarding,
-    policy: Policy,
 }
 
 impl Dealreg {
-    pub fn new(db: PgPool, outbox: Outbox, onboarding: Onboarding, policy: Policy) -> Self {
+    pub fn new(db: PgPool, outbox: Outbox, onboarding: Onboarding) -> Self {
         Self {
             db,
             outbox,
             onboarding,
-            policy,
         }
     }
 }
@@ -55,5 +53,7 @@ prm_runtime::grpc_service! {
         create_direct_account(CreateDirectAccountRequest) -> CreateDirectAccountResponse;
         list_direct_accounts(ListDirectAccountsRequest) -> ListDirectAccountsResponse;
         delete_direct_account(DeleteDirectAccountRequest) -> DeleteDirectAccountResponse;
+        get_policy(GetPolicyRequest) -> GetPolicyResponse;
+        update_policy(UpdatePolicyRequest) -> UpdatePolicyResponse;
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Dealreg, convert};
 use crate::domain::customer::NEAR_MATCH_SIMILARITY;
-use crate::domain::policy::business_time_between;
+use crate::domain::policy::{Policy, add_business_time, business_time_between};
 use crate::domain::registration::{
     self, Edit, MAX_NOTES_LEN, NewRegistration, RegistrationStatus, RejectionReason,
 };
@@ -160,16 +160,12 @@ impl Dealreg {
             return Err(customer_conflict());
         }
         let now = Utc::now();
-        let mut row = store::insert_registration(
-            &mut tx,
-            partner_id,
-            &new,
-            now,
-            self.policy.decision_due(now),
-        )
-        .await
-        .on_constraint(store::ACTIVE_DOMAIN_KEY, customer_conflict)
-        .on_constraint(store::ACTIVE_COMPANY_KEY, customer_conflict)?;
+        let policy = store::policy(&mut tx).await?;
+        let mut row =
+            store::insert_registration(&mut tx, partner_id, &new, now, policy.decision_due(now))
+                .await
+                .on_constraint(store::ACTIVE_DOMAIN_KEY, customer_conflict)
+                .on_constraint(store::ACTIVE_COMPANY_KEY, customer_conflict)?;
         if store::record_near_matches(&mut tx, &row, NEAR_MATCH_SIMILARITY).await? > 0 {
             store::mark_needs_review(&mut tx, row.id).await?;
             row.needs_review = true;
@@ -303,7 +299,7 @@ impl Dealreg {
         idem: Idempotency,
         id: Uuid,
         actor: Actor,
-        change: impl FnOnce(&mut RegistrationRow, DateTime<Utc>) -> Result<Change, ApiError>,
+        change: impl FnOnce(&mut RegistrationRow, &Policy, DateTime<Utc>) -> Result<Change, ApiError>,
     ) -> Result<Registration, ApiError> {
         let principal = ctx.principal()?.clone();
         if actor == Actor::Staff || principal.partner_id.is_none() {
@@ -316,7 +312,8 @@ impl Dealreg {
         principal.ensure_partner_access(row.partner_id, "registration")?;
         let from = row.status;
         let now = Utc::now();
-        let done = change(&mut row, now)?;
+        let policy = store::policy(&mut tx).await?;
+        let done = change(&mut row, &policy, now)?;
         let row = store::save_registration(&mut tx, &row).await?;
         if let Some(lines) = &done.products {
             store::replace_products(&mut tx, row.id, lines).await?;
@@ -432,9 +429,8 @@ impl Dealreg {
         let text = note(&req.note)?;
         let idem = Idempotency::new(&ctx, "ApproveRegistration", &req);
         let user = ctx.principal()?.user_id;
-        let policy = self.policy;
         let registration = self
-            .transition(&ctx, idem, id, Actor::Staff, |row, now| {
+            .transition(&ctx, idem, id, Actor::Staff, |row, policy, now| {
                 row.status = row.status.approve().map_err(|e| e.about(subject(row)))?;
                 row.decided_at = Some(now);
                 row.decided_by = Some(user);
@@ -463,7 +459,7 @@ impl Dealreg {
         let idem = Idempotency::new(&ctx, "RejectRegistration", &req);
         let user = ctx.principal()?.user_id;
         let registration = self
-            .transition(&ctx, idem, id, Actor::Staff, |row, now| {
+            .transition(&ctx, idem, id, Actor::Staff, |row, _, now| {
                 row.status = row.status.reject().map_err(|e| e.about(subject(row)))?;
                 row.decided_at = Some(now);
                 row.decided_by = Some(user);
@@ -491,7 +487,7 @@ impl Dealreg {
         })?;
         let idem = Idempotency::new(&ctx, "ReturnRegistration", &req);
         let registration = self
-            .transition(&ctx, idem, id, Actor::Staff, |row, now| {
+            .transition(&ctx, idem, id, Actor::Staff, |row, _, now| {
                 row.status = row.status.send_back().map_err(|e| e.about(subject(row)))?;
                 row.returned_at = Some(now);
                 row.status_note = text.clone();
@@ -518,7 +514,7 @@ impl Dealreg {
         }
         let idem = Idempotency::new(&ctx, "UpdateRegistration", &req);
         let registration = self
-            .transition(&ctx, idem, id, Actor::Owner, |row, _| {
+            .transition(&ctx, idem, id, Actor::Owner, |row, _, _| {
                 row.status
                     .ensure_editable()
                     .map_err(|e| e.about(subject(row)))?;
@@ -563,13 +559,12 @@ impl Dealreg {
         let id = registration_id(&req.registration_id)?;
         let idem = Idempotency::new(&ctx, "ResubmitRegistration", &req);
         let registration = self
-            .transition(&ctx, idem, id, Actor::Owner, |row, now| {
+            .transition(&ctx, idem, id, Actor::Owner, |row, _, now| {
                 row.status = row.status.resubmit().map_err(|e| e.about(subject(row)))?;
                 // The SLA clock stood still while the partner had it.
                 if let Some(returned) = row.returned_at.take() {
                     let paused = business_time_between(returned, now);
-                    row.decision_due_at =
-                        crate::domain::policy::add_business_time(row.decision_due_at, paused);
+                    row.decision_due_at = add_business_time(row.decision_due_at, paused);
                 }
                 row.status_note.clear();
                 Ok(Change::new("resubmitted", ""))
@@ -588,9 +583,8 @@ impl Dealreg {
         let id = registration_id(&req.registration_id)?;
         let text = note(&req.note)?;
         let idem = Idempotency::new(&ctx, "ExtendProtection", &req);
-        let policy = self.policy;
         let registration = self
-            .transition(&ctx, idem, id, Actor::Staff, |row, now| {
+            .transition(&ctx, idem, id, Actor::Staff, |row, policy, now| {
                 row.status
                     .ensure_extendable(row.extensions_used, policy.max_extensions)
                     .map_err(|e| e.about(subject(row)))?;
@@ -626,7 +620,7 @@ impl Dealreg {
         }
         let idem = Idempotency::new(&ctx, "WinRegistration", &req);
         let registration = self
-            .transition(&ctx, idem, id, Actor::Owner, |row, now| {
+            .transition(&ctx, idem, id, Actor::Owner, |row, _, now| {
                 if amount.currency != row.currency {
                     return Err(ApiError::invalid(
                         "amount.currency",
@@ -654,7 +648,7 @@ impl Dealreg {
             registration::loss_reason(&req.reason).map_err(|e| ApiError::invalid("reason", e))?;
         let idem = Idempotency::new(&ctx, "LoseRegistration", &req);
         let registration = self
-            .transition(&ctx, idem, id, Actor::Owner, |row, now| {
+            .transition(&ctx, idem, id, Actor::Owner, |row, _, now| {
                 row.status = row.status.lose().map_err(|e| e.about(subject(row)))?;
                 row.status_note = reason.clone();
                 row.closed_at = Some(now);

@@ -5,6 +5,8 @@
 //! `Policy` is the one place that knows them.
 
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use prm_proto::dealreg::{Policy as PolicyProto, SlaBreachAction};
+use prm_runtime::{ApiError, FieldErrors};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -22,12 +24,15 @@ pub struct Policy {
     pub expiring_notice_days: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlaBreachPolicy {
-    /// Record the breach and approve.
-    AutoApprove,
-    /// Record the breach and announce it, for staff to act.
-    Escalate,
+prm_runtime::domain_enum! {
+    /// What happens when the SLA passes without a decision; the breach is
+    /// recorded and announced either way.
+    pub enum SlaBreachPolicy: SlaBreachAction as "SLA breach action" {
+        /// Staff are told; the registration waits.
+        Escalate = "escalate" => Escalate,
+        /// The registration is approved.
+        AutoApprove = "auto_approve" => AutoApprove,
+    }
 }
 
 impl Default for Policy {
@@ -43,7 +48,81 @@ impl Default for Policy {
     }
 }
 
+fn within(field: &str, value: i32, lo: i32, hi: i32, errs: &mut FieldErrors) -> Option<i64> {
+    errs.check(
+        field,
+        if (lo..=hi).contains(&value) {
+            Ok(i64::from(value))
+        } else {
+            Err(format!("must be between {lo} and {hi}"))
+        },
+    )
+}
+
 impl Policy {
+    /// A policy from the API, every field checked.
+    pub fn parse(p: Option<&PolicyProto>) -> Result<Self, ApiError> {
+        let p = p.ok_or_else(|| ApiError::invalid("policy", "is required"))?;
+        let mut errs = FieldErrors::new();
+        let sla = within(
+            "policy.approval_sla_business_hours",
+            p.approval_sla_business_hours,
+            1,
+            2000,
+            &mut errs,
+        );
+        let on_breach = errs.check(
+            "policy.on_sla_breach",
+            SlaBreachPolicy::from_proto(p.on_sla_breach),
+        );
+        let protection = within(
+            "policy.protection_days",
+            p.protection_days,
+            1,
+            730,
+            &mut errs,
+        );
+        let extension = within("policy.extension_days", p.extension_days, 1, 365, &mut errs);
+        let max_ext = within("policy.max_extensions", p.max_extensions, 0, 10, &mut errs);
+        let notice = within(
+            "policy.expiring_notice_days",
+            p.expiring_notice_days,
+            0,
+            365,
+            &mut errs,
+        );
+        errs.finish()?;
+        match (sla, on_breach, protection, extension, max_ext, notice) {
+            (
+                Some(sla),
+                Some(on_breach),
+                Some(protection),
+                Some(extension),
+                Some(max_ext),
+                Some(notice),
+            ) => Ok(Self {
+                approval_sla_business_hours: sla,
+                on_sla_breach: on_breach,
+                protection_days: protection,
+                extension_days: extension,
+                max_extensions: max_ext as i32,
+                expiring_notice_days: notice,
+            }),
+            _ => Err(ApiError::invalid("policy", "is incomplete")),
+        }
+    }
+
+    pub fn to_proto(&self) -> PolicyProto {
+        PolicyProto {
+            approval_sla_business_hours: self.approval_sla_business_hours as i32,
+            on_sla_breach: self.on_sla_breach.to_proto(),
+            protection_days: self.protection_days as i32,
+            extension_days: self.extension_days as i32,
+            max_extensions: self.max_extensions,
+            expiring_notice_days: self.expiring_notice_days as i32,
+        }
+    }
+
     /// When a decision on a registration submitted at `at` is due.
     pub fn decision_due(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         add_business_time(at, Duration::hours(self.approval_sla_business_hours))

@@ -4,9 +4,11 @@
 //! does not know is an error when it is read, never a silent default.
 
 mod direct_accounts;
+mod policy;
 mod registrations;
 
 pub use direct_accounts::*;
+pub use policy::*;
 pub use registrations::*;
 
 type Db<'a> = &'a mut sqlx::PgConnection;

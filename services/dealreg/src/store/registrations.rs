@@ -354,3 +354,25 @@ pub async fn mark_needs_review(db: Db<'_>, id: Uuid) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Registrations the sweep must look at: approved ones whose protection
+/// ends by `notice_horizon` (not yet warned) or has ended by `now`, and
+/// submitted ones past their decision time without a recorded breach.
+/// Partial-index friendly: both arms filter on status first.
+pub async fn due_for_sweep(
+    db: Db<'_>,
+    now: DateTime<Utc>,
+    notice_horizon: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM registrations
+         WHERE (status = 'approved' AND (protected_until <= $1
+                OR (protected_until <= $2 AND expiring_notified_at IS NULL)))
+            OR (status = 'submitted' AND decision_due_at <= $1 AND sla_breached_at IS NULL)
+         ORDER BY id LIMIT 1000",
+    )
+    .bind(now)
+    .bind(notice_horizon)
+    .fetch_all(db)
+    .await
+}

@@ -5,4 +5,5 @@ mod helpers;
 mod isolation;
 mod onboarding_reaction;
 mod registrations;
+mod sweep;
 mod workflow;
