@@ -268,6 +268,13 @@ pub struct NearMatchRow {
 /// (trigram similarity at least `threshold`; an index lookup), and returns
 /// how many there are.
 pub async fn record_near_matches(db: Db<'_>, r: &RegistrationRow, threshold: f64) -> Result<u64> {
+    // `%` uses this threshold, and the GIN index then skips rows that
+    // share too few trigrams before reading them (the default, 0.3, would
+    // read far more candidates only to drop them).
+    sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
+        .bind(threshold.to_string())
+        .execute(&mut *db)
+        .await?;
     let done = sqlx::query(
         "INSERT INTO registration_near_matches (registration_id, matched_id, similarity)
          SELECT $1, id, similarity(company_key, $2)
