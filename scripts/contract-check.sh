@@ -3,15 +3,16 @@
 #
 #   1. Redocly's `recommended` lint of the committed gateway/openapi.json
 #      (errors fail, warnings are shown);
-#   2. schemathesis against a running gateway and onboarding service, with
+#   2. schemathesis against a running gateway and its services, with
 #      the document the gateway serves at /openapi.json, with the admin key
 #      and with a partner admin's key: no 5xx, only documented status codes,
 #      content types, headers and response bodies. The operations that take
 #      credentials away (revoke a key, deactivate a user, suspend or
 #      terminate a partner) get passes of their own at the end, see below.
 #
-# It starts its own onboarding and gateway on free ports, against a fresh
-# database and its own NATS namespace on the project's PostgreSQL and NATS
+# It starts its own onboarding, dealreg and gateway on free ports, against
+# fresh databases (one per service) and its own NATS namespace on the
+# project's PostgreSQL and NATS
 # (scripts/deps.sh, stopping only what that started), seeds them through the
 # gateway, and removes all of it on exit. Logs and reports: .local/contract/.
 #
@@ -43,15 +44,15 @@ t0=$(date +%s)
 
 # --- binaries ----------------------------------------------------------------
 if [ "${PRM_CONTRACT_SKIP_BUILD:-}" != 1 ]; then
-  cargo build --quiet --locked --bins -p prm-onboarding -p prm-gateway
+  cargo build --quiet --locked --bins -p prm-onboarding -p prm-dealreg -p prm-gateway
 fi
 waited=0
-until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-gateway ]; do
+until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-dealreg ] && [ -x target/debug/prm-gateway ]; do
   if [ "$waited" -ge "$BIN_WAIT_SECS" ]; then
-    log "target/debug/prm-onboarding and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
+    log "target/debug/prm-onboarding, prm-dealreg and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
     exit 1
   fi
-  log "waiting for target/debug/prm-onboarding and prm-gateway (a build in progress?); ${waited}s so far"
+  log "waiting for target/debug/prm-onboarding, prm-dealreg and prm-gateway (a build in progress?); ${waited}s so far"
   sleep 30
   waited=$((waited + 30))
 done
@@ -60,7 +61,7 @@ mkdir -p "$OUT/bin" "$OUT/reports"
 # Private copies, so a concurrent build relinking target/debug cannot swap
 # one binary under the run.
 for try in 1 2 3; do
-  cp target/debug/prm-onboarding target/debug/prm-gateway "$OUT/bin/" && break
+  cp target/debug/prm-onboarding target/debug/prm-dealreg target/debug/prm-gateway "$OUT/bin/" && break
   [ "$try" = 3 ] && exit 1
   sleep 5
 done
@@ -82,10 +83,12 @@ if [ "$lint_rc" != 0 ]; then
   failed+=("redocly lint (recommended): errors in gateway/openapi.json; see $OUT/redocly-lint.txt")
 fi
 
-# --- 2. PostgreSQL, NATS, onboarding, gateway --------------------------------
+# --- 2. PostgreSQL, NATS, onboarding, dealreg, gateway -----------------------
 started="$(scripts/deps.sh up)"
 rand="$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# One database per service, as in production.
 DB="prm_contract_$rand"
+DEALREG_DB="prm_contract_${rand}_dealreg"
 NS="contract$rand"
 PSQL=(psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
 pids=()
@@ -130,8 +133,10 @@ cleanup() {
     sleep 0.2
   done
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; done
-  "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 \
-    || log "could not drop database $DB"
+  for db in "$DB" "$DEALREG_DB"; do
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
+      || log "could not drop database $db"
+  done
   delete_nats_streams
   case "$started" in *nats*) scripts/deps.sh nats-down ;; esac
   case "$started" in *postgres*) scripts/deps.sh postgres-down ;; esac
@@ -147,31 +152,42 @@ for old in $("${PSQL[@]}" -At -c "SELECT datname FROM pg_database WHERE datname 
   "${PSQL[@]}" -c "DROP DATABASE \"$old\"" >/dev/null 2>&1 || true
 done
 "${PSQL[@]}" -c "CREATE DATABASE \"$DB\"" >/dev/null
+"${PSQL[@]}" -c "CREATE DATABASE \"$DEALREG_DB\"" >/dev/null
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-GRPC_PORT="$(free_port)"
-HTTP_PORT="$(free_port)"
-while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT="$(free_port)"; done
+# Three distinct free ports: onboarding's, dealreg's and the gateway's.
+read -r ONBOARDING_PORT DEALREG_PORT HTTP_PORT < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
 API="http://127.0.0.1:$HTTP_PORT"
 ADMIN_KEY="prm_contract_admin_$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
 SERVICE_TOKEN="contract-$rand"
 
-export PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$DB"
+# Shared by every process; each service gets its port and database below.
 export PRM_NATS__URL="nats://127.0.0.1:$NATS_PORT"
 export PRM_NATS__NAMESPACE="$NS"
-export PRM_GRPC__PORT="$GRPC_PORT"
 export PRM_AUTH__SERVICE_TOKEN="$SERVICE_TOKEN"
 export PRM_TELEMETRY__LOG_FORMAT=json
 # Nothing balances across these processes: stop without a drain delay.
 export PRM_GRPC__DRAIN_DELAY_MS=0 PRM_HTTP__DRAIN_DELAY_MS=0
-"$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
+ONBOARDING_ENV=(PRM_GRPC__PORT="$ONBOARDING_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$DB")
+# Dealreg asks this run's onboarding whether a partner may register deals.
+DEALREG_ENV=(PRM_GRPC__PORT="$DEALREG_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$DEALREG_DB"
+  PRM_ONBOARDING_URL="http://127.0.0.1:$ONBOARDING_PORT")
+env "${ONBOARDING_ENV[@]}" "$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
   || { log "migrating onboarding failed; see $OUT/onboarding-migrate.log"; exit 1; }
-PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &
+env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" migrate >"$OUT/dealreg-migrate.log" 2>&1 \
+  || { log "migrating dealreg failed; see $OUT/dealreg-migrate.log"; exit 1; }
+env "${ONBOARDING_ENV[@]}" PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &
 pids+=($!)
+env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" serve >"$OUT/dealreg.log" 2>&1 &
+pids+=($!)
+# /readyz answers 200 only once every upstream is serving.
 PRM_HTTP__PORT="$HTTP_PORT" \
-PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:$GRPC_PORT" \
+PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:$ONBOARDING_PORT" \
+PRM_UPSTREAMS__DEALREG="http://127.0.0.1:$DEALREG_PORT" \
 PRM_RATE_LIMIT__PER_KEY_PER_SECOND=100000 \
 PRM_RATE_LIMIT__PER_KEY_BURST=100000 \
 PRM_RATE_LIMIT__PUBLIC_PER_MINUTE=100000 \
@@ -181,13 +197,13 @@ pids+=($!)
 for _ in $(seq 1 120); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] && break
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log and $OUT/gateway.log"; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log, $OUT/dealreg.log and $OUT/gateway.log"; exit 1; }
   done
   sleep 0.5
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] \
-  || { log "the gateway did not become ready; see $OUT/gateway.log and $OUT/onboarding.log"; exit 1; }
-log "onboarding on grpc 127.0.0.1:$GRPC_PORT and gateway on $API are ready (database $DB, NATS namespace $NS)"
+  || { log "the gateway did not become ready; see $OUT/gateway.log, $OUT/onboarding.log and $OUT/dealreg.log"; exit 1; }
+log "onboarding on grpc 127.0.0.1:$ONBOARDING_PORT, dealreg on grpc 127.0.0.1:$DEALREG_PORT and gateway on $API are ready (databases $DB and $DEALREG_DB, NATS namespace $NS)"
 
 # --- 3. seed data through the gateway ----------------------------------------
 # call METHOD PATH KEY [JSON] [IDEMPOTENCY-KEY]: the body on 2xx, else fail.
@@ -360,7 +376,7 @@ if [ "${#failed[@]}" -gt 0 ]; then
   for f in "${failed[@]}"; do
     case "$f" in " "*) echo "$f" ;; ?*) echo "  - $f" ;; esac
   done
-  echo "  logs: $OUT/onboarding.log, $OUT/gateway.log; reports: $OUT/reports/"
+  echo "  logs: $OUT/onboarding.log, $OUT/dealreg.log, $OUT/gateway.log; reports: $OUT/reports/"
   exit 1
 fi
 echo "contract-check: passed in $(( $(date +%s) - t0 ))s (redocly lint; schemathesis as admin and as partner)"

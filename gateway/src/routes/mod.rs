@@ -8,6 +8,7 @@
 //! the problem+json `4XX`/`5XX` responses, the `Idempotency-Key` header of
 //! every POST, and `security: []` on the public operations.
 
+mod dealreg;
 mod onboarding;
 mod ops;
 
@@ -36,7 +37,7 @@ pub struct UpstreamRoutes {
 
 /// The services behind the gateway, each with its routes: adding a
 /// service is one line here plus its module.
-pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM];
+pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM, dealreg::UPSTREAM];
 
 /// What the gateway is built with: the services it calls.
 pub fn upstreams() -> Vec<UpstreamSpec> {
@@ -47,7 +48,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
 #[openapi(
     info(
         title = "PRM API",
-        description = "Partner Relationship Management: onboarding and enablement. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
+        description = "Partner Relationship Management: onboarding and enablement, and deal registration. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
         version = "1.0.0",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
@@ -59,6 +60,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
         (name = "terms", description = "Versioned terms and acceptance"),
         (name = "programs", description = "Programs, tiers, tier rules and the onboarding checklist"),
         (name = "enablement", description = "The library, courses and certifications"),
+        (name = "deal registration", description = "Deal registrations, their approval workflow and protection, the vendor's direct accounts, and the policy"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

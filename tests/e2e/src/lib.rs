@@ -1,6 +1,6 @@
-//! The end-to-end harness: the onboarding service and the REST gateway in
-//! one process, on a fresh database and NATS namespace, driven over HTTP as
-//! a partner or staff member would.
+//! The end-to-end harness: the services and the REST gateway in one
+//! process, each service on a fresh database, all in one NATS namespace,
+//! driven over HTTP as a partner or staff member would.
 
 pub mod balancer;
 pub mod load;
@@ -17,6 +17,7 @@ pub use prm_onboarding::testing::BOOTSTRAP_KEY as ADMIN_KEY;
 
 pub struct Stack {
     pub onboarding: RunningService,
+    pub dealreg: RunningService,
     pub gateway: SocketAddr,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
@@ -66,11 +67,18 @@ impl Reply {
     }
 }
 
-/// Gateway settings for a test; tweak before [`spawn_with`].
-pub fn gateway_settings(onboarding: &RunningService) -> GatewaySettings {
+/// Gateway settings for a test, calling `onboarding` (and, if given,
+/// `dealreg`); tweak before [`spawn_with`].
+pub fn gateway_settings(
+    onboarding: &RunningService,
+    dealreg: Option<&RunningService>,
+) -> GatewaySettings {
     let mut s = GatewaySettings::default();
     s.http.port = 0;
     s.upstreams.insert("onboarding".into(), onboarding.url());
+    if let Some(d) = dealreg {
+        s.upstreams.insert("dealreg".into(), d.url());
+    }
     // Tests create many applications from one address; the rate-limit test
     // sets its own limits.
     s.rate_limit.public_per_minute = 10_000;
@@ -122,8 +130,17 @@ pub async fn spawn() -> Stack {
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
     let onboarding = prm_onboarding::testing::spawn(SpawnOptions::default()).await;
+    let dealreg = prm_dealreg::testing::spawn(
+        SpawnOptions {
+            namespace: Some(onboarding.namespace.clone()),
+            ..SpawnOptions::default()
+        },
+        &onboarding.url(),
+    )
+    .await;
     onboarding.wait_serving().await;
-    let mut settings = gateway_settings(&onboarding);
+    dealreg.wait_serving().await;
+    let mut settings = gateway_settings(&onboarding, Some(&dealreg));
     tweak(&mut settings);
     let gateway = prm_gateway::Gateway::build(settings)
         .await
@@ -133,6 +150,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
     let handle = tokio::spawn(gateway.run_until_stopped());
     Stack {
         onboarding,
+        dealreg,
         gateway: addr,
         http: reqwest::Client::new(),
         shutdown,
@@ -211,6 +229,11 @@ impl Stack {
         .await
     }
 
+    pub async fn put(&self, path: &str, key: Option<&str>, body: Value) -> Reply {
+        self.send(Self::auth(self.http.put(self.url(path)), key).json(&body))
+            .await
+    }
+
     pub async fn patch(&self, path: &str, key: Option<&str>, body: Value) -> Reply {
         self.send(Self::auth(self.http.patch(self.url(path)), key).json(&body))
             .await
@@ -284,6 +307,7 @@ impl Stack {
 
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
+        let _ = self.dealreg.stop().await;
         let _ = self.onboarding.stop().await;
     }
 }

@@ -379,7 +379,7 @@ async fn a_rolling_restart_of_two_replicas_gives_no_error() {
 async fn a_stopping_gateway_resets_no_accepted_connection() {
     let mut replica = Replica::new(200);
     let _onboarding = replica.start().await;
-    let mut settings = gateway_settings(&_onboarding);
+    let mut settings = gateway_settings(&_onboarding, None);
     settings.rate_limit.per_key_per_second = 1_000_000;
     settings.rate_limit.per_key_burst = 1_000_000;
     settings.http.drain_delay_ms = 1_000;
@@ -397,6 +397,8 @@ async fn a_stopping_gateway_resets_no_accepted_connection() {
         .await
         .expect("still serving while draining");
     assert_eq!(readyz.status().as_u16(), 503, "/readyz at once");
+    let body: Value = readyz.json().await.expect("health");
+    assert_eq!(body["status"], "draining", "{body}");
     gw.stopped().await.expect("clean stop");
     // Clients now meet a closed port.
     tokio::time::sleep(Duration::from_millis(300)).await;

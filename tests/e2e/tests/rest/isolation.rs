@@ -208,6 +208,91 @@ const ROUTES: &[Probe] = &[
         expect: Expect::OwnOnly,
     },
     Probe {
+        method: "post",
+        path: "/v1/deal-registrations",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/deal-registrations",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/deal-registrations/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "patch",
+        path: "/v1/deal-registrations/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/approve",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/reject",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/return",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/extend",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/resubmit",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/win",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/deal-registrations/{id}/lose",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/deal-registrations/{id}/history",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/direct-accounts",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/direct-accounts",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "delete",
+        path: "/v1/direct-accounts/{id}",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/deal-registration-policy",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "put",
+        path: "/v1/deal-registration-policy",
+        expect: Expect::Forbidden,
+    },
+    Probe {
         method: "get",
         path: "/healthz",
         expect: Expect::Shared,
@@ -219,9 +304,31 @@ const ROUTES: &[Probe] = &[
     },
 ];
 
+/// B's resources that A attacks.
+struct Targets {
+    course: String,
+    registration: String,
+    direct_account: String,
+}
+
 /// The id to put in `{id}` when partner A attacks B, and a valid body.
-fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, course: &str) -> (String, Value) {
+fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (String, Value) {
     let body = match path {
+        "/v1/deal-registrations/{id}" => json!({"notes": "mine now"}),
+        "/v1/deal-registrations/{id}/approve" | "/v1/deal-registrations/{id}/extend" => {
+            json!({"note": "x"})
+        }
+        "/v1/deal-registrations/{id}/reject" => json!({"reason": "other"}),
+        "/v1/deal-registrations/{id}/return" => json!({"note": "x"}),
+        "/v1/deal-registrations/{id}/win" => {
+            json!({"amount": {"amount_minor": 1, "currency": "EUR"}})
+        }
+        "/v1/direct-accounts" => json!({"company": "Initrode", "domain": "initrode.example"}),
+        "/v1/deal-registration-policy" => json!({
+            "approval_sla_business_hours": 1, "on_sla_breach": "auto_approve",
+            "protection_days": 1, "extension_days": 1, "max_extensions": 0,
+            "expiring_notice_days": 0
+        }),
         "/v1/applications/{id}/approve" => json!({"program_id": p2.id}),
         "/v1/partners/{id}/tier" => json!({"tier_id": p2.tiers[2], "reason": "x"}),
         "/v1/partners/{id}/users" => {
@@ -252,10 +359,19 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, course: &str) -> (Str
         p2.id.clone()
     } else if path.starts_with("/v1/tiers/") {
         p2.tiers[1].clone()
+    } else if path.starts_with("/v1/deal-registrations/") {
+        t.registration.clone()
+    } else if path.starts_with("/v1/direct-accounts/") {
+        t.direct_account.clone()
     } else {
-        course.to_owned()
+        t.course.clone()
     };
     (path.replace("{id}", &id), body)
+}
+
+/// An expected close date two months ahead.
+fn close_date() -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(60)).to_string()
 }
 
 async fn call(stack: &Stack, method: &str, path: &str, key: &str, body: Value) -> prm_e2e::Reply {
@@ -263,6 +379,7 @@ async fn call(stack: &Stack, method: &str, path: &str, key: &str, body: Value) -
         "get" => stack.get(path, Some(key)).await,
         "delete" => stack.delete(path, Some(key)).await,
         "patch" => stack.patch(path, Some(key), body).await,
+        "put" => stack.put(path, Some(key), body).await,
         _ => stack.post(path, Some(key), body).await,
     }
 }
@@ -301,6 +418,32 @@ async fn partners_never_reach_each_other_over_any_route() {
         )
         .await;
     assert_eq!(b_attempt.status, 201, "{b_attempt:?}");
+    let b_registration = stack
+        .post(
+            "/v1/deal-registrations",
+            Some(&b.key),
+            json!({
+                "customer_company": "Beta Customer", "customer_domain": "beta-customer.example",
+                "contact": {"name": "Jo", "email": "jo@beta-customer.example"},
+                "estimated_value": {"amount_minor": 100000, "currency": "EUR"},
+                "expected_close_date": close_date()
+            }),
+        )
+        .await;
+    assert_eq!(b_registration.status, 201, "{b_registration:?}");
+    let direct = stack
+        .post(
+            "/v1/direct-accounts",
+            Some(ADMIN_KEY),
+            json!({"company": "Globex", "domain": "globex.example"}),
+        )
+        .await;
+    assert_eq!(direct.status, 201, "{direct:?}");
+    let targets = Targets {
+        course: course.clone(),
+        registration: b_registration.str("/id"),
+        direct_account: direct.str("/id"),
+    };
 
     // Every documented route is classified here.
     let spec = stack.get("/openapi.json", None).await.body;
@@ -325,7 +468,7 @@ async fn partners_never_reach_each_other_over_any_route() {
     );
 
     for probe in ROUTES {
-        let (path, body) = target(probe.path, &b, &p2, &course);
+        let (path, body) = target(probe.path, &b, &p2, &targets);
         let want = match probe.expect {
             Expect::NotFound => 404,
             Expect::Forbidden => 403,
@@ -391,6 +534,59 @@ async fn partners_never_reach_each_other_over_any_route() {
         .post("/v1/terms/v1/accept", Some(&a.key), json!({}))
         .await;
     assert_eq!(acc.str("/partner_id"), a.id);
+
+    // Registrations: A lists only its own, and cannot register for B.
+    let a_registration = stack
+        .post(
+            "/v1/deal-registrations",
+            Some(&a.key),
+            json!({
+                "customer_company": "Alpha Customer", "customer_domain": "alpha-customer.example",
+                "contact": {"name": "Al", "email": "al@alpha-customer.example"},
+                "estimated_value": {"amount_minor": 100000, "currency": "EUR"},
+                "expected_close_date": close_date()
+            }),
+        )
+        .await;
+    assert_eq!(a_registration.status, 201, "{a_registration:?}");
+    assert_eq!(
+        ids(&stack.get("/v1/deal-registrations", Some(&a.key)).await),
+        [a_registration.str("/id")]
+    );
+    assert_eq!(
+        stack
+            .get(
+                &format!("/v1/deal-registrations?partner_id={}", b.id),
+                Some(&a.key)
+            )
+            .await
+            .status,
+        404
+    );
+    let for_b = stack
+        .post(
+            "/v1/deal-registrations",
+            Some(&a.key),
+            json!({
+                "partner_id": b.id,
+                "customer_company": "Gamma", "customer_domain": "gamma.example",
+                "contact": {"name": "G", "email": "g@gamma.example"},
+                "estimated_value": {"amount_minor": 1, "currency": "EUR"},
+                "expected_close_date": close_date()
+            }),
+        )
+        .await;
+    assert_eq!(for_b.status, 404, "{for_b:?}");
+    let b_reg = stack
+        .get(
+            &format!("/v1/deal-registrations/{}", targets.registration),
+            Some(&b.key),
+        )
+        .await;
+    assert_eq!(
+        (b_reg.str("/status"), b_reg.str("/notes")),
+        ("submitted".into(), String::new())
+    );
 
     // B is exactly as it was.
     let b_now = stack

@@ -82,6 +82,7 @@ async fn the_document_is_valid_and_matches_the_routes() {
                 "get" => stack.http.get(url),
                 "post" => stack.http.post(url).json(&serde_json::json!({})),
                 "patch" => stack.http.patch(url).json(&serde_json::json!({})),
+                "put" => stack.http.put(url).json(&serde_json::json!({})),
                 "delete" => stack.http.delete(url),
                 other => panic!("unexpected method {other}"),
             };

@@ -1,0 +1,104 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use prm_proto::dealreg as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::client;
+use crate::auth::Caller;
+use crate::extract::{IdempotencyKey, JsonBody};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// The deal registration policy every registration is held to.
+#[utoipa::path(get, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
+    responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Response, Problem> {
+    let r = client(&state)
+        .get_policy(state.grpc(pb::GetPolicyRequest {}, Some(&p), None))
+        .await?
+        .into_inner();
+    policy(r.policy)
+}
+
+/// Replace the policy (partner managers). It applies from now on: due
+/// times and windows already set stay as they are.
+#[utoipa::path(put, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
+    request_body = DealRegistrationPolicy,
+    responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<DealRegistrationPolicy>,
+) -> Result<Response, Problem> {
+    let req = pb::UpdatePolicyRequest {
+        policy: Some(pb::Policy {
+            approval_sla_business_hours: body.approval_sla_business_hours,
+            on_sla_breach: body.on_sla_breach.to_proto(),
+            protection_days: body.protection_days,
+            extension_days: body.extension_days,
+            max_extensions: body.max_extensions,
+            expiring_notice_days: body.expiring_notice_days,
+        }),
+    };
+    let r = client(&state)
+        .update_policy(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    policy(r.policy)
+}
+
+fn policy(p: Option<pb::Policy>) -> Result<Response, Problem> {
+    let p = p.ok_or_else(Problem::internal)?;
+    Ok(json(
+        StatusCode::OK,
+        &DealRegistrationPolicy {
+            approval_sla_business_hours: p.approval_sla_business_hours,
+            on_sla_breach: SlaBreachAction::from_proto(p.on_sla_breach)
+                .ok_or_else(Problem::internal)?,
+            protection_days: p.protection_days,
+            extension_days: p.extension_days,
+            max_extensions: p.max_extensions,
+            expiring_notice_days: p.expiring_notice_days,
+        },
+    ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(
+    /// What happens when no decision is made within the SLA (the breach is
+    /// recorded and announced either way).
+    SlaBreachAction: pb::SlaBreachAction {
+        Escalate = "escalate" => Escalate,
+        AutoApprove = "auto_approve" => AutoApprove,
+    }
+);
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealRegistrationPolicy {
+    /// Business hours (Monday to Friday, UTC) staff have to decide; 1 to 2000.
+    #[schema(example = 48)]
+    pub approval_sla_business_hours: i32,
+    pub on_sla_breach: SlaBreachAction,
+    /// Days an approval protects the registration; 1 to 730.
+    #[schema(example = 90)]
+    pub protection_days: i32,
+    /// Days each extension adds; 1 to 365.
+    #[schema(example = 30)]
+    pub extension_days: i32,
+    /// Extensions allowed per registration; 0 to 10.
+    #[schema(example = 2)]
+    pub max_extensions: i32,
+    /// Days before protection ends that partners are warned; 0 to 365.
+    #[schema(example = 14)]
+    pub expiring_notice_days: i32,
+}

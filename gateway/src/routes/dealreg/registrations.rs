@@ -1,0 +1,610 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use prm_proto::dealreg as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// Register a deal (a partner for itself; partner managers for a partner
+/// they name). A customer another registration or a direct account holds
+/// is a 409 `CUSTOMER_CONFLICT`, which does not say who holds it.
+#[utoipa::path(post, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = [])),
+    request_body = NewRegistration,
+    responses((status = 201, description = "Registered", body = Registration)))]
+pub async fn submit_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewRegistration>,
+) -> Result<Response, Problem> {
+    let req = pb::SubmitRegistrationRequest {
+        partner_id: body.partner_id.unwrap_or_default(),
+        customer_company: body.customer_company,
+        customer_domain: body.customer_domain,
+        contact: Some(body.contact.to_proto()),
+        estimated_value: body.estimated_value.as_ref().map(Money::to_proto),
+        products: body.products.iter().map(ProductLine::to_proto).collect(),
+        expected_close_date: body.expected_close_date,
+        notes: body.notes.unwrap_or_default(),
+        mdf_reference: body.mdf_reference.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .submit_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::CREATED, r.registration)
+}
+
+/// List registrations: a partner sees its own, staff every partner's.
+#[utoipa::path(get, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = [])),
+    params(PageQuery, RegistrationQuery),
+    responses((status = 200, description = "OK", body = RegistrationList)))]
+pub async fn list_registrations(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<RegistrationQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListRegistrationsRequest {
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+        status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_registrations(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &RegistrationList::page(
+            r.registrations.iter().map(Registration::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+/// Get a registration.
+#[utoipa::path(get, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn get_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetRegistrationRequest {
+        registration_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_registration(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Edit a registration that staff returned for more information: contact,
+/// value, close date, products and notes (only what is sent changes).
+#[utoipa::path(patch, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = RegistrationEdit,
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn update_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<RegistrationEdit>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::UpdateRegistrationRequest {
+        registration_id: id.to_string(),
+        contact: body.contact.as_ref().map(CustomerContact::to_proto),
+        estimated_value: body.estimated_value.as_ref().map(Money::to_proto),
+        replace_products: body.products.is_some(),
+        products: body
+            .products
+            .unwrap_or_default()
+            .iter()
+            .map(ProductLine::to_proto)
+            .collect(),
+        expected_close_date: body.expected_close_date.unwrap_or_default(),
+        notes: body.notes,
+    };
+    let r = client(&state)
+        .update_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Approve a submitted registration (partner managers): its protection
+/// window starts.
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/approve", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body(content = Option<DecisionNote>),
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn approve_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    OptionalJsonBody(body): OptionalJsonBody<DecisionNote>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ApproveRegistrationRequest {
+        registration_id: id.to_string(),
+        note: body.note.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .approve_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Reject a submitted or returned registration, with a reason code.
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/reject", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = RegistrationRejection,
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn reject_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<RegistrationRejection>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::RejectRegistrationRequest {
+        registration_id: id.to_string(),
+        reason: body.reason.to_proto(),
+        note: body.note.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .reject_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Return a submitted registration to the partner for more information;
+/// the approval SLA pauses until it is resubmitted.
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/return", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = RegistrationReturn,
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn return_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<RegistrationReturn>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ReturnRegistrationRequest {
+        registration_id: id.to_string(),
+        note: body.note,
+    };
+    let r = client(&state)
+        .return_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Resubmit a returned registration (its partner).
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/resubmit", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn resubmit_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ResubmitRegistrationRequest {
+        registration_id: id.to_string(),
+    };
+    let r = client(&state)
+        .resubmit_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Extend an approved registration's protection (partner managers; a
+/// limited number of times).
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/extend", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body(content = Option<DecisionNote>),
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn extend_protection(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    OptionalJsonBody(body): OptionalJsonBody<DecisionNote>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ExtendProtectionRequest {
+        registration_id: id.to_string(),
+        note: body.note.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .extend_protection(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Record an approved registration as won, with the actual amount.
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/win", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = DealWon,
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn win_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<DealWon>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::WinRegistrationRequest {
+        registration_id: id.to_string(),
+        amount: Some(body.amount.to_proto()),
+    };
+    let r = client(&state)
+        .win_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Record an approved registration as lost, with the reason.
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/lose", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = DealLost,
+    responses((status = 200, description = "OK", body = Registration)))]
+pub async fn lose_registration(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<DealLost>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::LoseRegistrationRequest {
+        registration_id: id.to_string(),
+        reason: body.reason,
+    };
+    let r = client(&state)
+        .lose_registration(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    registration(StatusCode::OK, r.registration)
+}
+
+/// Every transition of a registration: who, when, from, to and why.
+#[utoipa::path(get, path = "/v1/deal-registrations/{id}/history", tag = "deal registration", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    responses((status = 200, description = "OK", body = RegistrationTransitionList)))]
+pub async fn registration_history(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetRegistrationHistoryRequest {
+        registration_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_registration_history(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &RegistrationTransitionList::all(
+            r.transitions
+                .iter()
+                .map(RegistrationTransition::from)
+                .collect(),
+        ),
+    ))
+}
+
+fn registration(status: StatusCode, r: Option<pb::Registration>) -> Result<Response, Problem> {
+    Ok(json(
+        status,
+        &Registration::from(&r.ok_or_else(Problem::internal)?),
+    ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(RegistrationStatus: pb::RegistrationStatus {
+    Submitted = "submitted" => Submitted,
+    Returned = "returned" => Returned,
+    Approved = "approved" => Approved,
+    Rejected = "rejected" => Rejected,
+    Won = "won" => Won,
+    Lost = "lost" => Lost,
+    Expired = "expired" => Expired,
+});
+
+wire_enum!(RejectionReason: pb::RejectionReason {
+    Duplicate = "duplicate" => Duplicate,
+    NotQualified = "not_qualified" => NotQualified,
+    DirectAccount = "direct_account" => DirectAccount,
+    Incomplete = "incomplete" => Incomplete,
+    Other = "other" => Other,
+});
+
+/// The partner's contact at the customer.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerContact {
+    #[schema(example = "Jo Buyer")]
+    pub name: String,
+    #[schema(example = "jo@acme.example")]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl CustomerContact {
+    fn to_proto(&self) -> pb::Contact {
+        pb::Contact {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+/// A product on a registration: what, how many, and the line's amount.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductLine {
+    #[schema(example = "Seats")]
+    pub product: String,
+    #[schema(example = 100)]
+    pub quantity: i32,
+    pub amount: Money,
+}
+
+impl ProductLine {
+    fn to_proto(&self) -> pb::ProductLine {
+        pb::ProductLine {
+            product: self.product.clone(),
+            quantity: self.quantity,
+            amount: Some(self.amount.to_proto()),
+        }
+    }
+}
+
+/// A deal registration.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegistration {
+    /// Partner managers register for this partner; a partner's own users
+    /// leave it out.
+    pub partner_id: Option<String>,
+    #[schema(example = "Acme Corp")]
+    pub customer_company: String,
+    /// Any host of the customer; the registrable domain (e.g. `acme.co.uk`
+    /// for `eu.shop.acme.co.uk`) is what conflicts are checked on.
+    #[schema(example = "acme.example")]
+    pub customer_domain: String,
+    pub contact: CustomerContact,
+    /// Required unless `products` are given; then it is their total and may
+    /// be left out.
+    pub estimated_value: Option<Money>,
+    #[serde(default)]
+    pub products: Vec<ProductLine>,
+    /// YYYY-MM-DD, not in the past.
+    #[schema(example = "2027-03-31", format = Date)]
+    pub expected_close_date: String,
+    pub notes: Option<String>,
+    /// The MDF activity or campaign the deal came from.
+    pub mdf_reference: Option<String>,
+}
+
+/// What a partner may change while a registration is returned; only what
+/// is sent changes. `products` replaces every line.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationEdit {
+    pub contact: Option<CustomerContact>,
+    pub estimated_value: Option<Money>,
+    pub products: Option<Vec<ProductLine>>,
+    #[schema(format = Date)]
+    pub expected_close_date: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// An optional note on a decision.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionNote {
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRejection {
+    pub reason: RejectionReason,
+    pub note: Option<String>,
+}
+
+/// What the partner must add or fix.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationReturn {
+    #[schema(example = "Which products, and how many seats?")]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealWon {
+    /// The actual amount, in the registration's currency.
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealLost {
+    #[schema(example = "chose a competitor")]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RegistrationQuery {
+    pub status: Option<RegistrationStatus>,
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+}
+
+/// A registration of another partner whose customer name is similar:
+/// staff only.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NearMatch {
+    pub registration_id: String,
+    pub customer_company: String,
+    /// Trigram similarity of the normalised names, 0 to 1.
+    pub similarity: f64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Registration {
+    pub id: String,
+    pub partner_id: String,
+    pub status: Option<RegistrationStatus>,
+    pub customer_company: String,
+    pub customer_domain: String,
+    /// The registrable domain conflicts are checked on.
+    pub customer_domain_key: String,
+    pub contact: Option<CustomerContact>,
+    pub estimated_value: Option<Money>,
+    pub products: Vec<ProductLine>,
+    #[schema(format = Date)]
+    pub expected_close_date: String,
+    pub notes: String,
+    pub mdf_reference: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When staff must decide by (the approval SLA, paused while returned).
+    pub decision_due_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub protected_until: Option<DateTime<Utc>>,
+    pub extensions_used: i32,
+    pub rejection_reason: Option<RejectionReason>,
+    /// Why it was rejected, returned or lost.
+    pub status_note: String,
+    pub won_amount: Option<Money>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Similar registrations exist and staff will look.
+    pub needs_review: bool,
+    /// Staff only.
+    pub near_matches: Vec<NearMatch>,
+    pub version: i64,
+}
+
+pub type RegistrationList = List<Registration>;
+
+impl From<&pb::Registration> for Registration {
+    fn from(r: &pb::Registration) -> Self {
+        Self {
+            id: r.id.clone(),
+            partner_id: r.partner_id.clone(),
+            status: RegistrationStatus::from_proto(r.status),
+            customer_company: r.customer_company.clone(),
+            customer_domain: r.customer_domain.clone(),
+            customer_domain_key: r.customer_domain_key.clone(),
+            contact: r.contact.as_ref().map(|c| CustomerContact {
+                name: c.name.clone(),
+                email: c.email.clone(),
+                phone: c.phone.clone(),
+            }),
+            estimated_value: Money::from_proto(&r.estimated_value),
+            products: r
+                .products
+                .iter()
+                .filter_map(|l| {
+                    Some(ProductLine {
+                        product: l.product.clone(),
+                        quantity: l.quantity,
+                        amount: Money::from_proto(&l.amount)?,
+                    })
+                })
+                .collect(),
+            expected_close_date: r.expected_close_date.clone(),
+            notes: r.notes.clone(),
+            mdf_reference: r.mdf_reference.clone(),
+            submitted_at: time(&r.submitted_at),
+            decision_due_at: time(&r.decision_due_at),
+            decided_at: time(&r.decided_at),
+            protected_until: time(&r.protected_until),
+            extensions_used: r.extensions_used,
+            rejection_reason: RejectionReason::from_proto(r.rejection_reason),
+            status_note: r.status_note.clone(),
+            won_amount: Money::from_proto(&r.won_amount),
+            closed_at: time(&r.closed_at),
+            needs_review: r.needs_review,
+            near_matches: r
+                .near_matches
+                .iter()
+                .map(|m| NearMatch {
+                    registration_id: m.registration_id.clone(),
+                    customer_company: m.customer_company.clone(),
+                    similarity: m.similarity,
+                })
+                .collect(),
+            version: r.version,
+        }
+    }
+}
+
+/// One step of a registration's history.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RegistrationTransition {
+    /// submitted, returned, updated, resubmitted, approved, rejected,
+    /// extended, won, lost, expired or sla_breached.
+    pub action: String,
+    pub from_status: Option<RegistrationStatus>,
+    pub to_status: Option<RegistrationStatus>,
+    /// The user who acted; null for the platform (the sweep).
+    pub actor_user_id: Option<String>,
+    pub note: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+pub type RegistrationTransitionList = List<RegistrationTransition>;
+
+impl From<&pb::Transition> for RegistrationTransition {
+    fn from(t: &pb::Transition) -> Self {
+        Self {
+            action: t.action.clone(),
+            from_status: RegistrationStatus::from_proto(t.from_status),
+            to_status: RegistrationStatus::from_proto(t.to_status),
+            actor_user_id: id(&t.actor_user_id),
+            note: t.note.clone(),
+            at: time(&t.at),
+        }
+    }
+}
