@@ -22,10 +22,16 @@ service or gateway):
     an upstream's drain (which makes its deep /readyz fail for that long);
   - a migrate init container for services;
   - a NetworkPolicy admitting gRPC only from the gateway and labelled
-    internal clients (services), and egress limited to known ports;
+    internal clients (services), and egress limited to known ports: for a
+    service PostgreSQL and NATS, plus the gRPC port of another PRM service
+    it names (`to` that service's pods only);
   - for the gateway, every PRM_UPSTREAMS__<NAME> is a rendered Service whose
     pods its NetworkPolicy lets it reach (a new service's port must be added
-    to the gateway's egress).
+    to the gateway's egress), and whose own NetworkPolicy admits it;
+  - for a service calling another (an http:// address of a rendered
+    `prm-` Service in its environment, e.g. dealreg's PRM_ONBOARDING_URL),
+    the same: its NetworkPolicy lets it out to that service's pods and port,
+    and the callee's admits its pods (the prm.dev/grpc-client label).
 """
 
 import json
@@ -250,41 +256,138 @@ def check_deployment(d, docs, bin_dir):
             fail(where, "the gateway takes external traffic on its port")
     for rule in np.get("egress", []):
         ports = {p.get("port") for p in rule.get("ports", [])}
-        allowed = {5432, 4222} if tier == "service" else {50051, 50052, 50053, 50054, 50055}
+        if tier != "service":
+            allowed = {50051, 50052, 50053, 50054, 50055}
+        elif rule.get("to") is None:
+            allowed = {5432, 4222}
+        else:
+            # A service calling another: only to that service's pods, on
+            # its gRPC port.
+            allowed = service_peer_ports(rule["to"], docs)
+            if allowed is None:
+                fail(where, f"egress may name only PRM service pods (by app.kubernetes.io/name), not {rule['to']}")
+                continue
         if not ports or not ports <= allowed:
             fail(where, f"egress to ports {sorted(ports)} beyond {sorted(allowed)}")
     if tier == "gateway":
-        check_upstreams(where, env, np, docs)
+        check_upstreams(where, env, d, np, docs)
+    else:
+        check_service_calls(where, env, d, np, docs)
     return report
 
 
-def check_upstreams(where, env, np, docs):
-    """Every upstream the gateway calls is a rendered Service, on one of its
-    ports, whose pods the gateway's NetworkPolicy lets it reach."""
-    reachable = set()
+def service_deployments(docs):
+    return [d for d in by_kind(docs, "Deployment")
+            if d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "prm"
+            and d["metadata"]["labels"].get("prm.dev/tier") == "service"]
+
+
+def service_peer_ports(peers, docs):
+    """The gRPC ports of the PRM services an egress rule's `to` names, each
+    peer exactly `podSelector: {matchLabels: {app.kubernetes.io/name: ...}}`
+    of a rendered service; None if any peer is something else."""
+    ports = set()
+    for peer in peers:
+        labels = peer.get("podSelector", {}).get("matchLabels") if set(peer) == {"podSelector"} else None
+        if not labels or set(labels) != {"app.kubernetes.io/name"}:
+            return None
+        dep = next((d for d in service_deployments(docs)
+                    if d["metadata"]["labels"]["app.kubernetes.io/name"] == labels["app.kubernetes.io/name"]), None)
+        if dep is None:
+            return None
+        ports |= {p["containerPort"] for p in dep["spec"]["template"]["spec"]["containers"][0].get("ports", [])}
+    return ports
+
+
+def selects(selector, labels):
+    """Whether a podSelector (matchLabels only) selects pods with `labels`."""
+    if selector is None or selector.get("matchExpressions"):
+        return False
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def pod_labels(dep):
+    return dep["spec"]["template"].get("metadata", {}).get("labels", {})
+
+
+def rule_ports(rule, container):
+    """The pod ports a NetworkPolicy rule covers (None: every port)."""
+    if not rule.get("ports"):
+        return None
+    return {port_number(container, p.get("port")) for p in rule["ports"]}
+
+
+def lets_out(np, container, labels, port):
+    """Whether egress policy `np` lets its pods call pods with `labels` on `port`."""
     for rule in np.get("egress", []):
-        peers = [p.get("podSelector", {}).get("matchLabels") for p in rule.get("to", [])]
-        if {"prm.dev/tier": "service"} in peers:
-            reachable |= {p.get("port") for p in rule.get("ports", [])}
+        peers = rule.get("to")
+        to_it = peers is None or any(set(p) == {"podSelector"} and selects(p["podSelector"], labels) for p in peers)
+        covered = rule_ports(rule, container)
+        if to_it and (covered is None or port in covered):
+            return True
+    return False
+
+
+def lets_in(np, container, labels, port):
+    """Whether ingress policy `np` admits pods with `labels` on `port`."""
+    for rule in np.get("ingress", []):
+        peers = rule.get("from")
+        from_it = peers is None or any(set(p) == {"podSelector"} and selects(p["podSelector"], labels) for p in peers)
+        covered = rule_ports(rule, container)
+        if from_it and (covered is None or port in covered):
+            return True
+    return False
+
+
+def policy_of(docs, app):
+    return next((n["spec"] for n in by_kind(docs, "NetworkPolicy")
+                 if n["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == app), None)
+
+
+def check_call(where, key, url, caller, caller_np, docs, hint=""):
+    """`caller` calls the PRM Service at `url` (setting `key`): the Service
+    exists on that port in front of a Deployment, the caller's NetworkPolicy
+    lets it out to those pods on their port, and theirs lets it in."""
+    u = urllib.parse.urlsplit(url)
+    host = (u.hostname or "").split(".")[0]
+    svc = next((s for s in by_kind(docs, "Service") if name_of(s) == host), None)
+    if svc is None:
+        fail(where, f"{key} calls {host!r}, which is not a rendered Service")
+        return
+    sp = next((p for p in svc["spec"]["ports"] if p["port"] == u.port), None)
+    app = svc["spec"].get("selector", {}).get("app.kubernetes.io/name")
+    dep = next((d for d in by_kind(docs, "Deployment")
+                if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == app), None)
+    if sp is None or dep is None:
+        fail(where, f"{key}: Service {host} has no port {u.port} in front of a Deployment")
+        return
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    pod_port = port_number(container, sp.get("targetPort", sp["port"]))
+    if not lets_out(caller_np, container, pod_labels(dep), pod_port):
+        fail(where, f"{key}: its NetworkPolicy does not let it reach {app} on port {pod_port}")
+    callee_np = policy_of(docs, app)
+    if callee_np is not None and not lets_in(callee_np, container, pod_labels(caller), pod_port):
+        fail(where, f"{key}: the NetworkPolicy of {app} does not admit its pods on port {pod_port}{hint}")
+
+
+def check_upstreams(where, env, dep, np, docs):
+    """Every upstream the gateway calls is a rendered Service, on one of its
+    ports, whose pods the gateway's NetworkPolicy lets it reach and whose
+    NetworkPolicy admits the gateway."""
     for key, url in sorted(env.items()):
-        if not key.startswith("PRM_UPSTREAMS__"):
-            continue
+        if key.startswith("PRM_UPSTREAMS__"):
+            check_call(where, key, url, dep, np, docs)
+
+
+def check_service_calls(where, env, dep, np, docs):
+    """A service's settings that address another PRM service (an http(s)
+    URL of a `prm-` host, such as dealreg's PRM_ONBOARDING_URL) are calls
+    that must get through both NetworkPolicies, as the gateway's do."""
+    for key, url in sorted(env.items()):
         u = urllib.parse.urlsplit(url)
-        host = (u.hostname or "").split(".")[0]
-        svc = next((s for s in by_kind(docs, "Service") if name_of(s) == host), None)
-        if svc is None:
-            fail(where, f"{key} calls {host!r}, which is not a rendered Service")
-            continue
-        sp = next((p for p in svc["spec"]["ports"] if p["port"] == u.port), None)
-        app = svc["spec"].get("selector", {}).get("app.kubernetes.io/name")
-        dep = next((d for d in by_kind(docs, "Deployment")
-                    if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == app), None)
-        if sp is None or dep is None:
-            fail(where, f"{key}: Service {host} has no port {u.port} in front of a Deployment")
-            continue
-        pod_port = port_number(dep["spec"]["template"]["spec"]["containers"][0], sp.get("targetPort", sp["port"]))
-        if pod_port not in reachable:
-            fail(where, f"{key}: its NetworkPolicy does not let it reach {app} on port {pod_port}")
+        if u.scheme in ("http", "https") and (u.hostname or "").startswith("prm-"):
+            check_call(where, key, url, dep, np, docs,
+                       hint=f" (an internal client's pods need the label {GRPC_CLIENT_LABEL[0]}: \"{GRPC_CLIENT_LABEL[1]}\")")
 
 
 def check_platform(docs):
@@ -360,6 +463,12 @@ MUTATIONS = {
     "open ingress": lambda docs: find(docs, "NetworkPolicy", "prm-onboarding")["spec"]["ingress"][0]["from"].append({"podSelector": {"matchLabels": {"app": "anything"}}}),
     "no migrations": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].pop("initContainers"),
     "blocked upstream": lambda docs: find(docs, "NetworkPolicy", "prm-gateway")["spec"]["egress"][0]["ports"][0].update(port=50052),
+    # A service calling another (dealreg asks onboarding): without the
+    # client label the callee refuses it; without its egress rule it cannot
+    # leave; and that rule may not open more than the callee's port.
+    "unlabelled client": lambda docs: pod_labels(find(docs, "Deployment", "prm-dealreg")).pop(GRPC_CLIENT_LABEL[0]),
+    "blocked call": lambda docs: find(docs, "NetworkPolicy", "prm-dealreg")["spec"]["egress"].pop(),
+    "wide call": lambda docs: find(docs, "NetworkPolicy", "prm-dealreg")["spec"]["egress"][-1].update(to=[{"podSelector": {}}]),
 }
 
 

@@ -1,2 +1,3 @@
 -- One database per service; a new service adds its line here.
 CREATE DATABASE prm_onboarding;
+CREATE DATABASE prm_dealreg;
