@@ -37,5 +37,5 @@ echo "tests finished in $(( $(date +%s) - start ))s"
 "$VENV/bin/openapi-spec-validator" gateway/openapi.json
 scripts/check-k8s.sh
 # The HTTP contract from outside: Redocly's lint of the document, and
-# schemathesis against a running gateway and onboarding service.
+# schemathesis against a running gateway and its services.
 scripts/contract-check.sh

@@ -10,7 +10,25 @@ NATS_PORT="${PRM_NATS_PORT:-54222}"
 LOCAL="$ROOT/.local"
 LOGS="$LOCAL/logs"
 # Services in start order, with their gRPC ports (DESIGN.md port table).
-SERVICES=(onboarding:50051)
+# Onboarding first: dealreg calls it.
+SERVICES=(onboarding:50051 dealreg:50052)
+
+# The local address of a service in SERVICES.
+address_of() {
+  local entry
+  for entry in "${SERVICES[@]}"; do
+    [ "${entry%%:*}" = "$1" ] && { echo "http://127.0.0.1:${entry##*:}"; return 0; }
+  done
+  echo "up.sh: $1 is not in SERVICES" >&2
+  return 1
+}
+# Settings a service needs beyond its port, database and NATS: the
+# addresses of the services it calls, one VAR=value a line.
+service_env() {
+  case "$1" in
+    dealreg) echo "PRM_ONBOARDING_URL=$(address_of onboarding)" ;;
+  esac
+}
 
 started="$(scripts/deps.sh up)"
 pids=()
@@ -58,7 +76,11 @@ for entry in "${SERVICES[@]}"; do
 done
 
 for entry in "${SERVICES[@]}"; do
-  name="${entry%%:*}"
+  name="${entry%%:*}"; port="${entry##*:}"
+  extra="$(service_env "$name")"
+  # shellcheck disable=SC2086 # one VAR=value a word
+  env $extra \
+  PRM_GRPC__PORT="$port" \
   PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/prm_$name" \
   PRM_NATS__URL="nats://127.0.0.1:$NATS_PORT" \
     "$BIN/prm-$name" serve >"$LOGS/$name.log" 2>&1 &
@@ -77,12 +99,12 @@ env PRM_HTTP__PORT="$GATEWAY_PORT" "${upstreams[@]}" \
 pids+=($!)
 
 for entry in "${SERVICES[@]}"; do
-  name="${entry%%:*}"
+  name="${entry%%:*}"; port="${entry##*:}"
   for _ in $(seq 1 120); do
-    "$BIN/prm-$name" healthcheck >/dev/null 2>&1 && break
+    PRM_GRPC__PORT="$port" "$BIN/prm-$name" healthcheck >/dev/null 2>&1 && break
     sleep 0.5
   done
-  "$BIN/prm-$name" healthcheck >/dev/null 2>&1 || { echo "$name did not become healthy; see $LOGS/$name.log"; exit 1; }
+  PRM_GRPC__PORT="$port" "$BIN/prm-$name" healthcheck >/dev/null 2>&1 || { echo "$name did not become healthy; see $LOGS/$name.log"; exit 1; }
 done
 
 for _ in $(seq 1 60); do

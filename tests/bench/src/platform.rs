@@ -20,8 +20,27 @@ const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef";
 const SERVICE_TOKEN: &str = "bench-service-token";
 
 /// The services `make bench` starts behind the gateway (binary
-/// `prm-<name>`): one line per service.
-const SERVICES: &[&str] = &["onboarding"];
+/// `prm-<name>`): one line per service, in start order, each after the
+/// services it calls (see [`service_env`]).
+const SERVICES: &[&str] = &["onboarding", "dealreg"];
+
+/// A service's settings beyond its port, database and NATS: its own
+/// secrets, and the addresses of the services it calls, from those already
+/// started (`started`, in the order of [`SERVICES`]).
+fn service_env(name: &str, started: &[(&'static str, SocketAddr)]) -> Vec<(&'static str, String)> {
+    let address = |callee: &str| {
+        started
+            .iter()
+            .find(|(n, _)| *n == callee)
+            .map(|(_, addr)| format!("http://{addr}"))
+            .unwrap_or_else(|| panic!("{callee} must come before {name} in SERVICES"))
+    };
+    match name {
+        "onboarding" => vec![("PRM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY.to_owned())],
+        "dealreg" => vec![("PRM_ONBOARDING_URL", address("onboarding"))],
+        _ => Vec::new(),
+    }
+}
 
 pub struct Platform {
     /// Each service's gRPC address, in the order of [`SERVICES`].
@@ -128,7 +147,7 @@ impl Platform {
                 .env("PRM_DATABASE__MAX_CONNECTIONS", "32")
                 .env("PRM_NATS__URL", &nats_url)
                 .env("PRM_NATS__NAMESPACE", format!("bench{suffix}"))
-                .env("PRM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
+                .envs(service_env(name, &platform.services))
                 .stdout(Stdio::null())
                 .spawn()
                 .with_context(|| format!("starting prm-{name}"))?;
