@@ -50,9 +50,10 @@ CREATE UNIQUE INDEX registrations_active_domain_key ON registrations (domain_key
     WHERE status IN ('submitted', 'returned', 'approved');
 CREATE UNIQUE INDEX registrations_active_company_key ON registrations (company_key)
     WHERE status IN ('submitted', 'returned', 'approved');
-CREATE INDEX registrations_active_company_trgm ON registrations
-    USING gin (company_key gin_trgm_ops)
-    WHERE status IN ('submitted', 'returned', 'approved');
+-- Near matches (store::record_near_matches): every registration, so that
+-- this index is the only one that answers `company_key % ...`.
+CREATE INDEX registrations_company_trgm ON registrations
+    USING gin (company_key gin_trgm_ops);
 CREATE INDEX registrations_partner ON registrations (partner_id, id);
 CREATE INDEX registrations_status ON registrations (status, id);
 

@@ -91,7 +91,7 @@ impl Dealreg {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let products = store::products_of(conn, &ids).await?;
         let staff = principal.is_staff();
-        let matches = if staff {
+        let matches = if staff && rows.iter().any(|r| r.needs_review) {
             store::near_matches_of(conn, &ids).await?
         } else {
             Vec::new()
@@ -197,8 +197,20 @@ impl Dealreg {
                 },
             )
             .await?;
+        // The lines are the ones just written; near matches, for staff, only
+        // when there are some.
+        let near = if principal.is_staff() && row.needs_review {
+            store::near_matches_of(&mut tx, &[row.id]).await?
+        } else {
+            Vec::new()
+        };
         let resp = SubmitRegistrationResponse {
-            registration: Some(self.view(&mut tx, &principal, &row).await?),
+            registration: Some(convert::registration(
+                &row,
+                &new.products,
+                &near,
+                principal.is_staff(),
+            )),
         };
         idem.commit(tx, &resp).await?;
         Ok(resp)

@@ -106,7 +106,9 @@ pub async fn insert_registration(
     .bind(decision_due_at)
     .fetch_one(&mut *db)
     .await?;
-    replace_products(db, row.id, &r.products).await?;
+    if !r.products.is_empty() {
+        insert_products(db, row.id, &r.products).await?;
+    }
     Ok(row)
 }
 
@@ -118,6 +120,10 @@ pub async fn replace_products(db: Db<'_>, id: Uuid, lines: &[ProductLine]) -> Re
     if lines.is_empty() {
         return Ok(());
     }
+    insert_products(db, id, lines).await
+}
+
+async fn insert_products(db: Db<'_>, id: Uuid, lines: &[ProductLine]) -> Result<()> {
     let n: Vec<i32> = (0..lines.len() as i32).collect();
     let product: Vec<&str> = lines.iter().map(|l| l.product.as_str()).collect();
     let quantity: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
@@ -270,26 +276,38 @@ pub struct NearMatchRow {
 pub async fn record_near_matches(db: Db<'_>, r: &RegistrationRow, threshold: f64) -> Result<u64> {
     // `%` uses this threshold, and the GIN index then skips rows that
     // share too few trigrams before reading them (the default, 0.3, would
-    // read far more candidates only to drop them).
-    sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
-        .bind(threshold.to_string())
-        .execute(&mut *db)
-        .await?;
+    // read far more candidates only to drop them). The trigram index must
+    // be the plan even while the table is small or its statistics stale:
+    // any other scan computes trigrams for every row. So the scan sees only
+    // `%` (OFFSET 0 keeps the status filter out of it, which would let a
+    // partial index on status qualify) and sequential scans are off for it.
+    sqlx::query(
+        "SELECT set_config('pg_trgm.similarity_threshold', $1, true),
+                set_config('enable_seqscan', 'off', true)",
+    )
+    .bind(threshold.to_string())
+    .execute(&mut *db)
+    .await?;
     let done = sqlx::query(
         "INSERT INTO registration_near_matches (registration_id, matched_id, similarity)
-         SELECT $1, id, similarity(company_key, $2)
-         FROM registrations
-         WHERE company_key % $2 AND similarity(company_key, $2) >= $3 AND id <> $1
-           AND status IN ('submitted', 'returned', 'approved')
-         ORDER BY similarity(company_key, $2) DESC
+         SELECT $1, id, sml FROM (
+             SELECT id, status, similarity(company_key, $2) AS sml
+             FROM registrations
+             WHERE company_key % $2 AND id <> $1
+             OFFSET 0
+         ) candidates
+         WHERE status IN ('submitted', 'returned', 'approved')
+         ORDER BY sml DESC
          LIMIT 10
          ON CONFLICT DO NOTHING",
     )
     .bind(r.id)
     .bind(&r.company_key)
-    .bind(threshold as f32)
-    .execute(db)
+    .execute(&mut *db)
     .await?;
+    sqlx::query("SELECT set_config('enable_seqscan', 'on', true)")
+        .execute(db)
+        .await?;
     Ok(done.rows_affected())
 }
 
