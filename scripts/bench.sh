@@ -14,4 +14,7 @@ cleanup() {
 trap cleanup EXIT
 export PRM_BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export PRM_BENCH_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+# The reference for write benchmarks: pgbench from the PostgreSQL install.
+PRM_BENCH_PGBENCH="$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | head -1)"
+export PRM_BENCH_PGBENCH
 target/release/prm-bench

@@ -28,6 +28,13 @@ pub enum Target {
         principal: String,
         service_token: String,
     },
+    /// A partner registering deals through the gateway, each for a customer
+    /// no one holds (`salt` keeps runs apart).
+    Register {
+        addr: SocketAddr,
+        key: String,
+        salt: u64,
+    },
 }
 
 /// What one run measured.
@@ -112,12 +119,12 @@ pub async fn run(
                 .connect()
                 .await?,
         ),
-        Target::Gateway { .. } => None,
+        Target::Gateway { .. } | Target::Register { .. } => None,
     };
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
+    for worker in 0..concurrency {
         let target = target.clone();
         let channel = channel.clone();
         workers.push(tokio::spawn(async move {
@@ -127,6 +134,9 @@ pub async fn run(
                     partner_id,
                     key,
                 } => gateway_worker(addr, &partner_id, &key, deadline).await,
+                Target::Register { addr, key, salt } => {
+                    register_worker(addr, &key, salt, worker, deadline).await
+                }
                 Target::Grpc {
                     partner_id,
                     principal,
@@ -180,6 +190,74 @@ async fn gateway_worker(
         let res = sender.send_request(req).await?;
         let ok = res.status() == http::StatusCode::OK;
         let _ = res.into_body().collect().await?;
+        if ok {
+            out.latencies_us
+                .push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        } else {
+            out.errors += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// A customer no other request of the run uses: a distinct domain and a
+/// 14-letter pseudo-random company name.
+fn customer(salt: u64, worker: usize, n: u64) -> (String, String) {
+    let mut x = salt ^ ((worker as u64) << 40) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let name: String = (0..14)
+        .map(|_| {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect();
+    (name, format!("r{salt:x}-{worker}-{n}.example"))
+}
+
+async fn register_worker(
+    addr: SocketAddr,
+    key: &str,
+    salt: u64,
+    worker: usize,
+    deadline: Instant,
+) -> anyhow::Result<LoadResult> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let auth = format!("Bearer {key}");
+    let host = addr.to_string();
+    let close = (chrono::Utc::now().date_naive() + chrono::Duration::days(60)).to_string();
+    let mut out = LoadResult::default();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let (company, domain) = customer(salt, worker, n);
+        let body = serde_json::to_vec(&serde_json::json!({
+            "customer_company": company, "customer_domain": domain,
+            "contact": {"name": "Bench Buyer", "email": format!("buyer@{domain}")},
+            "estimated_value": {"amount_minor": 2_500_000, "currency": "EUR"},
+            "expected_close_date": close,
+        }))?;
+        let req = http::Request::post("/v1/deal-registrations")
+            .header("host", host.as_str())
+            .header("authorization", auth.as_str())
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        let t = Instant::now();
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        let status = res.status();
+        let ok = status == http::StatusCode::CREATED;
+        let body = res.into_body().collect().await?.to_bytes();
+        if !ok && out.errors == 0 && worker == 0 {
+            eprintln!(
+                "  a registration answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
         if ok {
             out.latencies_us
                 .push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);

@@ -12,8 +12,16 @@
 //!   throughput under load, and the p50 latency the gateway adds (one at a
 //!   time, where queueing does not hide or inflate it).
 //!
+//! - `deal_registration`: registrations through the gateway (32 clients,
+//!   each request a customer no one holds) against pgbench's single-row
+//!   insert at the same concurrency on the same PostgreSQL; then again with
+//!   `PRM_BENCH_EXISTING_REGISTRATIONS` (a million) already held, so the
+//!   conflict and near-match checks meet a large table. The target is at
+//!   least 0.25 of pgbench.
+//!
 //! Later services add their benchmarks here.
 
+mod dealreg;
 mod load;
 mod platform;
 mod report;
@@ -36,6 +44,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let seconds: u64 = env_or("PRM_BENCH_SECONDS", 5);
+    let existing: u64 = env_or("PRM_BENCH_EXISTING_REGISTRATIONS", 1_000_000);
     let rounds: u32 = env_or("PRM_BENCH_ROUNDS", 2);
     let concurrency: usize = env_or("PRM_BENCH_CONCURRENCY", 32);
     let out = std::env::var("PRM_BENCH_OUT").unwrap_or_else(|_| "target/bench/results.json".into());
@@ -83,6 +92,35 @@ async fn main() -> anyhow::Result<()> {
     let direct_one = load::run(&direct_target, 1, Duration::from_secs(seconds)).await?;
     let gateway_one = load::run(&gateway_target, 1, Duration::from_secs(seconds)).await?;
 
+    // Deal registration writes against pgbench, then with a full table.
+    let register = Target::Register {
+        addr: platform.gateway_addr,
+        key: seeded.key.clone(),
+        salt: std::process::id().into(),
+    };
+    eprintln!(
+        "deal registration: pgbench single-row inserts, {concurrency} concurrent, {seconds}s"
+    );
+    let pgbench = dealreg::pgbench_inserts(platform.admin_url(), concurrency, seconds).await?;
+    eprintln!("deal registration: registrations via gateway, {concurrency} concurrent, {seconds}s");
+    let registered = load::run(&register, concurrency, Duration::from_secs(seconds)).await?;
+    eprintln!("deal registration: seeding {existing} existing registrations...");
+    let took = dealreg::seed_registrations(
+        &platform.database_url("dealreg"),
+        &seeded.partner_id,
+        existing,
+    )
+    .await?;
+    eprintln!("  seeded in {:.0}s", took.as_secs_f64());
+    let pgbench_full = dealreg::pgbench_inserts(platform.admin_url(), concurrency, seconds).await?;
+    // New customers again: the first run's are held now.
+    let register = Target::Register {
+        addr: platform.gateway_addr,
+        key: seeded.key.clone(),
+        salt: u64::from(std::process::id()) << 32 | 1,
+    };
+    let registered_full = load::run(&register, concurrency, Duration::from_secs(seconds)).await?;
+
     let report = Report {
         concurrency,
         seconds_per_round: seconds,
@@ -104,6 +142,20 @@ async fn main() -> anyhow::Result<()> {
                 &gateway_one,
                 "GetPartner direct gRPC, 1 at a time",
                 &direct_one,
+            ),
+            BenchmarkReport::compare(
+                &format!("deal_registration, {concurrency} concurrent"),
+                "POST /v1/deal-registrations via gateway",
+                &registered,
+                "pgbench single-row INSERT",
+                &pgbench,
+            ),
+            BenchmarkReport::compare(
+                &format!("deal_registration, {existing} held, {concurrency} concurrent"),
+                "POST /v1/deal-registrations, table full",
+                &registered_full,
+                "pgbench single-row INSERT",
+                &pgbench_full,
             ),
         ],
         memory: platform

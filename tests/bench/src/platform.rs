@@ -121,6 +121,9 @@ impl Platform {
         let quiet = [
             ("PRM_TELEMETRY__LOG_FILTER", "warn"),
             ("PRM_AUTH__SERVICE_TOKEN", SERVICE_TOKEN),
+            // Nothing balances across these processes: stop at once.
+            ("PRM_GRPC__DRAIN_DELAY_MS", "0"),
+            ("PRM_HTTP__DRAIN_DELAY_MS", "0"),
         ];
         let mut platform = Platform {
             services: Vec::new(),
@@ -181,6 +184,24 @@ impl Platform {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         anyhow::bail!("the platform did not become ready")
+    }
+
+    /// The database URL of a service in [`SERVICES`].
+    pub fn database_url(&self, name: &str) -> String {
+        let base = self
+            .admin_url
+            .rsplit_once('/')
+            .map_or(self.admin_url.as_str(), |(b, _)| b);
+        let database = self
+            .databases
+            .iter()
+            .find(|d| d.ends_with(&format!("_{name}")))
+            .unwrap_or_else(|| panic!("{name} is not in SERVICES"));
+        format!("{base}/{database}")
+    }
+
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
     }
 
     /// The gRPC address of a service in [`SERVICES`].
