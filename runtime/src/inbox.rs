@@ -66,6 +66,14 @@ pub trait EventHandler: Send + Sync + 'static {
     /// Applies the event's effect in `tx`. Return `Ok(())` for event types
     /// the service does not know: they are acknowledged and skipped.
     async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()>;
+
+    /// Whether events of this type (`EventEnvelope.type`) have an effect.
+    /// Others are acknowledged without a transaction or an inbox row: a
+    /// stream carries many events a consumer has no use for (onboarding
+    /// reads every deal event, and acts on two). All, by default.
+    fn wants(&self, _event_type: &str) -> bool {
+        true
+    }
 }
 
 /// Which stream a consumer reads and what it is called.
@@ -101,6 +109,8 @@ pub struct ConsumerStats {
     pub redeliveries: AtomicU64,
     pub failures: AtomicU64,
     pub dead_lettered: AtomicU64,
+    /// Events of types the handler has no use for, acknowledged untouched.
+    pub ignored: AtomicU64,
 }
 
 pub struct IdempotentConsumer {
@@ -252,6 +262,13 @@ impl IdempotentConsumer {
             let _ = msg.ack_with(AckKind::Term).await;
             return;
         };
+        if !self.handler.wants(&envelope.r#type) {
+            self.stats.ignored.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = msg.double_ack().await {
+                tracing::debug!(error = %e, "ack of an ignored event failed; it will come again");
+            }
+            return;
+        }
         let event = ReceivedEvent {
             event_id,
             subject: msg.subject.to_string(),

@@ -8,6 +8,7 @@ use prm_proto::events::{DealRegistrationApproved, DealWon};
 use prm_runtime::inbox::{EventHandler, ReceivedEvent};
 use prm_runtime::wire::from_timestamp;
 use prm_runtime::{Money, Outbox, validate};
+use prost::Name;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -27,6 +28,12 @@ fn ids(deal: &str, partner: &str) -> anyhow::Result<(Uuid, Uuid)> {
 
 #[async_trait::async_trait]
 impl EventHandler for DealOutcomes {
+    /// Approved and won deals; the other deal events are not onboarding's
+    /// business, and cost it nothing.
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == DealRegistrationApproved::full_name() || event_type == DealWon::full_name()
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
         if event.is::<DealRegistrationApproved>() {
             let e: DealRegistrationApproved = event.decode()?;

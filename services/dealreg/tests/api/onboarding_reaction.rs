@@ -2,6 +2,7 @@
 //! approved first deal completes the partner's checklist item, and a won
 //! deal counts toward its tier.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use prm_proto::dealreg::WinRegistrationRequest;
@@ -84,7 +85,18 @@ async fn onboarding_sees_the_first_deal_and_the_revenue_won() {
     })
     .await;
     assert!(counted.is_some(), "onboarding never counted the won deal");
-    // Each event was applied once.
+    // Onboarding applied the approval and the win, each once, and let the
+    // registration event pass without a transaction or an inbox row.
     let consumer = p.onboarding.consumer("dealreg");
-    println!("onboarding's dealreg consumer: {consumer:?}");
+    let applied = consumer.applied.load(Ordering::Relaxed);
+    let ignored = consumer.ignored.load(Ordering::Relaxed);
+    assert_eq!((applied, ignored), (2, 1), "{consumer:?}");
+    let onboarding_db = sqlx::PgPool::connect(&p.onboarding.db.url)
+        .await
+        .expect("onboarding db");
+    let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(&onboarding_db)
+        .await
+        .expect("inbox");
+    assert_eq!(inbox, 2);
 }
