@@ -2,8 +2,16 @@
 //! deals (it exists, the caller may see it, and it is active). The call
 //! carries the caller's principal, so onboarding applies its own tenancy
 //! rules; a partner another partner cannot see is NotFound here too.
+//!
+//! An active answer is remembered for [`ACTIVE_TTL`], so a partner
+//! registering many deals does not cost a call each: a suspension stops
+//! registrations within that time (as a revoked API key stops working
+//! within the gateway's cache TTL). Callers check the principal's reach
+//! to the partner themselves before asking.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_proto::onboarding::{GetPartnerRequest, PartnerStatus};
@@ -14,10 +22,17 @@ use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
+/// How long an active partner is taken to stay active.
+pub const ACTIVE_TTL: Duration = Duration::from_secs(5);
+/// Partners remembered at most; the memory is cleared when it is full.
+const REMEMBERED: usize = 10_000;
+
 #[derive(Clone)]
 pub struct Onboarding {
     client: OnboardingServiceClient<Channel>,
     service_token: SecretString,
+    /// When each partner was last seen active.
+    active: Arc<Mutex<HashMap<Uuid, Instant>>>,
 }
 
 impl Onboarding {
@@ -31,6 +46,7 @@ impl Onboarding {
         Ok(Self {
             client: OnboardingServiceClient::new(channel),
             service_token,
+            active: Arc::default(),
         })
     }
 
@@ -40,6 +56,9 @@ impl Onboarding {
         principal: &Principal,
         partner_id: Uuid,
     ) -> Result<(), ApiError> {
+        if self.seen_active(partner_id) {
+            return Ok(());
+        }
         let mut req = tonic::Request::new(GetPartnerRequest {
             partner_id: partner_id.to_string(),
         });
@@ -66,7 +85,10 @@ impl Onboarding {
             .and_then(|s| PartnerStatus::try_from(s).ok());
         let subject = format!("partner/{partner_id}");
         match status {
-            Some(PartnerStatus::Active) => Ok(()),
+            Some(PartnerStatus::Active) => {
+                self.remember_active(partner_id);
+                Ok(())
+            }
             Some(PartnerStatus::Suspended) => Err(ApiError::precondition(
                 "PARTNER_SUSPENDED",
                 subject,
@@ -81,5 +103,20 @@ impl Onboarding {
                 "onboarding answered partner {partner_id} without a status"
             ))),
         }
+    }
+
+    fn seen_active(&self, partner_id: Uuid) -> bool {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        active
+            .get(&partner_id)
+            .is_some_and(|at| at.elapsed() < ACTIVE_TTL)
+    }
+
+    fn remember_active(&self, partner_id: Uuid) {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if active.len() >= REMEMBERED {
+            active.clear();
+        }
+        active.insert(partner_id, Instant::now());
     }
 }

@@ -280,6 +280,10 @@ async fn of_fifty_concurrent_registrations_for_one_customer_exactly_one_holds_it
 async fn only_an_active_partner_registers() {
     let p = platform().await;
     let a = p.partner("zeta-reseller.example").await;
+    // Seen active once: deal registration remembers that for a few seconds.
+    p.submit(&a, "Before Suspension", "before.example")
+        .await
+        .expect("active");
     p.onboarding()
         .suspend_partner(as_of(
             SuspendPartnerRequest {
@@ -290,11 +294,18 @@ async fn only_an_active_partner_registers() {
         ))
         .await
         .expect("suspend");
-    let s = assert_code(
-        p.submit(&a, "Acme", "acme.com").await,
-        Code::FailedPrecondition,
-    );
-    assert_eq!(reason(&s), "PARTNER_SUSPENDED");
+    // A suspension stops registrations within ACTIVE_TTL.
+    let mut n = 0;
+    let refused = prm_runtime::testing::eventually(prm_dealreg::onboarding::ACTIVE_TTL * 2, || {
+        n += 1;
+        let (company, domain) = (format!("Attempt {n}"), format!("attempt{n}.example"));
+        let (p, a) = (&p, &a);
+        async move { p.submit(a, &company, &domain).await.err() }
+    })
+    .await
+    .expect("refused once the partner's active status has lapsed");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "PARTNER_SUSPENDED");
     // Staff register for a partner they name; an unknown one is NotFound.
     let mut req = submission("Acme", "acme.com");
     req.partner_id = Uuid::now_v7().to_string();
@@ -314,5 +325,9 @@ async fn only_an_active_partner_registers() {
         p.client().submit_registration(as_of(req, &analyst)).await,
         Code::PermissionDenied,
     );
-    assert_eq!(p.count("SELECT count(*) FROM registrations").await, 0);
+    assert_eq!(
+        p.count("SELECT count(*) FROM registrations WHERE customer_domain = 'acme.com'")
+            .await,
+        0
+    );
 }
