@@ -250,8 +250,8 @@ pub async fn save_registration(db: Db<'_>, r: &RegistrationRow) -> Result<Regist
     .await
 }
 
-/// A direct account or another partner's active registration holds this
-/// customer (by domain or company name): the caller learns only that.
+/// A direct account of the vendor holds this customer (by domain or
+/// company name). Registrations hold theirs through the unique indexes.
 pub async fn direct_account_holds(db: Db<'_>, domain_key: &str, company_key: &str) -> Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM direct_accounts WHERE domain_key = $1 OR company_key = $2)",
