@@ -1,7 +1,9 @@
 //! What deal registration asks onboarding: whether a partner may register
 //! deals (it exists, the caller may see it, and it is active). The call
 //! carries the caller's principal, so onboarding applies its own tenancy
-//! rules; a partner another partner cannot see is NotFound here too.
+//! rules; a partner another partner cannot see is NotFound here too. The
+//! call goes through the runtime's retrying channel, so a restart or a
+//! recycled connection of onboarding fails no registration.
 //!
 //! An active answer is remembered for [`ACTIVE_TTL`], so a partner
 //! registering many deals does not cost a call each: a suspension stops
@@ -16,10 +18,10 @@ use std::time::{Duration, Instant};
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_proto::onboarding::{GetPartnerRequest, PartnerStatus};
 use prm_runtime::auth::authorize_request;
+use prm_runtime::client::{Repeatable, UpstreamChannel};
 use prm_runtime::{ApiError, Principal};
 use secrecy::{ExposeSecret, SecretString};
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
 /// How long an active partner is taken to stay active.
@@ -29,7 +31,7 @@ const REMEMBERED: usize = 10_000;
 
 #[derive(Clone)]
 pub struct Onboarding {
-    client: OnboardingServiceClient<Channel>,
+    client: OnboardingServiceClient<UpstreamChannel>,
     service_token: SecretString,
     /// When each partner was last seen active.
     active: Arc<Mutex<HashMap<Uuid, Instant>>>,
@@ -38,11 +40,8 @@ pub struct Onboarding {
 impl Onboarding {
     /// A lazily connected client of onboarding at `url`.
     pub fn new(url: &str, service_token: SecretString) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| anyhow::anyhow!("onboarding_url {url:?}: {e}"))?
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel = UpstreamChannel::new("onboarding", url, Duration::from_secs(2))
+            .map_err(|e| anyhow::anyhow!("onboarding_url: {e}"))?;
         Ok(Self {
             client: OnboardingServiceClient::new(channel),
             service_token,
@@ -70,6 +69,8 @@ impl Onboarding {
         )
         .map_err(|s| ApiError::Internal(anyhow::anyhow!("{}", s.message())))?;
         req.set_timeout(Duration::from_secs(5));
+        // A read: safe to send again.
+        req.extensions_mut().insert(Repeatable);
         let partner = match self.client.clone().get_partner(req).await {
             Ok(r) => r.into_inner().partner,
             Err(s) if s.code() == Code::NotFound => return Err(ApiError::not_found("partner")),
