@@ -61,7 +61,7 @@ impl Platform {
 }
 
 fn time(t: &prost_types::Timestamp) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.seconds, t.nanos as u32).expect("time")
+    prm_runtime::wire::from_timestamp(Some(t)).expect("time")
 }
 
 #[tokio::test]
