@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod vocabulary;
 pub mod wire;
 
 pub use auth::{CallContext, Principal, Role};
+pub use clock::Clock;
 pub use db::OnConstraint;
 pub use error::{ApiError, FieldErrors, IllegalTransition};
 pub use host::ServiceHost;
