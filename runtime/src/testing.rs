@@ -365,6 +365,74 @@ pub async fn wait_serving(channel: Channel) {
     );
 }
 
+/// A service's event stream in a test's namespace: publish into it as
+/// that service would, or read back what it published (to deliver it again).
+pub struct EventStream {
+    js: async_nats::jetstream::Context,
+    subjects: crate::nats::Subjects,
+    source: &'static str,
+}
+
+impl EventStream {
+    /// Opens `source`'s stream in `namespace`, creating it if the service
+    /// has not yet.
+    pub async fn open(nats_url: &str, namespace: &str, source: &'static str) -> EventStream {
+        let client = async_nats::connect(nats_url).await.expect("nats");
+        let js = async_nats::jetstream::new(client);
+        let subjects = crate::nats::Subjects::new(namespace);
+        let settings = RuntimeSettings::defaults(ServiceIdentity {
+            name: source,
+            default_grpc_port: 0,
+        })
+        .nats;
+        crate::nats::ensure_stream(&js, &subjects, source, &settings)
+            .await
+            .expect("stream");
+        EventStream {
+            js,
+            subjects,
+            source,
+        }
+    }
+
+    /// Publishes `envelope` on `<source>.<entity_verb>`; JetStream drops a
+    /// second publish with the same `msg_id` within its duplicate window.
+    pub async fn publish(
+        &self,
+        entity_verb: &str,
+        envelope: &prm_proto::events::EventEnvelope,
+        msg_id: &str,
+    ) {
+        use prost::Message;
+        self.js
+            .send_publish(
+                self.subjects.subject(self.source, entity_verb),
+                async_nats::jetstream::message::PublishMessage::build()
+                    .message_id(msg_id)
+                    .payload(envelope.encode_to_vec().into()),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+
+    /// The last event published on `<source>.<entity_verb>`, if any.
+    pub async fn last(&self, entity_verb: &str) -> Option<prm_proto::events::EventEnvelope> {
+        use prost::Message;
+        let stream = self
+            .js
+            .get_stream(self.subjects.stream_name(self.source))
+            .await
+            .expect("stream");
+        let raw = stream
+            .get_last_raw_message_by_subject(&self.subjects.subject(self.source, entity_verb))
+            .await
+            .ok()?;
+        Some(prm_proto::events::EventEnvelope::decode(raw.payload).expect("envelope"))
+    }
+}
+
 /// Calling a service as its callers do, and checking how it refused.
 pub mod grpc {
     use tonic::{Code, Request, Status};

@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream;
 use prm_proto::common::{Money, PartnerType};
 use prm_proto::events::{DealRegistrationApproved, DealWon, EventEnvelope};
 use prm_proto::onboarding::*;
-use prm_runtime::nats::Subjects;
 use prm_runtime::testing;
 use prost::{Message, Name};
 use tonic::Code;
@@ -16,24 +14,13 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// What deal registration would publish, on the subjects it will use.
-pub struct DealregStream {
-    js: jetstream::Context,
-    subjects: Subjects,
-}
+pub struct DealregStream(testing::EventStream);
 
 impl DealregStream {
     /// Creates the dealreg stream in `namespace` (deal registration's own
     /// service will own it in production).
     pub async fn create(nats_url: &str, namespace: &str) -> Self {
-        let client = async_nats::connect(nats_url).await.expect("nats");
-        let js = jetstream::new(client);
-        let subjects = Subjects::new(namespace);
-        let settings =
-            prm_runtime::config::RuntimeSettings::defaults(prm_onboarding::config::IDENTITY).nats;
-        prm_runtime::nats::ensure_stream(&js, &subjects, "dealreg", &settings)
-            .await
-            .expect("stream");
-        Self { js, subjects }
+        Self(testing::EventStream::open(nats_url, namespace, "dealreg").await)
     }
 
     pub async fn publish<M: Message + Name>(
@@ -55,17 +42,7 @@ impl DealregStream {
             aggregate_version: 1,
             payload: payload.encode_to_vec(),
         };
-        self.js
-            .send_publish(
-                self.subjects.subject("dealreg", verb),
-                jetstream::message::PublishMessage::build()
-                    .message_id(msg_id)
-                    .payload(envelope.encode_to_vec().into()),
-            )
-            .await
-            .expect("publish")
-            .await
-            .expect("ack");
+        self.0.publish(verb, &envelope, msg_id).await;
     }
 
     pub async fn won(
