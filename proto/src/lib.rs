@@ -18,6 +18,11 @@ pub mod prm {
             tonic::include_proto!("prm.dealreg.v1");
         }
     }
+    pub mod mdf {
+        pub mod v1 {
+            tonic::include_proto!("prm.mdf.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("prm.events.v1");
@@ -31,7 +36,7 @@ pub mod prm {
 }
 
 pub use prm::{
-    common::v1 as common, dealreg::v1 as dealreg, events::v1 as events,
+    common::v1 as common, dealreg::v1 as dealreg, events::v1 as events, mdf::v1 as mdf,
     onboarding::v1 as onboarding,
 };
 
