@@ -1,0 +1,71 @@
+//! The gRPC API: `prm.mdf.v1.MdfService`.
+//!
+//! Each handler validates its whole input first (nothing is stored for a
+//! bad request), checks who is calling, then does its work in one
+//! transaction together with its ledger entries, outbox events and
+//! idempotency record. A partner principal only ever reaches its own funds,
+//! requests and claims; another partner's are NotFound, so ids cannot be
+//! probed. Partners never allocate, approve or decide anything.
+
+mod budgets;
+mod claims;
+pub mod convert;
+mod funds;
+mod requests;
+
+use prm_proto::mdf::mdf_service_server::MdfService;
+use prm_proto::mdf::*;
+use prm_runtime::{ApiError, Clock, Outbox, Principal, auth::STAFF};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The MDF service's handlers and what they share.
+#[derive(Clone)]
+pub struct Mdf {
+    db: PgPool,
+    outbox: Outbox,
+    clock: Clock,
+}
+
+impl Mdf {
+    pub fn new(db: PgPool, outbox: Outbox, clock: Clock) -> Self {
+        Self { db, outbox, clock }
+    }
+}
+
+/// A partner reaches only its own rows; staff reach every partner's. Anyone
+/// else, or another partner, is told the resource does not exist.
+fn ensure_visible(
+    principal: &Principal,
+    partner_id: Uuid,
+    resource: &'static str,
+) -> Result<(), ApiError> {
+    if principal.partner_id.is_none() && !principal.has_any_role(STAFF) {
+        return Err(ApiError::not_found(resource));
+    }
+    principal.ensure_partner_access(partner_id, resource)
+}
+
+prm_runtime::grpc_service! {
+    impl MdfService for Mdf {
+        create_budget(CreateBudgetRequest) -> CreateBudgetResponse;
+        get_budget(GetBudgetRequest) -> GetBudgetResponse;
+        list_budgets(ListBudgetsRequest) -> ListBudgetsResponse;
+        allocate_funds(AllocateFundsRequest) -> AllocateFundsResponse;
+        get_fund(GetFundRequest) -> GetFundResponse;
+        list_funds(ListFundsRequest) -> ListFundsResponse;
+        list_fund_entries(ListFundEntriesRequest) -> ListFundEntriesResponse;
+        submit_mdf_request(SubmitMdfRequestRequest) -> SubmitMdfRequestResponse;
+        get_mdf_request(GetMdfRequestRequest) -> GetMdfRequestResponse;
+        list_mdf_requests(ListMdfRequestsRequest) -> ListMdfRequestsResponse;
+        approve_mdf_request(ApproveMdfRequestRequest) -> ApproveMdfRequestResponse;
+        reject_mdf_request(RejectMdfRequestRequest) -> RejectMdfRequestResponse;
+        cancel_mdf_request(CancelMdfRequestRequest) -> CancelMdfRequestResponse;
+        submit_claim(SubmitClaimRequest) -> SubmitClaimResponse;
+        get_claim(GetClaimRequest) -> GetClaimResponse;
+        list_claims(ListClaimsRequest) -> ListClaimsResponse;
+        approve_claim(ApproveClaimRequest) -> ApproveClaimResponse;
+        reject_claim(RejectClaimRequest) -> RejectClaimResponse;
+        get_request_roi(GetRequestRoiRequest) -> GetRequestRoiResponse;
+    }
+}

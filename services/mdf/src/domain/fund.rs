@@ -1,0 +1,142 @@
+//! Funds: what kind, and the rules an allocation sets.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use prm_proto::mdf::{AllocateFundsRequest, FundKind as FundKindProto};
+use prm_runtime::{ApiError, FieldErrors, Money, validate};
+use uuid::Uuid;
+
+use super::ledger::AccrualTiers;
+use super::optional_positive_money;
+
+prm_runtime::domain_enum! {
+    pub enum FundKind: FundKindProto as "fund kind" {
+        /// Staff assign the amount.
+        Discretionary = "discretionary" => Discretionary,
+        /// A share of the partner's won revenue in the period flows in.
+        Accrual = "accrual" => Accrual,
+    }
+}
+
+/// Reimbursement rate when an allocation does not set one: all of it.
+pub const DEFAULT_REIMBURSEMENT_RATE_BPS: i32 = 10_000;
+pub const MAX_NOTE_LEN: usize = 2_000;
+
+/// The rules a fund is created with (its first allocation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FundRules {
+    pub kind: FundKind,
+    pub reimbursement_rate_bps: i32,
+    pub accrual_tiers: AccrualTiers,
+    pub accrual_grace_days: i32,
+}
+
+impl FundRules {
+    /// Rules a new fund can be created with.
+    pub fn ensure_complete(&self) -> Result<(), ApiError> {
+        if self.kind == FundKind::Accrual && self.accrual_tiers.tiers().is_empty() {
+            return Err(ApiError::invalid(
+                "accrual_tiers",
+                "a new accrual fund needs at least one tier",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A validated allocation.
+#[derive(Clone, Debug)]
+pub struct Allocation {
+    pub budget_id: Uuid,
+    pub partner_id: Uuid,
+    /// What is added; an accrual fund may start empty.
+    pub amount: Option<Money>,
+    /// The rules, with defaults for what the request left unset.
+    pub rules: FundRules,
+    /// The request set some rule itself (so adding to an existing fund
+    /// with other rules is refused rather than silently ignored).
+    pub rules_given: bool,
+    pub note: String,
+}
+
+impl Allocation {
+    pub fn parse(req: &AllocateFundsRequest) -> Result<Allocation, ApiError> {
+        let mut errs = FieldErrors::new();
+        let budget_id = errs.check("budget_id", validate::uuid(&req.budget_id));
+        let partner_id = errs.check("partner_id", validate::uuid(&req.partner_id));
+        let kind = errs.check("kind", FundKind::from_proto(req.kind));
+        let amount = errs
+            .check("amount", optional_positive_money(req.amount.as_ref()))
+            .flatten();
+        let note = errs.check("note", validate::optional_text(&req.note, MAX_NOTE_LEN));
+        if !(0..=10_000).contains(&req.reimbursement_rate_bps) {
+            errs.add("reimbursement_rate_bps", "must be 1..10000 (0 for 10000)");
+        }
+        if !(0..=365).contains(&req.accrual_grace_days) {
+            errs.add("accrual_grace_days", "must be 0..365");
+        }
+        let tiers = match kind {
+            // Empty when adding to an existing accrual fund; a new one
+            // needs tiers (`FundRules::ensure_complete`).
+            Some(FundKind::Accrual) if req.accrual_tiers.is_empty() => {
+                Some(AccrualTiers::default())
+            }
+            Some(FundKind::Accrual) => {
+                errs.check("accrual_tiers", AccrualTiers::parse(&req.accrual_tiers))
+            }
+            Some(FundKind::Discretionary) => {
+                if !req.accrual_tiers.is_empty() {
+                    errs.add("accrual_tiers", "only an accrual fund has accrual tiers");
+                }
+                if req.accrual_grace_days != 0 {
+                    errs.add(
+                        "accrual_grace_days",
+                        "only an accrual fund has a grace period",
+                    );
+                }
+                if req.amount.is_none() {
+                    errs.add(
+                        "amount",
+                        "a discretionary allocation needs a positive amount",
+                    );
+                }
+                Some(AccrualTiers::default())
+            }
+            None => None,
+        };
+        errs.finish()?;
+        let (Some(budget_id), Some(partner_id), Some(kind), Some(note), Some(accrual_tiers)) =
+            (budget_id, partner_id, kind, note, tiers)
+        else {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "an allocation passed validation incomplete"
+            )));
+        };
+        Ok(Allocation {
+            budget_id,
+            partner_id,
+            amount,
+            rules: FundRules {
+                kind,
+                reimbursement_rate_bps: match req.reimbursement_rate_bps {
+                    0 => DEFAULT_REIMBURSEMENT_RATE_BPS,
+                    r => r,
+                },
+                accrual_tiers,
+                accrual_grace_days: req.accrual_grace_days,
+            },
+            rules_given: req.reimbursement_rate_bps != 0
+                || !req.accrual_tiers.is_empty()
+                || req.accrual_grace_days != 0,
+            note,
+        })
+    }
+}
+
+/// When an accrual fund's unspent balance expires: the end of the period's
+/// last day plus the grace days.
+pub fn accrual_expiry(ends_on: NaiveDate, grace_days: i32) -> DateTime<Utc> {
+    (ends_on + Duration::days(1 + i64::from(grace_days)))
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

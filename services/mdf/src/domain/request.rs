@@ -1,0 +1,282 @@
+//! MDF requests: a partner asks for funds for an activity; staff approve
+//! (reserving), partially approve or reject; the partner may cancel.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use prm_proto::mdf::{
+    ActivityType as ActivityTypeProto, MdfRequestStatus as MdfRequestStatusProto,
+    SubmitMdfRequestRequest,
+};
+use prm_runtime::{ApiError, FieldErrors, IllegalTransition, Money, validate};
+use uuid::Uuid;
+
+use super::positive_money;
+
+prm_runtime::domain_enum! {
+    pub enum ActivityType: ActivityTypeProto as "activity type" {
+        Event = "event" => Event,
+        Webinar = "webinar" => Webinar,
+        DigitalCampaign = "digital_campaign" => DigitalCampaign,
+        ContentSyndication = "content_syndication" => ContentSyndication,
+        Other = "other" => Other,
+    }
+}
+
+prm_runtime::domain_enum! {
+    pub enum MdfRequestStatus: MdfRequestStatusProto as "request status" {
+        Submitted = "submitted" => Submitted,
+        Approved = "approved" => Approved,
+        Rejected = "rejected" => Rejected,
+        Cancelled = "cancelled" => Cancelled,
+        Completed = "completed" => Completed,
+        Lapsed = "lapsed" => Lapsed,
+    }
+}
+
+pub const MAX_DESCRIPTION_LEN: usize = 4_000;
+pub const MAX_CAMPAIGN_CODE_LEN: usize = 64;
+pub const MAX_REASON_LEN: usize = 2_000;
+/// An activity lasts at most a year.
+pub const MAX_ACTIVITY_DAYS: i64 = 366;
+/// Claim window when a budget does not set one.
+pub const DEFAULT_CLAIM_WINDOW_DAYS: i32 = 60;
+
+impl MdfRequestStatus {
+    fn refused(self, action: &str) -> IllegalTransition {
+        IllegalTransition::new(
+            "REQUEST_STATE",
+            format!("a {} request cannot be {action}", self.as_str()),
+        )
+    }
+
+    /// Staff decide submitted requests only.
+    pub fn decide(self) -> Result<(), IllegalTransition> {
+        match self {
+            MdfRequestStatus::Submitted => Ok(()),
+            other => Err(other.refused("decided")),
+        }
+    }
+
+    /// Cancelling is possible until a claim is approved; an approved
+    /// request's reservation is released.
+    pub fn cancel(self) -> Result<MdfRequestStatus, IllegalTransition> {
+        match self {
+            MdfRequestStatus::Submitted | MdfRequestStatus::Approved => {
+                Ok(MdfRequestStatus::Cancelled)
+            }
+            other => Err(other.refused("cancelled")),
+        }
+    }
+
+    /// Only an approved request can be claimed.
+    pub fn ensure_claimable(self) -> Result<(), IllegalTransition> {
+        match self {
+            MdfRequestStatus::Approved => Ok(()),
+            other => Err(IllegalTransition::new(
+                "REQUEST_NOT_APPROVED",
+                format!(
+                    "a {} request cannot be claimed; only an approved one",
+                    other.as_str()
+                ),
+            )),
+        }
+    }
+}
+
+/// The last day a claim on an activity ending `ends_on` is accepted.
+pub fn claim_deadline(ends_on: NaiveDate, window_days: i32) -> NaiveDate {
+    ends_on + Duration::days(i64::from(window_days))
+}
+
+/// The claim deadline has passed at `now` (the deadline day is included,
+/// UTC).
+pub fn deadline_passed(deadline: NaiveDate, now: DateTime<Utc>) -> bool {
+    now.date_naive() > deadline
+}
+
+fn date(field: &str, value: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
+    errs.check(
+        field,
+        NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| format!("{value:?} is not a date (YYYY-MM-DD)")),
+    )
+}
+
+/// A validated request submission.
+#[derive(Clone, Debug)]
+pub struct NewRequest {
+    pub fund_id: Uuid,
+    pub activity_type: ActivityType,
+    pub description: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub expected_leads: i32,
+    pub campaign_code: String,
+    pub amount: Money,
+}
+
+impl NewRequest {
+    pub fn parse(req: &SubmitMdfRequestRequest) -> Result<NewRequest, ApiError> {
+        let mut errs = FieldErrors::new();
+        let fund_id = errs.check("fund_id", validate::uuid(&req.fund_id));
+        let activity_type =
+            errs.check("activity_type", ActivityType::from_proto(req.activity_type));
+        let description = errs.check(
+            "description",
+            validate::required_text(&req.description, MAX_DESCRIPTION_LEN),
+        );
+        let starts_on = date("starts_on", &req.starts_on, &mut errs);
+        let ends_on = date("ends_on", &req.ends_on, &mut errs);
+        if let (Some(s), Some(e)) = (starts_on, ends_on) {
+            if e < s {
+                errs.add("ends_on", "must not be before starts_on");
+            } else if (e - s).num_days() >= MAX_ACTIVITY_DAYS {
+                errs.add(
+                    "ends_on",
+                    format!("an activity lasts at most {MAX_ACTIVITY_DAYS} days"),
+                );
+            }
+        }
+        if !(0..=10_000_000).contains(&req.expected_leads) {
+            errs.add("expected_leads", "must be 0..10000000");
+        }
+        let campaign_code = errs.check("campaign_code", campaign_code(&req.campaign_code));
+        let amount = errs.check("amount", positive_money(req.amount.as_ref()));
+        errs.finish()?;
+        match (
+            fund_id,
+            activity_type,
+            description,
+            starts_on,
+            ends_on,
+            campaign_code,
+            amount,
+        ) {
+            (
+                Some(fund_id),
+                Some(activity_type),
+                Some(description),
+                Some(starts_on),
+                Some(ends_on),
+                Some(campaign_code),
+                Some(amount),
+            ) => Ok(NewRequest {
+                fund_id,
+                activity_type,
+                description,
+                starts_on,
+                ends_on,
+                expected_leads: req.expected_leads,
+                campaign_code,
+                amount,
+            }),
+            _ => Err(ApiError::Internal(anyhow::anyhow!(
+                "a request passed validation incomplete"
+            ))),
+        }
+    }
+}
+
+/// Letters, digits, `-`, `_` and `.`; empty when the activity has none.
+/// Deal registrations carry it as their `mdf_reference`.
+pub fn campaign_code(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v.len() > MAX_CAMPAIGN_CODE_LEN {
+        return Err(format!("at most {MAX_CAMPAIGN_CODE_LEN} characters"));
+    }
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("letters, digits, '-', '_' and '.' only".into());
+    }
+    Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prm_proto::common::Money as MoneyProto;
+
+    fn valid() -> SubmitMdfRequestRequest {
+        SubmitMdfRequestRequest {
+            fund_id: Uuid::now_v7().to_string(),
+            activity_type: ActivityTypeProto::Webinar as i32,
+            description: "Q4 launch webinar".into(),
+            starts_on: "2026-12-01".into(),
+            ends_on: "2026-12-02".into(),
+            expected_leads: 40,
+            campaign_code: "Q4-WEB".into(),
+            amount: Some(MoneyProto {
+                amount_minor: 500_000,
+                currency: "EUR".into(),
+            }),
+        }
+    }
+
+    fn fields(r: Result<NewRequest, ApiError>) -> Vec<String> {
+        match r {
+            Err(ApiError::InvalidArgument(errs)) => errs.iter().map(|v| v.field.clone()).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_request_parses() {
+        let r = NewRequest::parse(&valid()).expect("valid");
+        assert_eq!(r.campaign_code, "Q4-WEB");
+        assert_eq!(r.amount.amount_minor, 500_000);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut r = valid();
+        r.fund_id = "x".into();
+        r.activity_type = 0;
+        r.description = " ".into();
+        r.starts_on = "2026-12-05".into();
+        r.expected_leads = -1;
+        r.campaign_code = "no spaces".into();
+        r.amount = Some(MoneyProto {
+            amount_minor: 0,
+            currency: "EUR".into(),
+        });
+        assert_eq!(
+            fields(NewRequest::parse(&r)),
+            [
+                "fund_id",
+                "activity_type",
+                "description",
+                "ends_on",
+                "expected_leads",
+                "campaign_code",
+                "amount"
+            ]
+        );
+    }
+
+    #[test]
+    fn transitions() {
+        use MdfRequestStatus::*;
+        assert!(Submitted.decide().is_ok());
+        for s in [Approved, Rejected, Cancelled, Completed, Lapsed] {
+            assert_eq!(s.decide().map_err(|e| e.reason), Err("REQUEST_STATE"));
+        }
+        assert_eq!(Approved.cancel(), Ok(Cancelled));
+        assert!(Completed.cancel().is_err());
+        assert!(Approved.ensure_claimable().is_ok());
+        assert_eq!(
+            Submitted.ensure_claimable().map_err(|e| e.reason),
+            Err("REQUEST_NOT_APPROVED")
+        );
+    }
+
+    #[test]
+    fn the_deadline_day_is_included() {
+        let ends = NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+        let deadline = claim_deadline(ends, 60);
+        assert_eq!(deadline.to_string(), "2027-01-31");
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        assert!(!deadline_passed(deadline, at("2027-01-31T23:59:59Z")));
+        assert!(deadline_passed(deadline, at("2027-02-01T00:00:00Z")));
+    }
+}

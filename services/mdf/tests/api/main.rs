@@ -1,0 +1,10 @@
+//! The MDF service over gRPC, against real PostgreSQL and NATS.
+
+mod accrual;
+mod claims;
+mod funds;
+mod helpers;
+mod isolation;
+mod ledger;
+mod requests;
+mod sweep;
