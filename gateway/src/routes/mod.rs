@@ -9,6 +9,7 @@
 //! every POST, and `security: []` on the public operations.
 
 mod dealreg;
+mod mdf;
 mod onboarding;
 mod ops;
 
@@ -37,7 +38,7 @@ pub struct UpstreamRoutes {
 
 /// The services behind the gateway, each with its routes: adding a
 /// service is one line here plus its module.
-pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM, dealreg::UPSTREAM];
+pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM, dealreg::UPSTREAM, mdf::UPSTREAM];
 
 /// What the gateway is built with: the services it calls.
 pub fn upstreams() -> Vec<UpstreamSpec> {
@@ -48,7 +49,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
 #[openapi(
     info(
         title = "PRM API",
-        description = "Partner Relationship Management: onboarding and enablement, and deal registration. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
+        description = "Partner Relationship Management: onboarding and enablement, deal registration, and marketing development funds (MDF). Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
         version = "1.0.0",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
@@ -61,6 +62,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
         (name = "programs", description = "Programs, tiers, tier rules and the onboarding checklist"),
         (name = "enablement", description = "The library, courses and certifications"),
         (name = "deal registration", description = "Deal registrations, their approval workflow and protection, the vendor's direct accounts, and the policy"),
+        (name = "mdf", description = "Marketing development funds: budgets, allocations and accruals, the funds ledger, requests, claims with proof of performance, and ROI"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

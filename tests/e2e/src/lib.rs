@@ -18,6 +18,7 @@ pub use prm_onboarding::testing::BOOTSTRAP_KEY as ADMIN_KEY;
 pub struct Stack {
     pub onboarding: RunningService,
     pub dealreg: RunningService,
+    pub mdf: RunningService,
     pub gateway: SocketAddr,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
@@ -69,15 +70,17 @@ impl Reply {
 
 /// Gateway settings for a test, calling `onboarding` (and, if given,
 /// `dealreg`); tweak before [`spawn_with`].
+/// Gateway settings pointing at onboarding and at `others` (name and
+/// service).
 pub fn gateway_settings(
     onboarding: &RunningService,
-    dealreg: Option<&RunningService>,
+    others: &[(&str, &RunningService)],
 ) -> GatewaySettings {
     let mut s = GatewaySettings::default();
     s.http.port = 0;
     s.upstreams.insert("onboarding".into(), onboarding.url());
-    if let Some(d) = dealreg {
-        s.upstreams.insert("dealreg".into(), d.url());
+    for (name, service) in others {
+        s.upstreams.insert((*name).into(), service.url());
     }
     // Tests create many applications from one address; the rate-limit test
     // sets its own limits.
@@ -138,9 +141,18 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         &onboarding.url(),
     )
     .await;
+    let mdf = prm_mdf::testing::spawn(
+        SpawnOptions {
+            namespace: Some(onboarding.namespace.clone()),
+            ..SpawnOptions::default()
+        },
+        prm_runtime::Clock::system(),
+    )
+    .await;
     onboarding.wait_serving().await;
     dealreg.wait_serving().await;
-    let mut settings = gateway_settings(&onboarding, Some(&dealreg));
+    mdf.wait_serving().await;
+    let mut settings = gateway_settings(&onboarding, &[("dealreg", &dealreg), ("mdf", &mdf)]);
     tweak(&mut settings);
     let gateway = prm_gateway::Gateway::build(settings)
         .await
@@ -151,6 +163,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
     Stack {
         onboarding,
         dealreg,
+        mdf,
         gateway: addr,
         http: reqwest::Client::new(),
         shutdown,
@@ -307,6 +320,7 @@ impl Stack {
 
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
+        let _ = self.mdf.stop().await;
         let _ = self.dealreg.stop().await;
         let _ = self.onboarding.stop().await;
     }

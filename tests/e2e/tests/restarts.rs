@@ -379,7 +379,7 @@ async fn a_rolling_restart_of_two_replicas_gives_no_error() {
 async fn a_stopping_gateway_resets_no_accepted_connection() {
     let mut replica = Replica::new(200);
     let _onboarding = replica.start().await;
-    let mut settings = gateway_settings(&_onboarding, None);
+    let mut settings = gateway_settings(&_onboarding, &[]);
     settings.rate_limit.per_key_per_second = 1_000_000;
     settings.rate_limit.per_key_burst = 1_000_000;
     settings.http.drain_delay_ms = 1_000;

@@ -293,6 +293,101 @@ const ROUTES: &[Probe] = &[
         expect: Expect::Forbidden,
     },
     Probe {
+        method: "post",
+        path: "/v1/mdf/budgets",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/budgets",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/budgets/{id}",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/allocations",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/funds",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/funds/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/funds/{id}/entries",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/requests",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/requests",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/requests/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/requests/{id}/approve",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/requests/{id}/reject",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/requests/{id}/cancel",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/requests/{id}/roi",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/requests/{id}/claims",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/claims",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/mdf/claims/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/claims/{id}/approve",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/mdf/claims/{id}/reject",
+        expect: Expect::Forbidden,
+    },
+    Probe {
         method: "get",
         path: "/healthz",
         expect: Expect::Shared,
@@ -309,6 +404,10 @@ struct Targets {
     course: String,
     registration: String,
     direct_account: String,
+    budget: String,
+    fund: String,
+    mdf_request: String,
+    claim: String,
 }
 
 /// The id to put in `{id}` when partner A attacks B, and a valid body.
@@ -324,6 +423,17 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
             json!({"amount": {"amount_minor": 1, "currency": "EUR"}})
         }
         "/v1/direct-accounts" => json!({"company": "Initrode", "domain": "initrode.example"}),
+        "/v1/mdf/budgets" => json!({
+            "program_id": p2.id, "name": "Mine", "period": "2030-Q1",
+            "amount": {"amount_minor": 1, "currency": "EUR"}
+        }),
+        "/v1/mdf/allocations" => json!({
+            "budget_id": t.budget, "partner_id": b.id, "kind": "discretionary",
+            "amount": {"amount_minor": 1, "currency": "EUR"}
+        }),
+        "/v1/mdf/requests" => mdf_request(&t.fund),
+        "/v1/mdf/requests/{id}/claims" => mdf_claim("INV-MOLE"),
+        "/v1/mdf/requests/{id}/approve" | "/v1/mdf/claims/{id}/approve" => json!({}),
         "/v1/deal-registration-policy" => json!({
             "approval_sla_business_hours": 1, "on_sla_breach": "auto_approve",
             "protection_days": 1, "extension_days": 1, "max_extensions": 0,
@@ -363,10 +473,40 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
         t.registration.clone()
     } else if path.starts_with("/v1/direct-accounts/") {
         t.direct_account.clone()
+    } else if path.starts_with("/v1/mdf/budgets/") {
+        t.budget.clone()
+    } else if path.starts_with("/v1/mdf/funds/") {
+        t.fund.clone()
+    } else if path.starts_with("/v1/mdf/requests/") {
+        t.mdf_request.clone()
+    } else if path.starts_with("/v1/mdf/claims/") {
+        t.claim.clone()
     } else {
         t.course.clone()
     };
     (path.replace("{id}", &id), body)
+}
+
+/// An MDF request for an activity that ended last week.
+fn mdf_request(fund_id: &str) -> Value {
+    let day = |ago| (chrono::Utc::now().date_naive() - chrono::Duration::days(ago)).to_string();
+    json!({
+        "fund_id": fund_id, "activity_type": "webinar", "description": "Partner webinar",
+        "starts_on": day(8), "ends_on": day(7),
+        "amount": {"amount_minor": 10000, "currency": "EUR"}
+    })
+}
+
+/// A claim with its proof of performance.
+fn mdf_claim(invoice: &str) -> Value {
+    json!({
+        "proven_cost": {"amount_minor": 5000, "currency": "EUR"},
+        "invoice_number": invoice,
+        "documents": [{
+            "name": "invoice.pdf", "content_type": "application/pdf", "size_bytes": 1000,
+            "checksum": format!("sha256:{}", "0".repeat(64)), "location": "s3://proofs/invoice.pdf"
+        }]
+    })
 }
 
 /// An expected close date two months ahead.
@@ -439,10 +579,58 @@ async fn partners_never_reach_each_other_over_any_route() {
         )
         .await;
     assert_eq!(direct.status, 201, "{direct:?}");
+    // B's MDF: a budget of its program, its fund, an approved request
+    // and a claim on it.
+    let budget = stack
+        .post(
+            "/v1/mdf/budgets",
+            Some(ADMIN_KEY),
+            json!({"program_id": p2.id, "name": "Beta MDF", "period": "2030-Q1",
+                   "amount": {"amount_minor": 1000000, "currency": "EUR"}}),
+        )
+        .await;
+    assert_eq!(budget.status, 201, "{budget:?}");
+    let fund = stack
+        .post(
+            "/v1/mdf/allocations",
+            Some(ADMIN_KEY),
+            json!({"budget_id": budget.str("/id"), "partner_id": b.id, "kind": "discretionary",
+                   "amount": {"amount_minor": 100000, "currency": "EUR"}}),
+        )
+        .await;
+    assert_eq!(fund.status, 201, "{fund:?}");
+    let b_request = stack
+        .post(
+            "/v1/mdf/requests",
+            Some(&b.key),
+            mdf_request(&fund.str("/id")),
+        )
+        .await;
+    assert_eq!(b_request.status, 201, "{b_request:?}");
+    let approved = stack
+        .post(
+            &format!("/v1/mdf/requests/{}/approve", b_request.str("/id")),
+            Some(ADMIN_KEY),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{approved:?}");
+    let b_claim = stack
+        .post(
+            &format!("/v1/mdf/requests/{}/claims", b_request.str("/id")),
+            Some(&b.key),
+            mdf_claim("INV-B-1"),
+        )
+        .await;
+    assert_eq!(b_claim.status, 201, "{b_claim:?}");
     let targets = Targets {
         course: course.clone(),
         registration: b_registration.str("/id"),
         direct_account: direct.str("/id"),
+        budget: budget.str("/id"),
+        fund: fund.str("/id"),
+        mdf_request: b_request.str("/id"),
+        claim: b_claim.str("/id"),
     };
 
     // Every documented route is classified here.
@@ -586,6 +774,30 @@ async fn partners_never_reach_each_other_over_any_route() {
     assert_eq!(
         (b_reg.str("/status"), b_reg.str("/notes")),
         ("submitted".into(), String::new())
+    );
+
+    // MDF: A lists none of B's funds, requests or claims, and naming B is
+    // NotFound; B's fund is untouched.
+    for list in ["/v1/mdf/funds", "/v1/mdf/requests", "/v1/mdf/claims"] {
+        assert!(
+            ids(&stack.get(list, Some(&a.key)).await).is_empty(),
+            "{list}"
+        );
+        let named = stack
+            .get(&format!("{list}?partner_id={}", b.id), Some(&a.key))
+            .await;
+        assert_eq!(named.status, 404, "{list}: {named:?}");
+    }
+    let b_fund = stack
+        .get(&format!("/v1/mdf/funds/{}", targets.fund), Some(&b.key))
+        .await;
+    assert_eq!(
+        b_fund.body["balance"]["available"]["amount_minor"],
+        json!(90000)
+    );
+    assert_eq!(
+        ids(&stack.get("/v1/mdf/claims", Some(&b.key)).await),
+        std::slice::from_ref(&targets.claim)
     );
 
     // B is exactly as it was.

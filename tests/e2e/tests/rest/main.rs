@@ -1,9 +1,10 @@
-//! REST tests through the gateway and the onboarding service, on real
+//! REST tests through the gateway and the services behind it, on real
 //! PostgreSQL and NATS.
 
 mod errors;
 mod idempotency;
 mod isolation;
+mod mdf;
 mod openapi;
 mod rate_limits;
 mod walkthrough;

@@ -1,0 +1,452 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use prm_proto::mdf as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// Set a program's MDF budget for a period (marketing staff). Allocations
+/// and accruals never exceed it.
+#[utoipa::path(post, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
+    request_body = NewBudget,
+    responses((status = 201, description = "Created", body = Budget)))]
+pub async fn create_budget(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewBudget>,
+) -> Result<Response, Problem> {
+    let req = pb::CreateBudgetRequest {
+        program_id: body.program_id,
+        name: body.name,
+        period: body.period,
+        amount: Some(body.amount.to_proto()),
+        claim_window_days: body.claim_window_days.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .create_budget(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    budget(StatusCode::CREATED, r.budget)
+}
+
+/// Budgets with what their money is doing (staff).
+#[utoipa::path(get, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
+    params(PageQuery, BudgetQuery),
+    responses((status = 200, description = "OK", body = BudgetList)))]
+pub async fn list_budgets(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<BudgetQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListBudgetsRequest {
+        program_id: q.program_id.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_budgets(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &BudgetList::page(
+            r.budgets.iter().map(Budget::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+/// A budget and its totals: allocated, requested, approved, claimed and
+/// reimbursed (staff).
+#[utoipa::path(get, path = "/v1/mdf/budgets/{id}", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Budget id")),
+    responses((status = 200, description = "OK", body = Budget)))]
+pub async fn get_budget(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetBudgetRequest {
+        budget_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_budget(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    budget(StatusCode::OK, r.budget)
+}
+
+/// Allocate funds to a partner within a budget (marketing staff): creates
+/// the partner's fund with its rules, or adds to it. A discretionary fund
+/// gets the amount; an accrual fund accrues a share of the partner's won
+/// deals.
+#[utoipa::path(post, path = "/v1/mdf/allocations", tag = "mdf", security(("api_key" = [])),
+    request_body = NewAllocation,
+    responses((status = 201, description = "Allocated", body = Fund)))]
+pub async fn allocate_funds(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewAllocation>,
+) -> Result<Response, Problem> {
+    let req = pb::AllocateFundsRequest {
+        budget_id: body.budget_id,
+        partner_id: body.partner_id,
+        kind: body.kind.to_proto(),
+        amount: body.amount.as_ref().map(Money::to_proto),
+        reimbursement_rate_bps: body.reimbursement_rate_bps.unwrap_or_default(),
+        accrual_tiers: body
+            .accrual_tiers
+            .iter()
+            .map(|t| pb::AccrualTier {
+                from_revenue_minor: t.from_revenue_minor,
+                rate_bps: t.rate_bps,
+            })
+            .collect(),
+        accrual_grace_days: body.accrual_grace_days.unwrap_or_default(),
+        note: body.note.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .allocate_funds(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    fund(StatusCode::CREATED, r.fund)
+}
+
+/// Funds and their balances: a partner sees its own, staff every partner's.
+#[utoipa::path(get, path = "/v1/mdf/funds", tag = "mdf", security(("api_key" = [])),
+    params(PageQuery, FundQuery),
+    responses((status = 200, description = "OK", body = FundList)))]
+pub async fn list_funds(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<FundQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListFundsRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        budget_id: q.budget_id.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_funds(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &FundList::page(r.funds.iter().map(Fund::from).collect(), r.next_page_token),
+    ))
+}
+
+/// A fund and its balance.
+#[utoipa::path(get, path = "/v1/mdf/funds/{id}", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Fund id")),
+    responses((status = 200, description = "OK", body = Fund)))]
+pub async fn get_fund(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetFundRequest {
+        fund_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_fund(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    fund(StatusCode::OK, r.fund)
+}
+
+/// A fund's ledger, oldest first: every movement of its money.
+#[utoipa::path(get, path = "/v1/mdf/funds/{id}/entries", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Fund id"), PageQuery),
+    responses((status = 200, description = "OK", body = FundEntryList)))]
+pub async fn list_fund_entries(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    QueryParams(page): QueryParams<PageQuery>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ListFundEntriesRequest {
+        fund_id: id.to_string(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_fund_entries(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &FundEntryList::page(
+            r.entries.iter().map(FundEntry::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+fn budget(status: StatusCode, b: Option<pb::Budget>) -> Result<Response, Problem> {
+    Ok(json(
+        status,
+        &Budget::from(&b.ok_or_else(Problem::internal)?),
+    ))
+}
+
+fn fund(status: StatusCode, f: Option<pb::Fund>) -> Result<Response, Problem> {
+    Ok(json(status, &Fund::from(&f.ok_or_else(Problem::internal)?)))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(FundKind: pb::FundKind {
+    Discretionary = "discretionary" => Discretionary,
+    Accrual = "accrual" => Accrual,
+});
+
+wire_enum!(EntryKind: pb::EntryKind {
+    Allocated = "allocated" => Allocated,
+    Accrued = "accrued" => Accrued,
+    Reserved = "reserved" => Reserved,
+    Released = "released" => Released,
+    Reimbursed = "reimbursed" => Reimbursed,
+    Expired = "expired" => Expired,
+});
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBudget {
+    /// The partner program it funds.
+    pub program_id: String,
+    #[schema(example = "Resellers EMEA")]
+    pub name: String,
+    /// "YYYY-Qn" (a quarter), "YYYY-MM" (a month) or "YYYY" (a year).
+    #[schema(example = "2026-Q4")]
+    pub period: String,
+    pub amount: Money,
+    /// Days after an activity ends within which it may be claimed (1 to
+    /// 365; default 60).
+    pub claim_window_days: Option<i32>,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BudgetQuery {
+    pub program_id: Option<String>,
+}
+
+/// What a budget's money is doing, summed over its funds.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BudgetTotals {
+    /// Allocated and accrued into its funds.
+    pub allocated: Option<Money>,
+    pub unallocated: Option<Money>,
+    /// Asked for by requests not rejected or cancelled.
+    pub requested: Option<Money>,
+    /// Approved on requests.
+    pub approved: Option<Money>,
+    /// Reimbursable amounts of submitted and approved claims.
+    pub claimed: Option<Money>,
+    /// Paid on approved claims.
+    pub reimbursed: Option<Money>,
+    /// Accrued funds that expired unused.
+    pub expired: Option<Money>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Budget {
+    pub id: String,
+    pub program_id: String,
+    pub name: String,
+    pub period: String,
+    #[schema(format = Date)]
+    pub starts_on: String,
+    #[schema(format = Date)]
+    pub ends_on: String,
+    pub amount: Option<Money>,
+    pub claim_window_days: i32,
+    pub totals: Option<BudgetTotals>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub type BudgetList = List<Budget>;
+
+impl From<&pb::Budget> for Budget {
+    fn from(b: &pb::Budget) -> Self {
+        Self {
+            id: b.id.clone(),
+            program_id: b.program_id.clone(),
+            name: b.name.clone(),
+            period: b.period.clone(),
+            starts_on: b.starts_on.clone(),
+            ends_on: b.ends_on.clone(),
+            amount: Money::from_proto(&b.amount),
+            claim_window_days: b.claim_window_days,
+            totals: b.totals.as_ref().map(|t| BudgetTotals {
+                allocated: Money::from_proto(&t.allocated),
+                unallocated: Money::from_proto(&t.unallocated),
+                requested: Money::from_proto(&t.requested),
+                approved: Money::from_proto(&t.approved),
+                claimed: Money::from_proto(&t.claimed),
+                reimbursed: Money::from_proto(&t.reimbursed),
+                expired: Money::from_proto(&t.expired),
+            }),
+            created_at: time(&b.created_at),
+        }
+    }
+}
+
+/// Accrual rate (basis points) for a period's won revenue from
+/// `from_revenue_minor` up to the next tier's threshold.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccrualTier {
+    #[schema(example = 0)]
+    pub from_revenue_minor: i64,
+    #[schema(example = 300)]
+    pub rate_bps: i32,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAllocation {
+    pub budget_id: String,
+    pub partner_id: String,
+    pub kind: FundKind,
+    /// Required for a discretionary fund; optional for an accrual fund.
+    pub amount: Option<Money>,
+    /// Share of a claim's proven cost reimbursed (1 to 10000; default
+    /// 10000). Set by the fund's first allocation only.
+    pub reimbursement_rate_bps: Option<i32>,
+    /// Accrual funds: marginal tiers, the first from 0.
+    #[serde(default)]
+    pub accrual_tiers: Vec<AccrualTier>,
+    /// Accrual funds: days after the period before the balance expires.
+    pub accrual_grace_days: Option<i32>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FundQuery {
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+    pub budget_id: Option<String>,
+}
+
+/// A fund's balance, derived from its ledger entries.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FundBalance {
+    pub allocated: Option<Money>,
+    pub accrued: Option<Money>,
+    /// Reserved by approved requests, not yet reimbursed or released.
+    pub reserved: Option<Money>,
+    pub reimbursed: Option<Money>,
+    pub expired: Option<Money>,
+    /// allocated + accrued - reserved - reimbursed - expired; never negative.
+    pub available: Option<Money>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Fund {
+    pub id: String,
+    pub budget_id: String,
+    pub partner_id: String,
+    pub kind: Option<FundKind>,
+    pub currency: String,
+    pub reimbursement_rate_bps: i32,
+    pub accrual_tiers: Vec<AccrualTier>,
+    pub accrual_grace_days: i32,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub balance: Option<FundBalance>,
+    /// Accrual funds: the partner's won revenue in the period so far.
+    pub won_revenue: Option<Money>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub type FundList = List<Fund>;
+
+impl From<&pb::Fund> for Fund {
+    fn from(f: &pb::Fund) -> Self {
+        Self {
+            id: f.id.clone(),
+            budget_id: f.budget_id.clone(),
+            partner_id: f.partner_id.clone(),
+            kind: FundKind::from_proto(f.kind),
+            currency: f.currency.clone(),
+            reimbursement_rate_bps: f.reimbursement_rate_bps,
+            accrual_tiers: f
+                .accrual_tiers
+                .iter()
+                .map(|t| AccrualTier {
+                    from_revenue_minor: t.from_revenue_minor,
+                    rate_bps: t.rate_bps,
+                })
+                .collect(),
+            accrual_grace_days: f.accrual_grace_days,
+            expires_at: time(&f.expires_at),
+            balance: f.balance.as_ref().map(|b| FundBalance {
+                allocated: Money::from_proto(&b.allocated),
+                accrued: Money::from_proto(&b.accrued),
+                reserved: Money::from_proto(&b.reserved),
+                reimbursed: Money::from_proto(&b.reimbursed),
+                expired: Money::from_proto(&b.expired),
+                available: Money::from_proto(&b.available),
+            }),
+            won_revenue: Money::from_proto(&f.won_revenue),
+            created_at: time(&f.created_at),
+        }
+    }
+}
+
+/// One movement of a fund's money; never changed or removed.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FundEntry {
+    pub id: String,
+    pub fund_id: String,
+    pub kind: Option<EntryKind>,
+    /// Always positive; the kind says which way it moves.
+    pub amount: Option<Money>,
+    pub request_id: Option<String>,
+    pub claim_id: Option<String>,
+    pub deal_registration_id: Option<String>,
+    pub actor_user_id: Option<String>,
+    pub note: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+pub type FundEntryList = List<FundEntry>;
+
+impl From<&pb::FundEntry> for FundEntry {
+    fn from(e: &pb::FundEntry) -> Self {
+        Self {
+            id: e.id.clone(),
+            fund_id: e.fund_id.clone(),
+            kind: EntryKind::from_proto(e.kind),
+            amount: Money::from_proto(&e.amount),
+            request_id: id(&e.request_id),
+            claim_id: id(&e.claim_id),
+            deal_registration_id: id(&e.deal_registration_id),
+            actor_user_id: id(&e.actor_user_id),
+            note: e.note.clone(),
+            at: time(&e.at),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use prm_proto::mdf as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// Request funds for an activity (a partner, from its own fund).
+#[utoipa::path(post, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = [])),
+    request_body = NewMdfRequest,
+    responses((status = 201, description = "Submitted", body = MdfRequest)))]
+pub async fn submit_request(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewMdfRequest>,
+) -> Result<Response, Problem> {
+    let req = pb::SubmitMdfRequestRequest {
+        fund_id: body.fund_id,
+        activity_type: body.activity_type.to_proto(),
+        description: body.description,
+        starts_on: body.starts_on,
+        ends_on: body.ends_on,
+        expected_leads: body.expected_leads.unwrap_or_default(),
+        campaign_code: body.campaign_code.unwrap_or_default(),
+        amount: Some(body.amount.to_proto()),
+    };
+    let r = client(&state)
+        .submit_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    request(StatusCode::CREATED, r.request)
+}
+
+/// List requests: a partner sees its own, staff every partner's.
+#[utoipa::path(get, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = [])),
+    params(PageQuery, MdfRequestQuery),
+    responses((status = 200, description = "OK", body = MdfRequestList)))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<MdfRequestQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListMdfRequestsRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        fund_id: q.fund_id.unwrap_or_default(),
+        status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_mdf_requests(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &MdfRequestList::page(
+            r.requests.iter().map(MdfRequest::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+/// Get a request.
+#[utoipa::path(get, path = "/v1/mdf/requests/{id}", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "OK", body = MdfRequest)))]
+pub async fn get_request(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetMdfRequestRequest {
+        request_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_mdf_request(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    request(StatusCode::OK, r.request)
+}
+
+/// Approve a submitted request (marketing staff), in full or for a lower
+/// amount: the amount is reserved in the fund. 409 `INSUFFICIENT_FUNDS`
+/// when the fund cannot cover it.
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/approve", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    request_body(content = Option<Approval>),
+    responses((status = 200, description = "OK", body = MdfRequest)))]
+pub async fn approve_request(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    OptionalJsonBody(body): OptionalJsonBody<Approval>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ApproveMdfRequestRequest {
+        request_id: id.to_string(),
+        amount: body.amount.as_ref().map(Money::to_proto),
+        reason: body.reason.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .approve_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    request(StatusCode::OK, r.request)
+}
+
+/// Reject a submitted request, with a reason (marketing staff).
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/reject", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    request_body = Reason,
+    responses((status = 200, description = "OK", body = MdfRequest)))]
+pub async fn reject_request(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<Reason>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::RejectMdfRequestRequest {
+        request_id: id.to_string(),
+        reason: body.reason,
+    };
+    let r = client(&state)
+        .reject_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    request(StatusCode::OK, r.request)
+}
+
+/// Cancel a submitted or approved request (its partner, or staff); an
+/// approved request's reservation is released.
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/cancel", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    request_body(content = Option<OptionalReason>),
+    responses((status = 200, description = "OK", body = MdfRequest)))]
+pub async fn cancel_request(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    OptionalJsonBody(body): OptionalJsonBody<OptionalReason>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::CancelMdfRequestRequest {
+        request_id: id.to_string(),
+        reason: body.reason.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .cancel_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    request(StatusCode::OK, r.request)
+}
+
+/// A request's return: the pipeline and won revenue of the partner's deal
+/// registrations that carry its campaign code, next to what was paid.
+#[utoipa::path(get, path = "/v1/mdf/requests/{id}/roi", tag = "mdf", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "OK", body = RequestRoi)))]
+pub async fn request_roi(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetRequestRoiRequest {
+        request_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_request_roi(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &RequestRoi {
+            request_id: r.request_id,
+            campaign_code: r.campaign_code,
+            registrations: r.registrations,
+            open_pipeline: Money::from_proto(&r.open_pipeline),
+            won_deals: r.won_deals,
+            won_revenue: Money::from_proto(&r.won_revenue),
+            paid: Money::from_proto(&r.paid),
+            return_bps: r.return_bps,
+            other_currency_registrations: r.other_currency_registrations,
+        },
+    ))
+}
+
+fn request(status: StatusCode, r: Option<pb::MdfRequest>) -> Result<Response, Problem> {
+    Ok(json(
+        status,
+        &MdfRequest::from(&r.ok_or_else(Problem::internal)?),
+    ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ActivityType: pb::ActivityType {
+    Event = "event" => Event,
+    Webinar = "webinar" => Webinar,
+    DigitalCampaign = "digital_campaign" => DigitalCampaign,
+    ContentSyndication = "content_syndication" => ContentSyndication,
+    Other = "other" => Other,
+});
+
+wire_enum!(MdfRequestStatus: pb::MdfRequestStatus {
+    Submitted = "submitted" => Submitted,
+    Approved = "approved" => Approved,
+    Rejected = "rejected" => Rejected,
+    Cancelled = "cancelled" => Cancelled,
+    Completed = "completed" => Completed,
+    Lapsed = "lapsed" => Lapsed,
+});
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMdfRequest {
+    pub fund_id: String,
+    pub activity_type: ActivityType,
+    #[schema(example = "Launch webinar for the new product line")]
+    pub description: String,
+    #[schema(example = "2026-12-01", format = Date)]
+    pub starts_on: String,
+    #[schema(example = "2026-12-02", format = Date)]
+    pub ends_on: String,
+    pub expected_leads: Option<i32>,
+    /// Deal registrations carrying this code (as `mdf_reference`) count
+    /// towards the request's ROI.
+    #[schema(example = "WEB-LAUNCH")]
+    pub campaign_code: Option<String>,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MdfRequestQuery {
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+    pub fund_id: Option<String>,
+    pub status: Option<MdfRequestStatus>,
+}
+
+/// An approval: the amount (less than requested approves partially;
+/// left out, all of it) and an optional reason.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub amount: Option<Money>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[schema(example = "outside the program's focus")]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionalReason {
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MdfRequest {
+    pub id: String,
+    pub fund_id: String,
+    pub partner_id: String,
+    pub status: Option<MdfRequestStatus>,
+    pub activity_type: Option<ActivityType>,
+    pub description: String,
+    #[schema(format = Date)]
+    pub starts_on: String,
+    #[schema(format = Date)]
+    pub ends_on: String,
+    pub expected_leads: i32,
+    pub campaign_code: String,
+    pub requested: Option<Money>,
+    /// What was approved and reserved; null until approved.
+    pub approved: Option<Money>,
+    /// The last day a claim is accepted.
+    #[schema(format = Date)]
+    pub claim_deadline: String,
+    pub decision_reason: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+pub type MdfRequestList = List<MdfRequest>;
+
+impl From<&pb::MdfRequest> for MdfRequest {
+    fn from(r: &pb::MdfRequest) -> Self {
+        Self {
+            id: r.id.clone(),
+            fund_id: r.fund_id.clone(),
+            partner_id: r.partner_id.clone(),
+            status: MdfRequestStatus::from_proto(r.status),
+            activity_type: ActivityType::from_proto(r.activity_type),
+            description: r.description.clone(),
+            starts_on: r.starts_on.clone(),
+            ends_on: r.ends_on.clone(),
+            expected_leads: r.expected_leads,
+            campaign_code: r.campaign_code.clone(),
+            requested: Money::from_proto(&r.requested),
+            approved: Money::from_proto(&r.approved),
+            claim_deadline: r.claim_deadline.clone(),
+            decision_reason: r.decision_reason.clone(),
+            submitted_at: time(&r.submitted_at),
+            decided_at: time(&r.decided_at),
+        }
+    }
+}
+
+/// What a request brought in. Sums are in the request's currency;
+/// registrations in other currencies are counted apart.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequestRoi {
+    pub request_id: String,
+    pub campaign_code: String,
+    /// Registrations carrying the code.
+    pub registrations: i32,
+    /// Estimated value of those still open.
+    pub open_pipeline: Option<Money>,
+    pub won_deals: i32,
+    pub won_revenue: Option<Money>,
+    /// Reimbursed on the request's claims.
+    pub paid: Option<Money>,
+    /// won_revenue / paid in basis points (25000: 2.5 times); 0 while
+    /// nothing is paid.
+    pub return_bps: i64,
+    pub other_currency_registrations: i32,
+}
