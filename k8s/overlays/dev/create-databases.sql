@@ -1,3 +1,4 @@
 -- One database per service; a new service adds its line here.
 CREATE DATABASE prm_onboarding;
 CREATE DATABASE prm_dealreg;
+CREATE DATABASE prm_mdf;
