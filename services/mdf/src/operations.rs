@@ -29,18 +29,6 @@ pub(crate) async fn close_request(
         (MdfRequestStatus::Approved, Some(reserved)) => reserved,
         _ => 0,
     };
-    if released > 0 {
-        store::write_entry(
-            tx,
-            row.fund_id,
-            &Entry::new(EntryKind::Released, released)
-                .request(row.id)
-                .by(actor)
-                .note(reason),
-            now,
-        )
-        .await?;
-    }
     row.status = to;
     if !reason.is_empty() {
         row.decision_reason = reason.to_owned();
@@ -61,6 +49,19 @@ pub(crate) async fn close_request(
             },
         )
         .await?;
+    // Last, as it takes the fund's row lock until the commit.
+    if released > 0 {
+        store::append_entry(
+            tx,
+            row.fund_id,
+            &Entry::new(EntryKind::Released, released)
+                .request(row.id)
+                .by(actor)
+                .note(reason),
+            now,
+        )
+        .await?;
+    }
     Ok(row)
 }
 

@@ -255,32 +255,6 @@ impl Mdf {
         let released = reserved - paid;
         let now = self.clock.now();
         let actor = Some(principal.user_id);
-        if paid > 0 {
-            store::write_entry(
-                &mut tx,
-                claim.fund_id,
-                &Entry::new(EntryKind::Reimbursed, paid)
-                    .request(request.id)
-                    .claim(claim.id)
-                    .by(actor)
-                    .note(&reason),
-                now,
-            )
-            .await?;
-        }
-        if released > 0 {
-            store::write_entry(
-                &mut tx,
-                claim.fund_id,
-                &Entry::new(EntryKind::Released, released)
-                    .request(request.id)
-                    .claim(claim.id)
-                    .by(actor)
-                    .note("unclaimed rest of the reservation"),
-                now,
-            )
-            .await?;
-        }
         claim.status = ClaimStatus::Approved;
         claim.reimbursed_minor = Some(paid);
         claim.decision_reason = reason;
@@ -320,6 +294,33 @@ impl Mdf {
                 },
             )
             .await?;
+        // Last, as they take the fund's row lock until the commit.
+        if paid > 0 {
+            store::append_entry(
+                &mut tx,
+                claim.fund_id,
+                &Entry::new(EntryKind::Reimbursed, paid)
+                    .request(request.id)
+                    .claim(claim.id)
+                    .by(actor)
+                    .note(&claim.decision_reason),
+                now,
+            )
+            .await?;
+        }
+        if released > 0 {
+            store::append_entry(
+                &mut tx,
+                claim.fund_id,
+                &Entry::new(EntryKind::Released, released)
+                    .request(request.id)
+                    .claim(claim.id)
+                    .by(actor)
+                    .note("unclaimed rest of the reservation"),
+                now,
+            )
+            .await?;
+        }
         let resp = ApproveClaimResponse {
             claim: Some(convert::claim(&claim)?),
         };

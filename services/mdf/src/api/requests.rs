@@ -204,19 +204,6 @@ impl Mdf {
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without its fund")))?;
         let now = self.clock.now();
-        store::write_entry(
-            &mut tx,
-            row.fund_id,
-            &Entry::new(EntryKind::Reserved, approved)
-                .request(row.id)
-                .by(Some(principal.user_id))
-                .note(&reason),
-            now,
-        )
-        .await
-        .on_constraint(store::FUND_AVAILABLE_NONNEGATIVE, || {
-            insufficient_funds(fund.balance().available(), &fund.currency)
-        })?;
         row.status = MdfRequestStatus::Approved;
         row.approved_minor = Some(approved);
         row.decision_reason = reason;
@@ -239,6 +226,21 @@ impl Mdf {
                 },
             )
             .await?;
+        // Last: the reservation takes the fund's row lock, which every
+        // approval on the fund waits for, until the commit.
+        store::append_entry(
+            &mut tx,
+            row.fund_id,
+            &Entry::new(EntryKind::Reserved, approved)
+                .request(row.id)
+                .by(Some(principal.user_id))
+                .note(&row.decision_reason),
+            now,
+        )
+        .await
+        .on_constraint(store::FUND_AVAILABLE_NONNEGATIVE, || {
+            insufficient_funds(fund.balance().available(), &fund.currency)
+        })?;
         let resp = ApproveMdfRequestResponse {
             request: Some(convert::request(&row)),
         };

@@ -281,15 +281,16 @@ pub async fn add_won_revenue(db: Db<'_>, fund_id: Uuid, amount_minor: i64) -> Re
         .map(drop)
 }
 
-/// Writes one entry (the trigger moves the fund's balance) and returns the
-/// fund as it is after it. Fails with [`FUND_AVAILABLE_NONNEGATIVE`] (or
-/// the budget's CHECK) when the entry would overdraw.
-pub async fn write_entry(
+/// Writes one entry: the trigger moves the fund's balance, taking the
+/// fund's row lock until the transaction ends, so handlers append their
+/// entries last. Fails with [`FUND_AVAILABLE_NONNEGATIVE`] (or the budget's
+/// CHECK) when the entry would overdraw.
+pub async fn append_entry(
     db: Db<'_>,
     fund_id: Uuid,
     entry: &Entry<'_>,
     at: DateTime<Utc>,
-) -> Result<FundRow> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO fund_entries (id, fund_id, kind, amount_minor, request_id, claim_id,
                                    deal_registration_id, actor_user_id, note, at)
@@ -305,8 +306,19 @@ pub async fn write_entry(
     .bind(entry.actor_user_id)
     .bind(entry.note)
     .bind(at)
-    .execute(&mut *db)
-    .await?;
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// As [`append_entry`], returning the fund as it is after the entry.
+pub async fn write_entry(
+    db: Db<'_>,
+    fund_id: Uuid,
+    entry: &Entry<'_>,
+    at: DateTime<Utc>,
+) -> Result<FundRow> {
+    append_entry(&mut *db, fund_id, entry, at).await?;
     sqlx::query_as("SELECT * FROM funds WHERE id = $1")
         .bind(fund_id)
         .fetch_one(db)
