@@ -19,10 +19,17 @@
 //!   conflict and near-match checks meet a large table. The target is at
 //!   least 0.25 of pgbench.
 //!
+//! - `mdf_approvals`: 32 clients approving MDF requests through the
+//!   gateway against one fund (each approval takes its row lock) against
+//!   the same clients each on a fund of its own. Then the shared fund is
+//!   overdrawn on purpose and its ledger checked: the stored balance is
+//!   the sum of the entries and never went below zero.
+//!
 //! Later services add their benchmarks here.
 
 mod dealreg;
 mod load;
+mod mdf;
 mod platform;
 mod report;
 
@@ -47,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let existing: u64 = env_or("PRM_BENCH_EXISTING_REGISTRATIONS", 1_000_000);
     let rounds: u32 = env_or("PRM_BENCH_ROUNDS", 2);
     let concurrency: usize = env_or("PRM_BENCH_CONCURRENCY", 32);
+    let mdf_per_client: usize = env_or("PRM_BENCH_MDF_REQUESTS_PER_CLIENT", 150);
     let out = std::env::var("PRM_BENCH_OUT").unwrap_or_else(|_| "target/bench/results.json".into());
 
     eprintln!("starting the services and the gateway (release binaries)...");
@@ -91,6 +99,46 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("one request at a time, {seconds}s each side");
     let direct_one = load::run(&direct_target, 1, Duration::from_secs(seconds)).await?;
     let gateway_one = load::run(&gateway_target, 1, Duration::from_secs(seconds)).await?;
+
+    // MDF approvals: one fund for every client, then a fund each.
+    eprintln!(
+        "mdf approvals: preparing {} requests on each side...",
+        concurrency * mdf_per_client
+    );
+    let prepared = mdf::prepare(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &seeded.key,
+        &seeded.partner_id,
+        concurrency,
+        mdf_per_client,
+    )
+    .await?;
+    eprintln!("mdf approvals: each client on its own fund, {concurrency} concurrent");
+    let (uncontended, _) = mdf::approve(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &prepared.uncontended,
+        Duration::from_secs(seconds),
+    )
+    .await?;
+    eprintln!("mdf approvals: every client on one fund, {concurrency} concurrent");
+    let (contended, _) = mdf::approve(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &prepared.contended,
+        Duration::from_secs(seconds),
+    )
+    .await?;
+    let mdf_ledger = mdf::overdraw_and_check(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &seeded.key,
+        &prepared.contended_fund,
+        concurrency,
+        &platform.database_url("mdf"),
+    )
+    .await?;
 
     // Deal registration writes against pgbench, then with a full table.
     let register = Target::Register {
@@ -157,7 +205,15 @@ async fn main() -> anyhow::Result<()> {
                 "pgbench single-row INSERT",
                 &pgbench_full,
             ),
+            BenchmarkReport::compare(
+                &format!("mdf_approvals, {concurrency} concurrent"),
+                "approve, every client on one fund",
+                &contended,
+                "approve, each client on its own fund",
+                &uncontended,
+            ),
         ],
+        mdf_ledger: Some(mdf_ledger),
         memory: platform
             .names()
             .into_iter()

@@ -16,13 +16,13 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::load::http_json;
 
-const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef";
+pub const ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef";
 const SERVICE_TOKEN: &str = "bench-service-token";
 
 /// The services `make bench` starts behind the gateway (binary
 /// `prm-<name>`): one line per service, in start order, each after the
 /// services it calls (see [`service_env`]).
-const SERVICES: &[&str] = &["onboarding", "dealreg"];
+const SERVICES: &[&str] = &["onboarding", "dealreg", "mdf"];
 
 /// A service's settings beyond its port, database and NATS: its own
 /// secrets, and the addresses of the services it calls, from those already

@@ -72,6 +72,8 @@ pub struct Report {
     pub rounds: u32,
     pub cpus: usize,
     pub benchmarks: Vec<BenchmarkReport>,
+    /// The MDF fund approved under contention, checked afterwards.
+    pub mdf_ledger: Option<crate::mdf::LedgerCheck>,
     pub memory: Vec<MemoryReport>,
 }
 
@@ -99,6 +101,17 @@ impl Report {
                 format!("=> {}", b.name),
                 b.throughput_ratio,
                 b.added_p50_ms
+            );
+            println!();
+        }
+        if let Some(l) = &self.mdf_ledger {
+            println!(
+                "MDF ledger of the contended fund: {} entries, {} approvals reserved, {} refused for insufficient funds;",
+                l.entries, l.approvals_reserved, l.refused_insufficient_funds
+            );
+            println!(
+                "  stored balance equals the sum of its entries: {}; available {} (lowest ever {})",
+                l.stored_balance_equals_entries, l.available_minor, l.lowest_available_minor
             );
             println!();
         }
