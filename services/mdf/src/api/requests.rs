@@ -1,6 +1,7 @@
 //! MDF requests: submitted by partners, decided by staff (approval
 //! reserves funds), cancelled by either; and their return on investment.
 
+use chrono::{DateTime, Utc};
 use prm_proto::events as ev;
 use prm_proto::mdf::*;
 use prm_runtime::wire::timestamp;
@@ -17,7 +18,7 @@ use crate::domain::ledger::EntryKind;
 use crate::domain::request::{MAX_REASON_LEN, MdfRequestStatus, NewRequest, claim_deadline};
 use crate::domain::{optional_positive_money, same_currency};
 use crate::operations;
-use crate::store::{self, Entry, RequestRow};
+use crate::store::{self, Entry, FundRow, RequestRow};
 
 pub(super) fn request_id(value: &str) -> Result<Uuid, ApiError> {
     validate::uuid(value).map_err(|e| ApiError::invalid("request_id", e))
@@ -29,6 +30,21 @@ pub(super) fn ensure_may_act_for_partner(principal: &Principal) -> Result<(), Ap
         principal.require_any_role(ACT_FOR_PARTNER)?;
     }
     Ok(())
+}
+
+/// An accrual fund past its expiry takes no more requests or approvals.
+fn ensure_not_expired(fund: &FundRow, now: DateTime<Utc>) -> Result<(), ApiError> {
+    match fund.expires_at {
+        Some(expired) if expired <= now => Err(ApiError::precondition(
+            "FUND_EXPIRED",
+            format!("fund/{}", fund.id),
+            format!(
+                "the fund's unspent money expired at {}",
+                expired.to_rfc3339()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The answer to an approval the fund cannot cover.
@@ -76,6 +92,7 @@ impl Mdf {
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("fund without its budget")))?;
         let now = self.clock.now();
+        ensure_not_expired(&fund, now)?;
         let deadline = claim_deadline(new.ends_on, budget.claim_window_days);
         let row = store::insert_request(&mut tx, fund.partner_id, &new, deadline, now).await?;
         self.outbox
@@ -204,6 +221,7 @@ impl Mdf {
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without its fund")))?;
         let now = self.clock.now();
+        ensure_not_expired(&fund, now)?;
         row.status = MdfRequestStatus::Approved;
         row.approved_minor = Some(approved);
         row.decision_reason = reason;

@@ -108,6 +108,13 @@ async fn accrued_funds_expire_after_the_grace_period_once() {
         (balance.available(), balance.reserved_outstanding()),
         (0, 20_000)
     );
+    // An expired fund takes no more requests, by the service's clock.
+    t.clock.advance(expires - Utc::now());
+    let s = prm_runtime::testing::grpc::assert_code(
+        t.submit(&p, activity(&fund.id, 100)).await,
+        tonic::Code::FailedPrecondition,
+    );
+    assert_eq!(prm_runtime::testing::grpc::reason(&s), "FUND_EXPIRED");
     // Swept again, nothing more happens.
     assert!(
         t.sweep_at(expires + Duration::days(1))
