@@ -69,6 +69,7 @@ pub(crate) async fn close_request(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accrual {
     pub fund_id: Uuid,
+    pub budget_id: Uuid,
     pub accrued_minor: i64,
     /// The budget had less left than the tiers give.
     pub capped_by_budget: bool,
@@ -77,7 +78,9 @@ pub struct Accrual {
 /// A won deal accrues into the partner's accrual funds (in the deal's
 /// currency) whose period covers the day it was won: the tiers' share of
 /// it given the period's revenue before it, capped by what the budget has
-/// left. A deal accrues into a fund once, however often it is announced.
+/// left. A deal counts towards a fund once, however often it is announced.
+/// Funds are locked first, then their budgets in id order (as allocations
+/// take them), so concurrent accruals cannot deadlock.
 pub async fn accrue_won_deal(
     tx: &mut PgConnection,
     outbox: &Outbox,
@@ -89,21 +92,38 @@ pub async fn accrue_won_deal(
     let funds =
         store::accrual_funds_for_update(tx, partner_id, won_at.date_naive(), &amount.currency)
             .await?;
+    let budget_ids: Vec<Uuid> = funds.iter().map(|f| f.budget_id).collect();
+    let budgets = store::budgets_for_update(tx, &budget_ids).await?;
     let mut out = Vec::new();
     for fund in funds {
-        if store::accrued_for_deal(tx, fund.id, deal_id).await? {
-            continue;
-        }
+        let budget = budgets
+            .iter()
+            .find(|b| b.id == fund.budget_id)
+            .ok_or_else(|| anyhow::anyhow!("fund {} without its budget", fund.id))?;
+        // What earlier funds of this deal took from the same budget.
+        let taken: i64 = out
+            .iter()
+            .filter(|a: &&Accrual| a.budget_id == budget.id)
+            .map(|a| a.accrued_minor)
+            .sum();
         let due = fund
             .tiers()?
             .accrual_for(fund.won_revenue_minor, amount.amount_minor);
-        store::add_won_revenue(tx, fund.id, amount.amount_minor).await?;
-        let budget = store::budget_for_update(tx, fund.budget_id)
+        let accrued = due.min(budget.unallocated_minor() - taken).max(0);
+        if !store::count_won_deal(tx, fund.id, deal_id, amount.amount_minor, accrued, won_at)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("fund {} without its budget", fund.id))?;
-        let accrued = due.min(budget.unallocated_minor()).max(0);
-        let fund = if accrued > 0 {
-            store::write_entry(
+        {
+            continue;
+        }
+        store::add_won_revenue(tx, fund.id, amount.amount_minor).await?;
+        let accrual = Accrual {
+            fund_id: fund.id,
+            budget_id: budget.id,
+            accrued_minor: accrued,
+            capped_by_budget: accrued < due,
+        };
+        if accrued > 0 {
+            let fund = store::write_entry(
                 tx,
                 fund.id,
                 &Entry::new(EntryKind::Accrued, accrued)
@@ -111,31 +131,24 @@ pub async fn accrue_won_deal(
                     .note("won deal"),
                 won_at,
             )
-            .await?
-        } else {
-            fund
-        };
-        let accrual = Accrual {
-            fund_id: fund.id,
-            accrued_minor: accrued,
-            capped_by_budget: accrued < due,
-        };
-        outbox
-            .stage_for(
-                tx,
-                "funds.accrued",
-                &fund,
-                &ev::MdfFundsAccrued {
-                    fund_id: fund.id.to_string(),
-                    partner_id: partner_id.to_string(),
-                    deal_registration_id: deal_id.to_string(),
-                    deal_amount: Some(amount.to_proto()),
-                    accrued: Some(fund.money(accrued).to_proto()),
-                    capped_by_budget: accrual.capped_by_budget,
-                    accrued_at: Some(timestamp(won_at)),
-                },
-            )
             .await?;
+            outbox
+                .stage_for(
+                    tx,
+                    "funds.accrued",
+                    &fund,
+                    &ev::MdfFundsAccrued {
+                        fund_id: fund.id.to_string(),
+                        partner_id: partner_id.to_string(),
+                        deal_registration_id: deal_id.to_string(),
+                        deal_amount: Some(amount.to_proto()),
+                        accrued: Some(fund.money(accrued).to_proto()),
+                        capped_by_budget: accrual.capped_by_budget,
+                        accrued_at: Some(timestamp(won_at)),
+                    },
+                )
+                .await?;
+        }
         out.push(accrual);
     }
     Ok(out)

@@ -16,7 +16,8 @@ use crate::state::AppState;
 use crate::wire_enum;
 
 /// Set a program's MDF budget for a period (marketing staff). Allocations
-/// and accruals never exceed it.
+/// and accruals never exceed it. A program's budgets may not overlap
+/// ("2026" and "2026-Q1"): 409 `BUDGET_EXISTS`.
 #[utoipa::path(post, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
     request_body = NewBudget,
     responses((status = 201, description = "Created", body = Budget)))]
@@ -257,9 +258,11 @@ pub struct BudgetTotals {
     /// Allocated and accrued into its funds.
     pub allocated: Option<Money>,
     pub unallocated: Option<Money>,
-    /// Asked for by requests not rejected or cancelled.
+    /// Asked for by requests submitted, approved, completed or lapsed (not
+    /// rejected or cancelled).
     pub requested: Option<Money>,
-    /// Approved on requests.
+    /// Approved on requests approved, completed or lapsed (not cancelled),
+    /// before any release.
     pub approved: Option<Money>,
     /// Reimbursable amounts of submitted and approved claims.
     pub claimed: Option<Money>,

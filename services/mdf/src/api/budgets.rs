@@ -82,6 +82,15 @@ impl Mdf {
                 "BUDGET_EXISTS",
                 format!("the program already has a budget for {}", period.name),
             )
+        })
+        .on_constraint(store::BUDGET_PERIODS_DO_NOT_OVERLAP, || {
+            ApiError::already_exists(
+                "BUDGET_EXISTS",
+                format!(
+                    "the program already has a budget for a period overlapping {} ({} to {})",
+                    period.name, period.starts_on, period.ends_on
+                ),
+            )
         })?;
         let resp = CreateBudgetResponse {
             budget: views(&mut tx, std::slice::from_ref(&row)).await?.pop(),

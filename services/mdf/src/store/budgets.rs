@@ -9,6 +9,8 @@ use crate::domain::period::Period;
 
 /// The unique index: one budget per program and period.
 pub const BUDGET_PROGRAM_PERIOD: &str = "budgets_program_period";
+/// The exclusion: a program's budgets cover periods that do not overlap.
+pub const BUDGET_PERIODS_DO_NOT_OVERLAP: &str = "budgets_periods_do_not_overlap";
 /// The CHECK that keeps a budget's allocations within it.
 pub const BUDGET_NOT_OVERALLOCATED: &str = "budgets_not_overallocated";
 
@@ -83,11 +85,11 @@ pub async fn budget(db: Db<'_>, id: Uuid) -> Result<Option<BudgetRow>> {
         .await
 }
 
-/// The budget, locked: accruals read what is left of it.
-pub async fn budget_for_update(db: Db<'_>, id: Uuid) -> Result<Option<BudgetRow>> {
-    sqlx::query_as("SELECT * FROM budgets WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(db)
+/// The budgets, locked in id order: accruals read what is left of them.
+pub async fn budgets_for_update(db: Db<'_>, ids: &[Uuid]) -> Result<Vec<BudgetRow>> {
+    sqlx::query_as("SELECT * FROM budgets WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(ids)
+        .fetch_all(db)
         .await
 }
 

@@ -240,16 +240,27 @@ pub async fn accrual_funds_for_update(
     .await
 }
 
-/// The deal has already accrued into the fund.
-pub async fn accrued_for_deal(db: Db<'_>, fund_id: Uuid, deal_id: Uuid) -> Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM fund_entries
-                        WHERE fund_id = $1 AND deal_registration_id = $2 AND kind = 'accrued')",
+/// Counts a won deal towards a fund; false when it already was.
+pub async fn count_won_deal(
+    db: Db<'_>,
+    fund_id: Uuid,
+    deal_id: Uuid,
+    amount_minor: i64,
+    accrued_minor: i64,
+    won_at: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO fund_won_deals (fund_id, deal_registration_id, amount_minor, accrued_minor, won_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(fund_id)
     .bind(deal_id)
-    .fetch_one(db)
-    .await
+    .bind(amount_minor)
+    .bind(accrued_minor)
+    .bind(won_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Accrual funds past their expiry with money still available (sweep).

@@ -52,6 +52,17 @@ async fn budgets_refuse_bad_input_and_duplicates() {
         Code::AlreadyExists,
     );
     assert_eq!(reason(&s), "BUDGET_EXISTS");
+    // Nor one overlapping it: this year contains this quarter.
+    let year = CreateBudgetRequest {
+        period: this_quarter()[..4].to_owned(),
+        ..again.clone()
+    };
+    let s = assert_code(
+        c.create_budget(as_of(year, &t.admin)).await,
+        Code::AlreadyExists,
+    );
+    assert_eq!(reason(&s), "BUDGET_EXISTS");
+    assert!(s.message().contains("overlapping"), "{}", s.message());
     // Partners and read-only staff set no budgets.
     assert_code(
         c.create_budget(as_of(again.clone(), &partner())).await,
