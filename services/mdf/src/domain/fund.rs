@@ -93,7 +93,8 @@ impl Allocation {
                         "only an accrual fund has a grace period",
                     );
                 }
-                if req.amount.is_none() {
+                // Absent, or all zero (what an unset proto message reads as).
+                if matches!(optional_positive_money(req.amount.as_ref()), Ok(None)) {
                     errs.add(
                         "amount",
                         "a discretionary allocation needs a positive amount",

@@ -19,7 +19,8 @@ impl Period {
             Some((y, r)) => (y, Some(r)),
             None => (v.as_str(), None),
         };
-        if year.len() != 4 {
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if year.len() != 4 || !digits(year) {
             return Err(bad());
         }
         let year: i32 = year.parse().map_err(|_| bad())?;
@@ -29,6 +30,9 @@ impl Period {
         let (first_month, months, name) = match rest {
             None => (1, 12, format!("{year}")),
             Some(q) if q.starts_with('Q') => {
+                if !digits(&q[1..]) {
+                    return Err(bad());
+                }
                 let n: u32 = q[1..].parse().map_err(|_| bad())?;
                 if !(1..=4).contains(&n) || q.len() != 2 {
                     return Err(bad());
@@ -36,6 +40,9 @@ impl Period {
                 ((n - 1) * 3 + 1, 3, format!("{year}-Q{n}"))
             }
             Some(m) => {
+                if !digits(m) {
+                    return Err(bad());
+                }
                 let n: u32 = m.parse().map_err(|_| bad())?;
                 if !(1..=12).contains(&n) || m.len() != 2 {
                     return Err(bad());
@@ -88,6 +95,7 @@ mod tests {
         }
         for bad in [
             "", "26-Q1", "2026-Q5", "2026-Q0", "2026-13", "2026-1", "1999", "2026-Q12", "Q4-2026",
+            "2026-+1", "+202-Q1",
         ] {
             assert!(Period::parse(bad).is_err(), "{bad:?} accepted");
         }

@@ -1,7 +1,7 @@
 //! MDF requests: a partner asks for funds for an activity; staff approve
 //! (reserving), partially approve or reject; the partner may cancel.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use prm_proto::mdf::{
     ActivityType as ActivityTypeProto, MdfRequestStatus as MdfRequestStatusProto,
     SubmitMdfRequestRequest,
@@ -84,7 +84,9 @@ impl MdfRequestStatus {
 
 /// The last day a claim on an activity ending `ends_on` is accepted.
 pub fn claim_deadline(ends_on: NaiveDate, window_days: i32) -> NaiveDate {
-    ends_on + Duration::days(i64::from(window_days))
+    ends_on
+        .checked_add_signed(Duration::days(i64::from(window_days)))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The claim deadline has passed at `now` (the deadline day is included,
@@ -93,12 +95,20 @@ pub fn deadline_passed(deadline: NaiveDate, now: DateTime<Utc>) -> bool {
     now.date_naive() > deadline
 }
 
+/// A date of an activity: YYYY-MM-DD, in the years 2000..2100.
 fn date(field: &str, value: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
-    errs.check(
-        field,
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map_err(|_| format!("{value:?} is not a date (YYYY-MM-DD)")),
-    )
+    let parsed = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|_| value.len() == 10)
+        .ok_or_else(|| format!("{value:?} is not a date (YYYY-MM-DD)"))
+        .and_then(|d| {
+            if (2000..=2100).contains(&d.year()) {
+                Ok(d)
+            } else {
+                Err(format!("{d} is outside the years 2000..2100"))
+            }
+        });
+    errs.check(field, parsed)
 }
 
 /// A validated request submission.
@@ -252,6 +262,20 @@ mod tests {
                 "amount"
             ]
         );
+    }
+
+    #[test]
+    fn far_and_signed_years_are_refused() {
+        for bad in ["+262142-12-31", "1999-12-31", "2101-01-01", "2026-1-5"] {
+            let mut r = valid();
+            r.starts_on = bad.into();
+            r.ends_on = bad.into();
+            assert_eq!(
+                fields(NewRequest::parse(&r)),
+                ["starts_on", "ends_on"],
+                "{bad}"
+            );
+        }
     }
 
     #[test]

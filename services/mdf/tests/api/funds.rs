@@ -172,6 +172,22 @@ async fn allocation_rules_are_checked() {
             "accrual_tiers"
         ]
     );
+    // A discretionary allocation of nothing (an all-zero amount).
+    let s = assert_code(
+        c.allocate_funds(as_of(
+            AllocateFundsRequest {
+                amount: Some(prm_proto::common::Money {
+                    amount_minor: 0,
+                    currency: String::new(),
+                }),
+                ..base.clone()
+            },
+            &t.marketing,
+        ))
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&s), ["amount"]);
     // The budget's currency only.
     let s = assert_code(
         c.allocate_funds(as_of(
