@@ -47,12 +47,13 @@ fn ensure_not_expired(fund: &FundRow, now: DateTime<Utc>) -> Result<(), ApiError
     }
 }
 
-/// The answer to an approval the fund cannot cover.
-fn insufficient_funds(available: i64, currency: &str) -> ApiError {
+/// The answer to an approval the fund cannot cover. (The balance is not
+/// quoted: under concurrent approvals any figure read here is stale.)
+fn insufficient_funds(asked: i64, currency: &str) -> ApiError {
     ApiError::precondition(
         "INSUFFICIENT_FUNDS",
         "amount",
-        format!("the fund has {available} {currency} (minor units) available"),
+        format!("the fund's available balance does not cover {asked} {currency} (minor units)"),
     )
 }
 
@@ -257,7 +258,7 @@ impl Mdf {
         )
         .await
         .on_constraint(store::FUND_AVAILABLE_NONNEGATIVE, || {
-            insufficient_funds(fund.balance().available(), &fund.currency)
+            insufficient_funds(approved, &fund.currency)
         })?;
         let resp = ApproveMdfRequestResponse {
             request: Some(convert::request(&row)),
