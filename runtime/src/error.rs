@@ -73,6 +73,19 @@ impl FieldErrors {
             Err(ApiError::InvalidArgument(self.0))
         }
     }
+
+    /// As [`FieldErrors::finish`], then the parsed values: `values` gathers
+    /// what [`FieldErrors::check`] kept (`|| Some((id?, amount?))`), which
+    /// is all there when nothing was recorded. A check that recorded
+    /// nothing yet kept no value is a bug, answered as Internal.
+    pub fn finish_with<T>(self, values: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.finish()?;
+        values().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "a request passed validation with a value missing"
+            ))
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +260,24 @@ impl From<ApiError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finish_with_gives_the_values_or_every_error() {
+        let mut errs = FieldErrors::new();
+        let a = errs.check("a", Ok::<_, String>(1));
+        let b = errs.check("b", Err::<i32, _>("bad".into()));
+        match errs.finish_with(|| Some((a?, b?))) {
+            Err(ApiError::InvalidArgument(v)) => assert_eq!(v[0].field, "b"),
+            other => panic!("{other:?}"),
+        }
+        let mut errs = FieldErrors::new();
+        let a = errs.check("a", Ok::<_, String>(1));
+        assert_eq!(errs.finish_with(|| Some(a? + 1)).ok(), Some(2));
+        assert!(matches!(
+            FieldErrors::new().finish_with(|| None::<i32>),
+            Err(ApiError::Internal(_))
+        ));
+    }
 
     #[test]
     fn invalid_argument_carries_every_field() {

@@ -54,15 +54,9 @@ impl Mdf {
                 0
             }
         };
-        errs.finish()?;
+        let (program_id, name, period, amount) =
+            errs.finish_with(|| Some((program_id?, name?, period?, amount?)))?;
         principal.require_any_role(FUNDS_MANAGEMENT)?;
-        let (Some(program_id), Some(name), Some(period), Some(amount)) =
-            (program_id, name, period, amount)
-        else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "budget validated incomplete"
-            )));
-        };
         let idem = Idempotency::new(&ctx, "CreateBudget", &req);
         let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_budget(

@@ -180,15 +180,16 @@ impl Mdf {
         errs.finish()?;
         let partner = principal.partner_scope(requested.flatten())?;
         let (request, status) = (request.flatten(), status.flatten());
-        let filters = [
-            partner.map(|p| p.to_string()).unwrap_or_default(),
-            request.map(|r| r.to_string()).unwrap_or_default(),
-            status.map_or("", ClaimStatus::as_str).to_owned(),
-        ];
+        let partner_filter = partner.map(|p| p.to_string()).unwrap_or_default();
+        let request_filter = request.map(|r| r.to_string()).unwrap_or_default();
         let page = Page::parse(
             req.page_size,
             &req.page_token,
-            &[&filters[0], &filters[1], &filters[2]],
+            &[
+                &partner_filter,
+                &request_filter,
+                status.map_or("", ClaimStatus::as_str),
+            ],
         )?;
         let mut conn = self.db.acquire().await?;
         let mut rows = store::list_claims(
@@ -220,12 +221,7 @@ impl Mdf {
             "reason",
             validate::optional_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(amount), Some(reason)) = (id, amount, reason) else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "approval validated incomplete"
-            )));
-        };
+        let (id, amount, reason) = errs.finish_with(|| Some((id?, amount?, reason?)))?;
         principal.require_any_role(CLAIM_DECISIONS)?;
         let idem = Idempotency::new(&ctx, "ApproveClaim", &req);
         let mut tx = begin_or_replay!(self.db, idem);
@@ -340,12 +336,7 @@ impl Mdf {
             "reason",
             validate::required_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(reason)) = (id, reason) else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "rejection validated incomplete"
-            )));
-        };
+        let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         principal.require_any_role(CLAIM_DECISIONS)?;
         let idem = Idempotency::new(&ctx, "RejectClaim", &req);
         let mut tx = begin_or_replay!(self.db, idem);

@@ -148,15 +148,16 @@ impl Mdf {
         errs.finish()?;
         let partner = principal.partner_scope(requested.flatten())?;
         let (fund, status) = (fund.flatten(), status.flatten());
-        let filters = [
-            partner.map(|p| p.to_string()).unwrap_or_default(),
-            fund.map(|f| f.to_string()).unwrap_or_default(),
-            status.map_or("", MdfRequestStatus::as_str).to_owned(),
-        ];
+        let partner_filter = partner.map(|p| p.to_string()).unwrap_or_default();
+        let fund_filter = fund.map(|f| f.to_string()).unwrap_or_default();
         let page = Page::parse(
             req.page_size,
             &req.page_token,
-            &[&filters[0], &filters[1], &filters[2]],
+            &[
+                &partner_filter,
+                &fund_filter,
+                status.map_or("", MdfRequestStatus::as_str),
+            ],
         )?;
         let mut conn = self.db.acquire().await?;
         let mut rows = store::list_requests(
@@ -188,12 +189,7 @@ impl Mdf {
             "reason",
             validate::optional_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(amount), Some(reason)) = (id, amount, reason) else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "approval validated incomplete"
-            )));
-        };
+        let (id, amount, reason) = errs.finish_with(|| Some((id?, amount?, reason?)))?;
         principal.require_any_role(FUNDS_MANAGEMENT)?;
         let idem = Idempotency::new(&ctx, "ApproveMdfRequest", &req);
         let mut tx = begin_or_replay!(self.db, idem);
@@ -279,12 +275,7 @@ impl Mdf {
             "reason",
             validate::required_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(reason)) = (id, reason) else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "rejection validated incomplete"
-            )));
-        };
+        let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         principal.require_any_role(FUNDS_MANAGEMENT)?;
         let idem = Idempotency::new(&ctx, "RejectMdfRequest", &req);
         let mut tx = begin_or_replay!(self.db, idem);
@@ -331,12 +322,7 @@ impl Mdf {
             "reason",
             validate::optional_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(reason)) = (id, reason) else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "cancellation validated incomplete"
-            )));
-        };
+        let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         let idem = Idempotency::new(&ctx, "CancelMdfRequest", &req);
         let mut tx = begin_or_replay!(self.db, idem);
         let row = self.visible_request(&mut tx, &principal, id, true).await?;

@@ -134,20 +134,16 @@ impl NewClaim {
                 documents.push(doc);
             }
         }
-        errs.finish()?;
-        match (request_id, proven_cost, invoice_number) {
-            (Some(request_id), Some(proven_cost), Some(invoice_number)) => Ok(NewClaim {
-                request_id,
-                proven_cost,
-                invoice_number,
+        errs.finish_with(|| {
+            Some(NewClaim {
+                request_id: request_id?,
+                proven_cost: proven_cost?,
+                invoice_number: invoice_number?,
                 leads_generated: req.leads_generated,
                 attendees: req.attendees,
                 documents,
-            }),
-            _ => Err(ApiError::Internal(anyhow::anyhow!(
-                "a claim passed validation incomplete"
-            ))),
-        }
+            })
+        })
     }
 }
 

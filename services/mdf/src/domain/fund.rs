@@ -104,14 +104,8 @@ impl Allocation {
             }
             None => None,
         };
-        errs.finish()?;
-        let (Some(budget_id), Some(partner_id), Some(kind), Some(note), Some(accrual_tiers)) =
-            (budget_id, partner_id, kind, note, tiers)
-        else {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "an allocation passed validation incomplete"
-            )));
-        };
+        let (budget_id, partner_id, kind, note, accrual_tiers) =
+            errs.finish_with(|| Some((budget_id?, partner_id?, kind?, note?, tiers?)))?;
         Ok(Allocation {
             budget_id,
             partner_id,

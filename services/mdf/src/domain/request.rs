@@ -151,38 +151,18 @@ impl NewRequest {
         }
         let campaign_code = errs.check("campaign_code", campaign_code(&req.campaign_code));
         let amount = errs.check("amount", positive_money(req.amount.as_ref()));
-        errs.finish()?;
-        match (
-            fund_id,
-            activity_type,
-            description,
-            starts_on,
-            ends_on,
-            campaign_code,
-            amount,
-        ) {
-            (
-                Some(fund_id),
-                Some(activity_type),
-                Some(description),
-                Some(starts_on),
-                Some(ends_on),
-                Some(campaign_code),
-                Some(amount),
-            ) => Ok(NewRequest {
-                fund_id,
-                activity_type,
-                description,
-                starts_on,
-                ends_on,
+        errs.finish_with(|| {
+            Some(NewRequest {
+                fund_id: fund_id?,
+                activity_type: activity_type?,
+                description: description?,
+                starts_on: starts_on?,
+                ends_on: ends_on?,
                 expected_leads: req.expected_leads,
-                campaign_code,
-                amount,
-            }),
-            _ => Err(ApiError::Internal(anyhow::anyhow!(
-                "a request passed validation incomplete"
-            ))),
-        }
+                campaign_code: campaign_code?,
+                amount: amount?,
+            })
+        })
     }
 }
 
