@@ -13,6 +13,11 @@ pub mod prm {
             tonic::include_proto!("prm.common.v1");
         }
     }
+    pub mod commissions {
+        pub mod v1 {
+            tonic::include_proto!("prm.commissions.v1");
+        }
+    }
     pub mod dealreg {
         pub mod v1 {
             tonic::include_proto!("prm.dealreg.v1");
@@ -36,7 +41,7 @@ pub mod prm {
 }
 
 pub use prm::{
-    common::v1 as common, dealreg::v1 as dealreg, events::v1 as events, mdf::v1 as mdf,
+    commissions::v1 as commissions, common::v1 as common, dealreg::v1 as dealreg, events::v1 as events, mdf::v1 as mdf,
     onboarding::v1 as onboarding,
 };
 
