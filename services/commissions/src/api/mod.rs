@@ -1,0 +1,66 @@
+//! The gRPC API: `prm.commissions.v1.CommissionsService`.
+//!
+//! Each handler validates its whole input first (nothing is stored for a
+//! bad request), checks who is calling, then does its work in one
+//! transaction together with its ledger entries, outbox events and
+//! idempotency record. A partner principal only ever reaches its own
+//! links, conversions, commissions, ledger and postback log; another
+//! partner's are NotFound. The gateway's own calls (resolving a link,
+//! handing over clicks, relaying a postback) carry the service credential
+//! and no principal; a postback is authenticated by its program's token
+//! or signature here.
+
+mod convert;
+mod links;
+mod postbacks;
+mod programs;
+mod reports;
+
+use prm_proto::commissions::commissions_service_server::CommissionsService;
+use prm_proto::commissions::*;
+use prm_runtime::{ApiError, CallContext, Clock, Outbox};
+use sqlx::PgPool;
+
+/// The commissions service's handlers and what they share.
+#[derive(Clone)]
+pub struct Commissions {
+    db: PgPool,
+    outbox: Outbox,
+    clock: Clock,
+}
+
+impl Commissions {
+    pub fn new(db: PgPool, outbox: Outbox, clock: Clock) -> Self {
+        Self { db, outbox, clock }
+    }
+}
+
+/// Calls the gateway makes for the public: they carry no principal. A
+/// user's principal may not make them (a partner must not forge clicks).
+fn ensure_gateway_call(ctx: &CallContext) -> Result<(), ApiError> {
+    match ctx.principal {
+        None => Ok(()),
+        Some(_) => Err(ApiError::permission_denied(
+            "GATEWAY_ONLY",
+            "this call is made by the gateway for public traffic, not by users",
+        )),
+    }
+}
+
+prm_runtime::grpc_service! {
+    impl CommissionsService for Commissions {
+        put_program_settings(PutProgramSettingsRequest) -> PutProgramSettingsResponse;
+        get_program_settings(GetProgramSettingsRequest) -> GetProgramSettingsResponse;
+        create_plan(CreatePlanRequest) -> CreatePlanResponse;
+        list_plans(ListPlansRequest) -> ListPlansResponse;
+        create_link(CreateLinkRequest) -> CreateLinkResponse;
+        list_links(ListLinksRequest) -> ListLinksResponse;
+        resolve_link(ResolveLinkRequest) -> ResolveLinkResponse;
+        record_clicks(RecordClicksRequest) -> RecordClicksResponse;
+        record_postback(RecordPostbackRequest) -> RecordPostbackResponse;
+        list_conversions(ListConversionsRequest) -> ListConversionsResponse;
+        list_commissions(ListCommissionsRequest) -> ListCommissionsResponse;
+        get_ledger(GetLedgerRequest) -> GetLedgerResponse;
+        list_postback_log(ListPostbackLogRequest) -> ListPostbackLogResponse;
+    }
+}

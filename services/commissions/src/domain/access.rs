@@ -1,0 +1,11 @@
+//! Who may do what with commissions. Partners create their own links and
+//! read their own conversions, commissions, ledger and postback log; they
+//! never set plans or program settings.
+
+use prm_runtime::Role;
+
+/// Staff who set a program's commission settings and plans.
+pub const PROGRAM_MANAGEMENT: &[Role] = &[Role::Admin, Role::PartnerManager, Role::Marketing];
+
+/// Staff who may create links for a partner.
+pub const ACT_FOR_PARTNER: &[Role] = &[Role::Admin, Role::PartnerManager, Role::Marketing];

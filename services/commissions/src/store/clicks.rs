@@ -1,0 +1,237 @@
+//! Clicks, written in batches, and what attribution reads of them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, Result};
+use crate::domain::attribution::ClickFacts;
+
+/// A click ready to store (its link known, its source and bot flag
+/// computed).
+#[derive(Clone, Debug)]
+pub struct NewClick {
+    pub id: Uuid,
+    pub link_id: Uuid,
+    pub program_id: Uuid,
+    pub partner_id: Uuid,
+    pub clicked_at: DateTime<Utc>,
+    pub hour: DateTime<Utc>,
+    pub ip_hash: String,
+    pub user_agent: String,
+    pub referrer: String,
+    pub sub_ids: [String; 5],
+    pub source_hash: String,
+    pub bot: bool,
+}
+
+/// What a batch stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub recorded: i64,
+    pub counted: i64,
+}
+
+/// Stores a batch of clicks in one transaction. Clicks already stored (a
+/// retried batch) are skipped. A click is counted when it is not a bot's
+/// and is the first of its source on its link in its hour; the hourly
+/// counts per link are kept beside.
+pub async fn record_clicks(db: Db<'_>, clicks: &[NewClick]) -> Result<Recorded> {
+    if clicks.is_empty() {
+        return Ok(Recorded::default());
+    }
+    // The first click of each (link, source, hour) not seen before.
+    let mut keys = HashSet::new();
+    let humans: Vec<&NewClick> = clicks
+        .iter()
+        .filter(|c| !c.bot && keys.insert((c.link_id, c.source_hash.clone(), c.hour)))
+        .collect();
+    let new_keys: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO click_sources (link_id, source_hash, hour)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+         ON CONFLICT DO NOTHING RETURNING link_id, source_hash, hour",
+    )
+    .bind(humans.iter().map(|c| c.link_id).collect::<Vec<_>>())
+    .bind(
+        humans
+            .iter()
+            .map(|c| c.source_hash.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(humans.iter().map(|c| c.hour).collect::<Vec<_>>())
+    .fetch_all(&mut *db)
+    .await?;
+    let mut new_keys: HashSet<(Uuid, String, DateTime<Utc>)> = new_keys.into_iter().collect();
+    let counted: Vec<bool> = clicks
+        .iter()
+        .map(|c| !c.bot && new_keys.remove(&(c.link_id, c.source_hash.clone(), c.hour)))
+        .collect();
+    let col = |f: fn(&NewClick) -> String| clicks.iter().map(f).collect::<Vec<String>>();
+    let stored: Vec<(Uuid, DateTime<Utc>, bool)> = sqlx::query_as(
+        "INSERT INTO clicks (id, link_id, program_id, partner_id, clicked_at, ip_hash, user_agent,
+             referrer, sub1, sub2, sub3, sub4, sub5, source_hash, bot, counted)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[],
+             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+             $13::text[], $14::text[], $15::bool[], $16::bool[])
+         ON CONFLICT (id) DO NOTHING
+         RETURNING link_id, date_trunc('hour', clicked_at, 'UTC'), counted",
+    )
+    .bind(clicks.iter().map(|c| c.id).collect::<Vec<_>>())
+    .bind(clicks.iter().map(|c| c.link_id).collect::<Vec<_>>())
+    .bind(clicks.iter().map(|c| c.program_id).collect::<Vec<_>>())
+    .bind(clicks.iter().map(|c| c.partner_id).collect::<Vec<_>>())
+    .bind(clicks.iter().map(|c| c.clicked_at).collect::<Vec<_>>())
+    .bind(col(|c| c.ip_hash.clone()))
+    .bind(col(|c| c.user_agent.clone()))
+    .bind(col(|c| c.referrer.clone()))
+    .bind(col(|c| c.sub_ids[0].clone()))
+    .bind(col(|c| c.sub_ids[1].clone()))
+    .bind(col(|c| c.sub_ids[2].clone()))
+    .bind(col(|c| c.sub_ids[3].clone()))
+    .bind(col(|c| c.sub_ids[4].clone()))
+    .bind(col(|c| c.source_hash.clone()))
+    .bind(clicks.iter().map(|c| c.bot).collect::<Vec<_>>())
+    .bind(&counted)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut hours: std::collections::BTreeMap<(Uuid, DateTime<Utc>), (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for (link, hour, counted) in &stored {
+        let e = hours.entry((*link, *hour)).or_default();
+        e.0 += 1;
+        e.1 += i64::from(*counted);
+    }
+    sqlx::query(
+        "INSERT INTO click_hours (link_id, hour, clicks, counted)
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[])
+         ON CONFLICT (link_id, hour) DO UPDATE
+             SET clicks = click_hours.clicks + excluded.clicks,
+                 counted = click_hours.counted + excluded.counted,
+                 published = false",
+    )
+    .bind(hours.keys().map(|k| k.0).collect::<Vec<_>>())
+    .bind(hours.keys().map(|k| k.1).collect::<Vec<_>>())
+    .bind(hours.values().map(|v| v.0).collect::<Vec<_>>())
+    .bind(hours.values().map(|v| v.1).collect::<Vec<_>>())
+    .execute(&mut *db)
+    .await?;
+    Ok(Recorded {
+        recorded: stored.len() as i64,
+        counted: stored.iter().filter(|s| s.2).count() as i64,
+    })
+}
+
+/// A click with what attribution needs; and its program and source.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ClickRow {
+    pub click_id: Uuid,
+    pub link_id: Uuid,
+    pub partner_id: Uuid,
+    pub program_id: Uuid,
+    pub source_hash: String,
+    pub clicked_at: DateTime<Utc>,
+    pub bot: bool,
+    pub source_clicks_in_hour: i64,
+}
+
+impl ClickRow {
+    pub fn facts(&self) -> ClickFacts {
+        ClickFacts {
+            click_id: self.click_id,
+            link_id: self.link_id,
+            partner_id: self.partner_id,
+            clicked_at: self.clicked_at,
+            bot: self.bot,
+            source_clicks_in_hour: self.source_clicks_in_hour,
+        }
+    }
+}
+
+/// The columns of a [`ClickRow`] read from `clicks c`.
+macro_rules! click_columns {
+    () => {
+        "c.id AS click_id, c.link_id, c.partner_id, c.program_id, c.source_hash,
+    c.clicked_at, c.bot,
+    (SELECT count(*) FROM clicks s
+      WHERE s.program_id = c.program_id AND s.source_hash = c.source_hash
+        AND s.clicked_at >= date_trunc('hour', c.clicked_at, 'UTC')
+        AND s.clicked_at < date_trunc('hour', c.clicked_at, 'UTC') + interval '1 hour'
+    ) AS source_clicks_in_hour"
+    };
+}
+
+pub async fn click(db: Db<'_>, id: Uuid) -> Result<Option<ClickRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        click_columns!(),
+        " FROM clicks c WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The same source's other human clicks in the program between `from` and
+/// `to` (the attribution window of a conversion), at most 100.
+pub async fn source_clicks(
+    db: Db<'_>,
+    program: Uuid,
+    source_hash: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ClickRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        click_columns!(),
+        " FROM clicks c
+         WHERE c.program_id = $1 AND c.source_hash = $2 AND c.clicked_at >= $3
+           AND c.clicked_at <= $4 AND NOT c.bot
+         ORDER BY c.clicked_at LIMIT 100"
+    ))
+    .bind(program)
+    .bind(source_hash)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}
+
+/// An hour of a link's clicks, to publish.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ClickHourRow {
+    pub link_id: Uuid,
+    pub partner_id: Uuid,
+    pub program_id: Uuid,
+    pub hour: DateTime<Utc>,
+    pub clicks: i64,
+    pub counted: i64,
+}
+
+/// Finished hours not yet published, locked, at most `limit`.
+pub async fn finished_click_hours_for_update(
+    db: Db<'_>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ClickHourRow>> {
+    sqlx::query_as(
+        "SELECT h.link_id, l.partner_id, l.program_id, h.hour, h.clicks, h.counted
+         FROM click_hours h JOIN links l ON l.id = h.link_id
+         WHERE NOT h.published AND h.hour + interval '1 hour' <= $1
+         ORDER BY h.hour, h.link_id LIMIT $2
+         FOR UPDATE OF h SKIP LOCKED",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn mark_click_hour_published(db: Db<'_>, link: Uuid, hour: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE click_hours SET published = true WHERE link_id = $1 AND hour = $2")
+        .bind(link)
+        .bind(hour)
+        .execute(db)
+        .await?;
+    Ok(())
+}
