@@ -7,6 +7,7 @@ CREATE TABLE partners (
     program_id   uuid NOT NULL,
     tier_id      uuid,
     partner_type text NOT NULL,
+    company_name text NOT NULL DEFAULT '',
     domain       text NOT NULL DEFAULT '',
     status       text NOT NULL CHECK (status IN ('active', 'suspended', 'terminated')),
     updated_at   timestamptz NOT NULL
@@ -155,6 +156,8 @@ CREATE TABLE commissions (
     partner_id     uuid NOT NULL,
     program_id     uuid NOT NULL,
     conversion_id  uuid CONSTRAINT commissions_conversion_key UNIQUE REFERENCES conversions (id),
+    -- A won deal's margin or fee, earned once per deal.
+    deal_id        uuid CONSTRAINT commissions_deal_key UNIQUE,
     plan_id        uuid NOT NULL REFERENCES plans (id),
     plan_version   integer NOT NULL,
     currency       text NOT NULL,
@@ -166,10 +169,60 @@ CREATE TABLE commissions (
     created_at     timestamptz NOT NULL,
     approved_at    timestamptz,
     version        bigint NOT NULL DEFAULT 1,
-    CONSTRAINT commissions_reversal_bounded CHECK (reversed_minor BETWEEN 0 AND amount_minor)
+    CONSTRAINT commissions_reversal_bounded CHECK (reversed_minor BETWEEN 0 AND amount_minor),
+    CHECK ((conversion_id IS NULL) <> (deal_id IS NULL))
 );
 CREATE INDEX commissions_partner ON commissions (partner_id, id);
 CREATE INDEX commissions_due ON commissions (hold_until) WHERE status = 'pending';
+
+-- How each partner is paid, and its tax form.
+CREATE TABLE payout_profiles (
+    partner_id           uuid PRIMARY KEY,
+    method               text NOT NULL CHECK (method IN ('paypal', 'bank', 'stripe_connect')),
+    paypal_email         text NOT NULL DEFAULT '',
+    bank_reference       text NOT NULL DEFAULT '',
+    stripe_account_id    text NOT NULL DEFAULT '',
+    payee_name           text NOT NULL,
+    tax_form             text CHECK (tax_form IN ('w9', 'w8ben', 'w8ben_e')),
+    tax_form_received_on date,
+    updated_at           timestamptz NOT NULL,
+    version              bigint NOT NULL DEFAULT 1,
+    CHECK ((tax_form IS NULL) = (tax_form_received_on IS NULL))
+);
+
+CREATE TABLE payout_batches (
+    id                 uuid PRIMARY KEY,
+    program_id         uuid NOT NULL,
+    currency           text NOT NULL,
+    status             text NOT NULL CHECK (status IN ('pending', 'processing', 'paid', 'failed', 'cancelled')),
+    total_minor        bigint NOT NULL CHECK (total_minor > 0),
+    min_payout_minor   bigint NOT NULL,
+    provider_reference text NOT NULL DEFAULT '',
+    failure_reason     text NOT NULL DEFAULT '',
+    created_by         uuid NOT NULL,
+    created_at         timestamptz NOT NULL,
+    updated_at         timestamptz NOT NULL,
+    version            bigint NOT NULL DEFAULT 1
+);
+
+CREATE TABLE payout_items (
+    batch_id    uuid NOT NULL REFERENCES payout_batches (id),
+    partner_id  uuid NOT NULL,
+    position    integer NOT NULL,
+    amount_minor bigint NOT NULL CHECK (amount_minor > 0),
+    method      text NOT NULL,
+    destination text NOT NULL,
+    payee_name  text NOT NULL,
+    PRIMARY KEY (batch_id, partner_id)
+);
+
+CREATE TABLE payout_exclusions (
+    batch_id        uuid NOT NULL REFERENCES payout_batches (id),
+    partner_id      uuid NOT NULL,
+    available_minor bigint NOT NULL,
+    reason          text NOT NULL CHECK (reason IN ('below_minimum', 'no_payout_profile', 'no_tax_form')),
+    PRIMARY KEY (batch_id, partner_id)
+);
 
 -- Every movement of a partner's money; balances are sums over it.
 CREATE TABLE ledger_entries (

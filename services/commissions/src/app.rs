@@ -13,7 +13,7 @@ use tonic::service::Routes;
 
 use crate::api::Commissions;
 use crate::config::{IDENTITY, Settings};
-use crate::events::PartnerEvents;
+use crate::events::{DealEvents, PartnerEvents};
 use crate::jobs;
 
 /// The service's own migrations (the runtime adds its tables first).
@@ -39,6 +39,12 @@ impl Application {
         host.add_consumer(
             ConsumerSpec::new(IDENTITY.name, "onboarding", "partner.*"),
             Arc::new(PartnerEvents),
+        );
+        host.add_consumer(
+            ConsumerSpec::new(IDENTITY.name, "dealreg", "deal.*"),
+            Arc::new(DealEvents {
+                outbox: host.outbox().clone(),
+            }),
         );
         let every = Duration::from_secs(settings.service.sweep_interval_secs.max(1));
         let (select_clock, work_clock) = (clock.clone(), clock.clone());

@@ -6,7 +6,8 @@
 
 use chrono::Utc;
 use prm_proto::events::{
-    PartnerApproved, PartnerReactivated, PartnerSuspended, PartnerTerminated, PartnerTierChanged,
+    DealWon, PartnerApproved, PartnerReactivated, PartnerSuspended, PartnerTerminated,
+    PartnerTierChanged,
 };
 use prm_runtime::inbox::{EventHandler, ReceivedEvent};
 use prm_runtime::wire::from_timestamp;
@@ -15,7 +16,10 @@ use prost::Name;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::store::{self, NewPartner};
+use crate::domain::bps_of;
+use crate::operations;
+use crate::store::{self, NewCommission, NewPartner};
+use prm_runtime::{Money, Outbox};
 
 /// Reacts to `prm.onboarding.partner.*`.
 pub struct PartnerEvents;
@@ -55,6 +59,7 @@ impl EventHandler for PartnerEvents {
                     program_id: id("program id", &e.program_id)?,
                     tier_id: opt_id("tier id", &e.tier_id)?,
                     partner_type: partner_type.as_str(),
+                    company_name: &e.company_name,
                     domain: &e.domain.to_ascii_lowercase(),
                 },
                 from_timestamp(e.approved_at.as_ref()).unwrap_or(now),
@@ -81,6 +86,76 @@ impl EventHandler for PartnerEvents {
             store::set_partner_status(tx, id("partner id", &e.partner_id)?, "terminated", now)
                 .await?;
         }
+        Ok(())
+    }
+}
+
+/// Reacts to `prm.dealreg.deal.*`: a won deal earns its partner's reseller
+/// margin (resellers, integrators and technology partners) or referral fee
+/// (referral partners and affiliates), in basis points of the deal's
+/// amount, under the plan in force when it was won.
+pub struct DealEvents {
+    pub outbox: Outbox,
+}
+
+#[async_trait::async_trait]
+impl EventHandler for DealEvents {
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == DealWon::full_name()
+    }
+
+    async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
+        if !event.is::<DealWon>() {
+            return Ok(());
+        }
+        let e: DealWon = event.decode()?;
+        let deal = id("deal id", &e.deal_registration_id)?;
+        let Some(partner) = store::partner(tx, id("partner id", &e.partner_id)?).await? else {
+            return Ok(()); // not a partner of a commissions program
+        };
+        let amount =
+            Money::parse(e.amount.as_ref(), false).map_err(|m| anyhow::anyhow!("amount {m}"))?;
+        let won_at = from_timestamp(e.won_at.as_ref()).unwrap_or_else(Utc::now);
+        let Some(plan) =
+            store::plan_in_force(tx, partner.program_id, partner.tier_id, won_at).await?
+        else {
+            return Ok(());
+        };
+        let referral =
+            PartnerType::parse(&partner.partner_type).is_some_and(PartnerType::is_affiliate_motion);
+        let (bps, what) = if referral {
+            (plan.referral_fee_bps, "referral fee")
+        } else {
+            (plan.reseller_margin_bps, "reseller margin")
+        };
+        let earned = bps_of(amount.amount_minor, bps);
+        if earned <= 0 {
+            return Ok(());
+        }
+        let basis = format!(
+            "{what} {bps} bps of won deal {} {}",
+            amount.amount_minor, amount.currency
+        );
+        operations::earn(
+            tx,
+            &self.outbox,
+            NewCommission {
+                partner_id: partner.partner_id,
+                program_id: partner.program_id,
+                conversion_id: None,
+                deal_id: Some(deal),
+                plan_id: plan.id,
+                plan_version: plan.version,
+                currency: &amount.currency,
+                amount_minor: earned,
+                basis: &basis,
+                hold_until: won_at,
+            },
+            &plan,
+            won_at,
+            Utc::now(),
+        )
+        .await?;
         Ok(())
     }
 }

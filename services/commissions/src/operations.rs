@@ -6,45 +6,42 @@
 use chrono::{DateTime, Duration, Utc};
 use prm_proto::events as ev;
 use prm_runtime::Outbox;
-use prm_runtime::wire::timestamp;
+use prm_runtime::wire::{opt_id, timestamp};
 use sqlx::PgConnection;
 
 use crate::domain::ledger::{CommissionStatus, EntryKind};
-use crate::domain::plan::Earning;
-use crate::store::{self, CommissionRow, ConversionRow, NewCommission, NewEntry, PlanRow};
+use crate::store::{self, CommissionRow, NewCommission, NewEntry, PlanRow};
 
-/// Writes the commission a conversion earned, pending for the plan's hold
-/// period (or approved at once when it is zero).
+/// Writes a commission (a conversion's, or a won deal's), pending for the
+/// plan's hold period from `occurred_at` (or approved at once when it is
+/// zero). `None` when the deal already earned one.
 pub async fn earn(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    conversion: &ConversionRow,
-    partner_id: uuid::Uuid,
+    new: NewCommission<'_>,
     plan: &PlanRow,
-    earning: &Earning,
+    occurred_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> anyhow::Result<CommissionRow> {
-    let hold_until = conversion.occurred_at.max(now) + Duration::days(i64::from(plan.hold_days));
-    let row = store::insert_commission(
+) -> anyhow::Result<Option<CommissionRow>> {
+    let hold_until = occurred_at.max(now) + Duration::days(i64::from(plan.hold_days));
+    let Some(row) = store::insert_commission(
         tx,
         &NewCommission {
-            partner_id,
-            program_id: conversion.program_id,
-            conversion_id: Some(conversion.id),
+            hold_until,
             plan_id: plan.id,
             plan_version: plan.version,
-            currency: &earning.currency,
-            amount_minor: earning.amount_minor,
-            basis: &earning.basis,
-            hold_until,
+            ..new
         },
         now,
     )
-    .await?;
+    .await?
+    else {
+        return Ok(None);
+    };
     store::append_entry(
         tx,
         &NewEntry {
-            partner_id,
+            partner_id: row.partner_id,
             currency: &row.currency,
             kind: EntryKind::Earned,
             amount_minor: row.amount_minor,
@@ -65,7 +62,8 @@ pub async fn earn(
                 commission_id: row.id.to_string(),
                 partner_id: row.partner_id.to_string(),
                 program_id: row.program_id.to_string(),
-                conversion_id: conversion.id.to_string(),
+                conversion_id: opt_id(row.conversion_id),
+                deal_registration_id: opt_id(row.deal_id),
                 plan_id: row.plan_id.to_string(),
                 plan_version: row.plan_version,
                 amount: Some(row.money(row.amount_minor).to_proto()),
@@ -75,9 +73,9 @@ pub async fn earn(
         )
         .await?;
     if hold_until <= now {
-        return approve(tx, outbox, row, now).await;
+        return approve(tx, outbox, row, now).await.map(Some);
     }
-    Ok(row)
+    Ok(Some(row))
 }
 
 /// Approves a pending commission (its hold is over): what is left of it

@@ -5,7 +5,8 @@ use prm_runtime::wire::{opt_id, opt_timestamp, timestamp};
 
 use crate::domain::ledger::Balance;
 use crate::store::{
-    CommissionRow, ConversionRow, EntryRow, LinkRow, PlanRow, PostbackLogRow, SettingsRow,
+    BatchRow, CommissionRow, ConversionRow, EntryRow, ExclusionRow, ItemRow, LinkRow, PlanRow,
+    PostbackLogRow, ProfileRow, SettingsRow,
 };
 
 pub fn settings(r: &SettingsRow) -> pb::ProgramSettings {
@@ -98,6 +99,7 @@ pub fn commission(r: &CommissionRow) -> pb::Commission {
         partner_id: r.partner_id.to_string(),
         program_id: r.program_id.to_string(),
         conversion_id: opt_id(r.conversion_id),
+        deal_registration_id: opt_id(r.deal_id),
         plan_id: r.plan_id.to_string(),
         plan_version: r.plan_version,
         amount: Some(r.money(r.amount_minor).to_proto()),
@@ -146,5 +148,63 @@ pub fn log_entry(r: &PostbackLogRow) -> pb::PostbackLogEntry {
         conversion_id: opt_id(r.conversion_id),
         fields_json: r.fields_json.clone(),
         received_at: Some(timestamp(r.received_at)),
+    }
+}
+
+pub fn profile(r: &ProfileRow) -> pb::PayoutProfile {
+    pb::PayoutProfile {
+        partner_id: r.partner_id.to_string(),
+        method: r.method.to_proto(),
+        paypal_email: r.paypal_email.clone(),
+        bank_reference: r.bank_reference.clone(),
+        stripe_account_id: r.stripe_account_id.clone(),
+        payee_name: r.payee_name.clone(),
+        tax_form: r.tax_form.map_or(0, |t| t.to_proto()),
+        tax_form_received_on: r
+            .tax_form_received_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        updated_at: Some(timestamp(r.updated_at)),
+    }
+}
+
+pub fn batch(r: &BatchRow, items: &[ItemRow], excluded: &[ExclusionRow]) -> pb::PayoutBatch {
+    let money = |amount_minor| Some(pb_money(amount_minor, &r.currency));
+    pb::PayoutBatch {
+        batch_id: r.id.to_string(),
+        program_id: r.program_id.to_string(),
+        status: r.status.to_proto(),
+        total: money(r.total_minor),
+        min_payout_minor: r.min_payout_minor,
+        items: items
+            .iter()
+            .map(|i| pb::PayoutItem {
+                partner_id: i.partner_id.to_string(),
+                amount: money(i.amount_minor),
+                method: i.method.to_proto(),
+                destination: i.destination.clone(),
+                payee_name: i.payee_name.clone(),
+                reference: i.reference(),
+            })
+            .collect(),
+        excluded: excluded
+            .iter()
+            .map(|e| pb::PayoutExclusion {
+                partner_id: e.partner_id.to_string(),
+                available: money(e.available_minor),
+                reason: e.reason.to_ascii_uppercase(),
+            })
+            .collect(),
+        provider_reference: r.provider_reference.clone(),
+        failure_reason: r.failure_reason.clone(),
+        created_at: Some(timestamp(r.created_at)),
+        updated_at: Some(timestamp(r.updated_at)),
+    }
+}
+
+fn pb_money(amount_minor: i64, currency: &str) -> prm_proto::common::Money {
+    prm_proto::common::Money {
+        amount_minor,
+        currency: currency.to_owned(),
     }
 }

@@ -12,6 +12,7 @@
 
 mod convert;
 mod links;
+mod payouts;
 mod postbacks;
 mod programs;
 mod reports;
@@ -62,5 +63,14 @@ prm_runtime::grpc_service! {
         list_commissions(ListCommissionsRequest) -> ListCommissionsResponse;
         get_ledger(GetLedgerRequest) -> GetLedgerResponse;
         list_postback_log(ListPostbackLogRequest) -> ListPostbackLogResponse;
+        put_payout_profile(PutPayoutProfileRequest) -> PutPayoutProfileResponse;
+        get_payout_profile(GetPayoutProfileRequest) -> GetPayoutProfileResponse;
+        create_payout_batch(CreatePayoutBatchRequest) -> CreatePayoutBatchResponse;
+        get_payout_batch(GetPayoutBatchRequest) -> GetPayoutBatchResponse;
+        mark_payout_batch_processing(MarkPayoutBatchProcessingRequest) -> MarkPayoutBatchProcessingResponse;
+        mark_payout_batch_paid(MarkPayoutBatchPaidRequest) -> MarkPayoutBatchPaidResponse;
+        mark_payout_batch_failed(MarkPayoutBatchFailedRequest) -> MarkPayoutBatchFailedResponse;
+        cancel_payout_batch(CancelPayoutBatchRequest) -> CancelPayoutBatchResponse;
+        export_payout_batch(ExportPayoutBatchRequest) -> ExportPayoutBatchResponse;
     }
 }

@@ -22,7 +22,7 @@ use crate::domain::postback::{
     Answer, ConversionKind, ConversionStatus, Credentials, HoldReason, Postback,
 };
 use crate::operations;
-use crate::store::{self, Attributed, ConversionRow, PostbackLogRow, SettingsRow};
+use crate::store::{self, Attributed, ConversionRow, NewCommission, PostbackLogRow, SettingsRow};
 
 /// How far in the future a conversion's time may be (clock skew).
 const MAX_FUTURE_SKEW_SECS: i64 = 300;
@@ -339,16 +339,19 @@ impl Commissions {
         };
         let reason = match plan.rules().commission(&facts) {
             Some(earning) => {
-                operations::earn(
-                    tx,
-                    &self.outbox,
-                    &row,
-                    partner.partner_id,
-                    &plan,
-                    &earning,
-                    now,
-                )
-                .await?;
+                let new = NewCommission {
+                    partner_id: partner.partner_id,
+                    program_id: program,
+                    conversion_id: Some(row.id),
+                    deal_id: None,
+                    plan_id: plan.id,
+                    plan_version: plan.version,
+                    currency: &earning.currency,
+                    amount_minor: earning.amount_minor,
+                    basis: &earning.basis,
+                    hold_until: occurred_at,
+                };
+                operations::earn(tx, &self.outbox, new, &plan, occurred_at, now).await?;
                 format!("plan {} v{}: {}", plan.name, plan.version, earning.basis)
             }
             None => format!(

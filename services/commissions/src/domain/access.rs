@@ -9,3 +9,7 @@ pub const PROGRAM_MANAGEMENT: &[Role] = &[Role::Admin, Role::PartnerManager, Rol
 
 /// Staff who may create links for a partner.
 pub const ACT_FOR_PARTNER: &[Role] = &[Role::Admin, Role::PartnerManager, Role::Marketing];
+
+/// Staff who pay partners: create, export and settle payout batches, and
+/// record partners' tax forms.
+pub const PAYOUTS: &[Role] = &[Role::Admin, Role::Finance];

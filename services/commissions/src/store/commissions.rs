@@ -13,6 +13,7 @@ pub struct CommissionRow {
     pub partner_id: Uuid,
     pub program_id: Uuid,
     pub conversion_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
     pub plan_id: Uuid,
     pub plan_version: i32,
     pub currency: String,
@@ -50,10 +51,14 @@ impl prm_runtime::Aggregate for CommissionRow {
     }
 }
 
+/// A commission to write (the plan and hold are filled in by
+/// `operations::earn`).
+#[derive(Clone, Debug)]
 pub struct NewCommission<'a> {
     pub partner_id: Uuid,
     pub program_id: Uuid,
     pub conversion_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
     pub plan_id: Uuid,
     pub plan_version: i32,
     pub currency: &'a str,
@@ -62,15 +67,17 @@ pub struct NewCommission<'a> {
     pub hold_until: DateTime<Utc>,
 }
 
+/// Inserts the commission; `None` when the deal already earned one.
 pub async fn insert_commission(
     db: Db<'_>,
     c: &NewCommission<'_>,
     now: DateTime<Utc>,
-) -> Result<CommissionRow> {
+) -> Result<Option<CommissionRow>> {
     sqlx::query_as(
-        "INSERT INTO commissions (id, partner_id, program_id, conversion_id, plan_id, plan_version,
-             currency, amount_minor, status, basis, hold_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
+        "INSERT INTO commissions (id, partner_id, program_id, conversion_id, deal_id, plan_id,
+             plan_version, currency, amount_minor, status, basis, hold_until, created_at)
+         VALUES ($1, $2, $3, $4, $12, $5, $6, $7, $8, 'pending', $9, $10, $11)
+         ON CONFLICT (deal_id) DO NOTHING
          RETURNING *",
     )
     .bind(Uuid::now_v7())
@@ -84,7 +91,8 @@ pub async fn insert_commission(
     .bind(c.basis)
     .bind(c.hold_until)
     .bind(now)
-    .fetch_one(db)
+    .bind(c.deal_id)
+    .fetch_optional(db)
     .await
 }
 

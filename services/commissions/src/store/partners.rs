@@ -12,6 +12,7 @@ pub struct PartnerRow {
     pub program_id: Uuid,
     pub tier_id: Option<Uuid>,
     pub partner_type: String,
+    pub company_name: String,
     pub domain: String,
     pub status: String,
     pub updated_at: DateTime<Utc>,
@@ -28,20 +29,23 @@ pub struct NewPartner<'a> {
     pub program_id: Uuid,
     pub tier_id: Option<Uuid>,
     pub partner_type: &'a str,
+    pub company_name: &'a str,
     pub domain: &'a str,
 }
 
 pub async fn upsert_partner(db: Db<'_>, p: &NewPartner<'_>, at: DateTime<Utc>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO partners (partner_id, program_id, tier_id, partner_type, domain, status, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'active', $6)
+        "INSERT INTO partners (partner_id, program_id, tier_id, partner_type, company_name, domain,
+             status, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)
          ON CONFLICT (partner_id) DO UPDATE SET program_id = $2, tier_id = $3, partner_type = $4,
-             domain = $5, status = 'active', updated_at = $6",
+             company_name = $5, domain = $6, status = 'active', updated_at = $7",
     )
     .bind(p.partner_id)
     .bind(p.program_id)
     .bind(p.tier_id)
     .bind(p.partner_type)
+    .bind(p.company_name)
     .bind(p.domain)
     .bind(at)
     .execute(db)

@@ -26,6 +26,7 @@ pub struct TestCommissions {
     pub admin: Principal,
     pub pool: sqlx::PgPool,
     pub onboarding: EventStream,
+    pub dealreg: EventStream,
 }
 
 pub fn staff(role: Role) -> Principal {
@@ -56,6 +57,7 @@ pub async fn commissions() -> TestCommissions {
     let namespace = unique_namespace();
     let onboarding =
         EventStream::open(&prm_runtime::testing::nats_url(), &namespace, "onboarding").await;
+    let dealreg = EventStream::open(&prm_runtime::testing::nats_url(), &namespace, "dealreg").await;
     let clock = Clock::system();
     let svc = prm_commissions::testing::spawn(
         SpawnOptions {
@@ -75,6 +77,7 @@ pub async fn commissions() -> TestCommissions {
         admin: staff(Role::Admin),
         pool,
         onboarding,
+        dealreg,
     }
 }
 
@@ -171,13 +174,29 @@ impl TestCommissions {
     /// Onboarding approves `partner` into `program` (through NATS), and
     /// the service has applied it.
     pub async fn join(&self, partner: &Principal, program: Uuid, domain: &str) {
+        self.join_as(
+            partner,
+            program,
+            domain,
+            prm_proto::common::PartnerType::Affiliate,
+        )
+        .await;
+    }
+
+    pub async fn join_as(
+        &self,
+        partner: &Principal,
+        program: Uuid,
+        domain: &str,
+        partner_type: prm_proto::common::PartnerType,
+    ) {
         let id = pid(partner);
         let approved = PartnerApproved {
             partner_id: id.to_string(),
             company_name: "Acme Referrals".into(),
             domain: domain.into(),
             country: "DE".into(),
-            partner_type: prm_proto::common::PartnerType::Affiliate as i32,
+            partner_type: partner_type as i32,
             program_id: program.to_string(),
             approved_at: Some(timestamp(Utc::now())),
             ..Default::default()

@@ -1,8 +1,10 @@
 //! The commissions service over gRPC, against real PostgreSQL and NATS.
 
 mod clicks;
+mod deals;
 mod helpers;
 mod isolation;
 mod ledger;
+mod payouts;
 mod plans;
 mod postbacks;
