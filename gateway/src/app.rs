@@ -136,7 +136,13 @@ fn cors(settings: &GatewaySettings) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -160,6 +166,8 @@ pub struct Gateway {
     shutdown: CancellationToken,
     drain_delay: Duration,
     grace: Duration,
+    tracking: Arc<crate::tracking::Tracking>,
+    tracking_tasks: crate::tracking::TrackingTasks,
 }
 
 impl Gateway {
@@ -171,7 +179,11 @@ impl Gateway {
         let grace = Duration::from_secs(settings.http.grace_period_secs);
         let drain_delay = Duration::from_millis(settings.http.drain_delay_ms);
         let state = AppState::new(settings, &routes::upstreams())?;
+        let tracking = state.tracking().clone();
+        let tracking_tasks = tracking.start();
         Ok(Self {
+            tracking,
+            tracking_tasks,
             listener,
             shutdown: state.draining().clone(),
             router: router(state),
@@ -193,7 +205,8 @@ impl Gateway {
     /// Serves until the shutdown token is cancelled, then stops in order:
     /// `/readyz` answers 503 and responses close their connections for the
     /// drain delay; the listener closes, serving what the kernel had
-    /// already accepted; in-flight requests get the grace period.
+    /// already accepted; in-flight requests get the grace period; the
+    /// buffered clicks are handed to the commissions service.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "gateway listening");
@@ -242,6 +255,10 @@ impl Gateway {
                 server.abort();
             }
         }
+        // 4. No more redirects: hand the buffered clicks over.
+        self.tracking
+            .stop_and_flush(self.tracking_tasks, self.grace)
+            .await;
         tracing::info!("gateway stopped");
         Ok(())
     }

@@ -20,7 +20,48 @@ pub struct GatewaySettings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
+    pub tracking: TrackingSettings,
     pub telemetry: prm_runtime::config::TelemetrySettings,
+}
+
+/// Tracking-link redirects (`GET /t/{code}`): the click buffer and the
+/// link cache (see `crate::tracking`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct TrackingSettings {
+    /// Clicks held in memory before they are handed to the commissions
+    /// service; when full, redirects still work but their clicks are
+    /// dropped (counted and logged).
+    pub click_buffer: usize,
+    /// Buffered clicks are sent at least this often.
+    pub flush_interval_ms: u64,
+    /// How long an unknown code is remembered as unknown.
+    pub unknown_code_ttl_ms: u64,
+    /// Upper bound on cached links.
+    pub link_cache_capacity: usize,
+    /// The key client addresses are hashed with (clicks keep the hash,
+    /// never the address). Set it in production, and keep it: a new key
+    /// makes every source new.
+    pub ip_hash_key: SecretString,
+    /// NATS, to hear of link changes (`PRM_TRACKING__NATS_URL`); empty
+    /// leaves unknown codes to their TTL.
+    pub nats_url: String,
+    /// The event namespace the services publish under.
+    pub nats_namespace: String,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        Self {
+            click_buffer: 100_000,
+            flush_interval_ms: 1_000,
+            unknown_code_ttl_ms: 5_000,
+            link_cache_capacity: 200_000,
+            ip_hash_key: SecretString::from("prm-local-ip-hash-key"),
+            nats_url: String::new(),
+            nats_namespace: "prm".into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

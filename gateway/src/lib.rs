@@ -20,6 +20,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
+pub mod tracking;
 pub mod upstream;
 
 pub use app::{Gateway, openapi_json, router};

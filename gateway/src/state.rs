@@ -14,7 +14,11 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
+use crate::tracking::Tracking;
 use crate::upstream::{IDENTITY_OWNER, Outbound, Upstream, UpstreamChannel, UpstreamSpec};
+
+/// The service that owns tracking links and clicks.
+const TRACKING_OWNER: &str = "commissions";
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -27,6 +31,7 @@ struct Inner {
     public_limits: RateLimiter,
     /// Cancelled on SIGTERM: the gateway is draining (see `drain`).
     draining: CancellationToken,
+    tracking: Arc<Tracking>,
 }
 
 impl AppState {
@@ -86,7 +91,17 @@ impl AppState {
             rl.public_per_minute,
             60,
         );
+        let tracking = Arc::new(Tracking::new(
+            settings.tracking.clone(),
+            upstreams
+                .iter()
+                .find(|u| u.name == TRACKING_OWNER)
+                .map(|u| u.channel.clone())
+                .ok_or_else(|| anyhow::anyhow!("{TRACKING_OWNER} is not an upstream"))?,
+            outbound.clone(),
+        ));
         Ok(Self(Arc::new(Inner {
+            tracking,
             settings,
             upstreams,
             outbound,
@@ -124,8 +139,20 @@ impl AppState {
         &self.0.draining
     }
 
+    /// Tracking-link redirects: the link cache and the click buffer.
+    pub fn tracking(&self) -> &Arc<Tracking> {
+        &self.0.tracking
+    }
+
     pub fn public_limits(&self) -> &RateLimiter {
         &self.0.public_limits
+    }
+
+    /// A gRPC request without a principal that is safe to send again
+    /// whatever the caller's method, because the service deduplicates it
+    /// (a postback, by its transaction id).
+    pub fn grpc_repeatable<T>(&self, msg: T) -> tonic::Request<T> {
+        self.0.outbound.read_request(msg)
     }
 
     /// A gRPC request for an upstream call (see [`Outbound::request`]).

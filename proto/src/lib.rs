@@ -41,8 +41,8 @@ pub mod prm {
 }
 
 pub use prm::{
-    commissions::v1 as commissions, common::v1 as common, dealreg::v1 as dealreg, events::v1 as events, mdf::v1 as mdf,
-    onboarding::v1 as onboarding,
+    commissions::v1 as commissions, common::v1 as common, dealreg::v1 as dealreg,
+    events::v1 as events, mdf::v1 as mdf, onboarding::v1 as onboarding,
 };
 
 /// Every PRM protobuf file (with its imports), encoded as a

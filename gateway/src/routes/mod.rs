@@ -8,6 +8,7 @@
 //! the problem+json `4XX`/`5XX` responses, the `Idempotency-Key` header of
 //! every POST, and `security: []` on the public operations.
 
+mod commissions;
 mod dealreg;
 mod mdf;
 mod onboarding;
@@ -38,7 +39,12 @@ pub struct UpstreamRoutes {
 
 /// The services behind the gateway, each with its routes: adding a
 /// service is one line here plus its module.
-pub const UPSTREAMS: &[UpstreamRoutes] = &[onboarding::UPSTREAM, dealreg::UPSTREAM, mdf::UPSTREAM];
+pub const UPSTREAMS: &[UpstreamRoutes] = &[
+    onboarding::UPSTREAM,
+    dealreg::UPSTREAM,
+    mdf::UPSTREAM,
+    commissions::UPSTREAM,
+];
 
 /// What the gateway is built with: the services it calls.
 pub fn upstreams() -> Vec<UpstreamSpec> {
@@ -49,7 +55,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
 #[openapi(
     info(
         title = "PRM API",
-        description = "Partner Relationship Management: onboarding and enablement, deal registration, and marketing development funds (MDF). Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
+        description = "Partner Relationship Management: onboarding and enablement, deal registration, marketing development funds (MDF), and commissions with tracking links, postbacks and payouts. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
         version = "1.0.0",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
@@ -63,6 +69,9 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
         (name = "enablement", description = "The library, courses and certifications"),
         (name = "deal registration", description = "Deal registrations, their approval workflow and protection, the vendor's direct accounts, and the policy"),
         (name = "mdf", description = "Marketing development funds: budgets, allocations and accruals, the funds ledger, requests, claims with proof of performance, and ROI"),
+        (name = "tracking", description = "Tracking links and their public redirect, server-to-server postbacks and the postback log"),
+        (name = "commissions", description = "Commission plans and program settings, conversions, commissions and the partner ledger"),
+        (name = "payouts", description = "Payout batches, provider files, and partners' payout profiles"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

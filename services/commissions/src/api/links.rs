@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{Commissions, convert, ensure_gateway_call};
 use crate::domain::access::ACT_FOR_PARTNER;
 use crate::domain::bots::is_bot;
-use crate::domain::link::{destination, plausible_code};
+use crate::domain::link::{LinkStatus, destination, plausible_code};
 use crate::domain::settings::sha256_hex;
 use crate::store::{self, NewClick};
 
@@ -108,6 +108,48 @@ impl Commissions {
             links: rows.iter().map(convert::link).collect(),
             next_page_token,
         })
+    }
+
+    pub(super) async fn disable_link(
+        &self,
+        ctx: CallContext,
+        req: DisableLinkRequest,
+    ) -> Result<DisableLinkResponse, ApiError> {
+        let principal = ctx.principal()?.clone();
+        let id = validate::uuid(&req.link_id).map_err(|e| ApiError::invalid("link_id", e))?;
+        let idem = Idempotency::new(&ctx, "DisableLink", &req);
+        let mut tx = begin_or_replay!(self.db, idem);
+        let row = store::link_for_update(&mut tx, id)
+            .await?
+            .ok_or(ApiError::not_found("link"))?;
+        principal.ensure_partner_access(row.partner_id, "link")?;
+        if principal.partner_id.is_none() {
+            principal.require_any_role(ACT_FOR_PARTNER)?;
+        }
+        let row = if row.status == LinkStatus::Disabled {
+            row
+        } else {
+            let row = store::disable_link(&mut tx, id).await?;
+            self.outbox
+                .stage_for(
+                    &mut tx,
+                    "link.disabled",
+                    &row,
+                    &ev::TrackingLinkDisabled {
+                        link_id: row.id.to_string(),
+                        code: row.code.clone(),
+                        partner_id: row.partner_id.to_string(),
+                        disabled_at: Some(timestamp(self.clock.now())),
+                    },
+                )
+                .await?;
+            row
+        };
+        let resp = DisableLinkResponse {
+            link: Some(convert::link(&row)),
+        };
+        idem.commit(tx, &resp).await?;
+        Ok(resp)
     }
 
     pub(super) async fn resolve_link(

@@ -56,6 +56,7 @@ prm_runtime::grpc_service! {
         list_plans(ListPlansRequest) -> ListPlansResponse;
         create_link(CreateLinkRequest) -> CreateLinkResponse;
         list_links(ListLinksRequest) -> ListLinksResponse;
+        disable_link(DisableLinkRequest) -> DisableLinkResponse;
         resolve_link(ResolveLinkRequest) -> ResolveLinkResponse;
         record_clicks(RecordClicksRequest) -> RecordClicksResponse;
         record_postback(RecordPostbackRequest) -> RecordPostbackResponse;

@@ -90,3 +90,19 @@ pub async fn links_by_id(db: Db<'_>, ids: &[Uuid]) -> Result<Vec<LinkRow>> {
         .fetch_all(db)
         .await
 }
+
+pub async fn link_for_update(db: Db<'_>, id: Uuid) -> Result<Option<LinkRow>> {
+    sqlx::query_as("SELECT * FROM links WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn disable_link(db: Db<'_>, id: Uuid) -> Result<LinkRow> {
+    sqlx::query_as(
+        "UPDATE links SET status = 'disabled', version = version + 1 WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}

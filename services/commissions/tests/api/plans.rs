@@ -212,7 +212,12 @@ async fn links_point_only_at_allowed_domains() {
     }
     let s = assert_code(
         t.client()
-            .resolve_link(as_of(ResolveLinkRequest { code: link.code }, &p))
+            .resolve_link(as_of(
+                ResolveLinkRequest {
+                    code: link.code.clone(),
+                },
+                &p,
+            ))
             .await,
         Code::PermissionDenied,
     );
@@ -230,6 +235,39 @@ async fn links_point_only_at_allowed_domains() {
             .await,
         Code::NotFound,
     );
+    // Another partner cannot disable it; its partner can, and then it no
+    // longer resolves.
+    let disable = |who: &prm_runtime::Principal| {
+        let mut client = t.client();
+        let req = as_of(
+            DisableLinkRequest {
+                link_id: link.link_id.clone(),
+            },
+            who,
+        );
+        async move { client.disable_link(req).await }
+    };
+    assert_code(disable(&partner()).await, Code::NotFound);
+    let disabled = disable(&p)
+        .await
+        .expect("disable")
+        .into_inner()
+        .link
+        .expect("link");
+    assert_eq!(disabled.status, LinkStatus::Disabled as i32);
+    let gone = t
+        .client()
+        .resolve_link(request(
+            ResolveLinkRequest {
+                code: link.code.clone(),
+            },
+            None,
+            None,
+        ))
+        .await
+        .expect("resolve")
+        .into_inner();
+    assert!(gone.link.is_none());
     // Staff create for a partner; an analyst may not.
     assert_code(
         t.client()

@@ -1,0 +1,321 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use prm_proto::commissions as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::QueryParams;
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// Conversions reported by postback: a partner sees its own, staff every
+/// partner's (held ones with their reason).
+#[utoipa::path(get, path = "/v1/conversions", tag = "commissions", security(("api_key" = [])),
+    params(PageQuery, ConversionQuery),
+    responses((status = 200, description = "OK", body = ConversionList)))]
+pub async fn list_conversions(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<ConversionQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListConversionsRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        status: q.status.map_or(0, ConversionStatus::to_proto),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_conversions(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &ConversionList::page(
+            r.conversions.iter().map(Conversion::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+/// Commissions, with the plan version that produced each and how.
+#[utoipa::path(get, path = "/v1/commissions", tag = "commissions", security(("api_key" = [])),
+    params(PageQuery, CommissionQuery),
+    responses((status = 200, description = "OK", body = CommissionList)))]
+pub async fn list_commissions(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<CommissionQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListCommissionsRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        status: q.status.map_or(0, CommissionStatus::to_proto),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_commissions(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &CommissionList::page(
+            r.commissions.iter().map(Commission::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+/// A partner's ledger: its balances per currency (pending, payable, paid)
+/// and its entries, oldest first. A partner sees its own; staff name one.
+#[utoipa::path(get, path = "/v1/ledger", tag = "commissions", security(("api_key" = [])),
+    params(PageQuery, LedgerQuery),
+    responses((status = 200, description = "OK", body = Ledger)))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<LedgerQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::GetLedgerRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .get_ledger(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &Ledger {
+            balances: r
+                .balances
+                .iter()
+                .map(|b| Balance {
+                    currency: b.currency.clone(),
+                    pending_minor: b.pending_minor,
+                    available_minor: b.available_minor,
+                    paid_minor: b.paid_minor,
+                })
+                .collect(),
+            items: r.entries.iter().map(LedgerEntry::from).collect(),
+            next_page_token: token(r.next_page_token),
+        },
+    ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ConversionStatus: pb::ConversionStatus {
+    Pending = "pending" => Pending,
+    Approved = "approved" => Approved,
+    Rejected = "rejected" => Rejected,
+    Refunded = "refunded" => Refunded,
+    Chargeback = "chargeback" => Chargeback,
+    Held = "held" => Held,
+});
+
+wire_enum!(ConversionKind: pb::ConversionKind {
+    Lead = "lead" => Lead,
+    Sale = "sale" => Sale,
+});
+
+wire_enum!(HoldReason: pb::HoldReason {
+    NoClick = "no_click" => NoClick,
+    UnknownClick = "unknown_click" => UnknownClick,
+    ClickTooOld = "click_too_old" => ClickTooOld,
+    TooFast = "too_fast" => TooFast,
+    FloodingSource = "flooding_source" => FloodingSource,
+    SelfReferral = "self_referral" => SelfReferral,
+    BotClick = "bot_click" => BotClick,
+    RecurrenceEnded = "recurrence_ended" => RecurrenceEnded,
+    NoPlan = "no_plan" => NoPlan,
+});
+
+wire_enum!(CommissionStatus: pb::CommissionStatus {
+    Pending = "pending" => Pending,
+    Approved = "approved" => Approved,
+    Reversed = "reversed" => Reversed,
+});
+
+wire_enum!(LedgerEntryKind: pb::LedgerEntryKind {
+    Earned = "earned" => Earned,
+    Approved = "approved" => Approved,
+    Reversed = "reversed" => Reversed,
+    PaidOut = "paid_out" => PaidOut,
+    PayoutReturned = "payout_returned" => PayoutReturned,
+});
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConversionQuery {
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+    pub status: Option<ConversionStatus>,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommissionQuery {
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+    pub status: Option<CommissionStatus>,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Required for staff; a partner always sees its own.
+    pub partner_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Conversion {
+    pub id: String,
+    pub program_id: String,
+    /// Null when no click could be attributed.
+    pub partner_id: Option<String>,
+    pub link_id: Option<String>,
+    pub click_id: Option<String>,
+    pub transaction_id: String,
+    pub kind: Option<ConversionKind>,
+    pub event_type: String,
+    pub amount: Option<Money>,
+    pub status: Option<ConversionStatus>,
+    /// Why a held conversion earns nothing.
+    pub hold_reason: Option<HoldReason>,
+    pub refunded_minor: i64,
+    pub customer_id: String,
+    pub customer_domain: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub type ConversionList = List<Conversion>;
+
+impl From<&pb::Conversion> for Conversion {
+    fn from(c: &pb::Conversion) -> Self {
+        Self {
+            id: c.conversion_id.clone(),
+            program_id: c.program_id.clone(),
+            partner_id: id(&c.partner_id),
+            link_id: id(&c.link_id),
+            click_id: id(&c.click_id),
+            transaction_id: c.transaction_id.clone(),
+            kind: ConversionKind::from_proto(c.kind),
+            event_type: c.event_type.clone(),
+            amount: Money::from_proto(&c.amount),
+            status: ConversionStatus::from_proto(c.status),
+            hold_reason: HoldReason::from_proto(c.hold_reason),
+            refunded_minor: c.refunded_minor,
+            customer_id: c.customer_id.clone(),
+            customer_domain: c.customer_domain.clone(),
+            occurred_at: time(&c.occurred_at),
+            created_at: time(&c.created_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Commission {
+    pub id: String,
+    pub partner_id: String,
+    pub program_id: String,
+    /// The conversion that earned it, or the won deal.
+    pub conversion_id: Option<String>,
+    pub deal_registration_id: Option<String>,
+    pub plan_id: String,
+    pub plan_version: i32,
+    pub amount: Option<Money>,
+    pub reversed_minor: i64,
+    pub status: Option<CommissionStatus>,
+    /// How the amount was computed.
+    #[schema(example = "revshare 2000 bps of 12345 USD = 2469")]
+    pub basis: String,
+    /// Approved (payable) after this.
+    pub hold_until: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+pub type CommissionList = List<Commission>;
+
+impl From<&pb::Commission> for Commission {
+    fn from(c: &pb::Commission) -> Self {
+        Self {
+            id: c.commission_id.clone(),
+            partner_id: c.partner_id.clone(),
+            program_id: c.program_id.clone(),
+            conversion_id: id(&c.conversion_id),
+            deal_registration_id: id(&c.deal_registration_id),
+            plan_id: c.plan_id.clone(),
+            plan_version: c.plan_version,
+            amount: Money::from_proto(&c.amount),
+            reversed_minor: c.reversed_minor,
+            status: CommissionStatus::from_proto(c.status),
+            basis: c.basis.clone(),
+            hold_until: time(&c.hold_until),
+            created_at: time(&c.created_at),
+            approved_at: time(&c.approved_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Balance {
+    pub currency: String,
+    /// Earned, in its hold period.
+    pub pending_minor: i64,
+    /// Payable; negative when reversals after a payout are carried.
+    pub available_minor: i64,
+    pub paid_minor: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub currency: String,
+    pub kind: Option<LedgerEntryKind>,
+    pub pending_delta_minor: i64,
+    pub available_delta_minor: i64,
+    pub commission_id: Option<String>,
+    pub payout_id: Option<String>,
+    pub note: String,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::LedgerEntry> for LedgerEntry {
+    fn from(e: &pb::LedgerEntry) -> Self {
+        Self {
+            id: e.entry_id.clone(),
+            currency: e.currency.clone(),
+            kind: LedgerEntryKind::from_proto(e.kind),
+            pending_delta_minor: e.pending_delta_minor,
+            available_delta_minor: e.available_delta_minor,
+            commission_id: id(&e.commission_id),
+            payout_id: id(&e.payout_id),
+            note: e.note.clone(),
+            created_at: time(&e.created_at),
+        }
+    }
+}
+
+/// Balances, and one page of entries.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Ledger {
+    pub balances: Vec<Balance>,
+    pub items: Vec<LedgerEntry>,
+    pub next_page_token: Option<String>,
+}

@@ -1,0 +1,287 @@
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use prm_proto::commissions as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{ClientAddr, IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// The query parameter the redirect appends: the click id the advertiser
+/// passes back in its postback.
+pub const CLICK_ID_PARAM: &str = "prm_click_id";
+
+/// Create a tracking link to a destination on one of the program's
+/// allowed domains (a partner, for itself; staff name the partner). Share
+/// `/t/{code}`.
+#[utoipa::path(post, path = "/v1/links", tag = "tracking", security(("api_key" = [])),
+    request_body = NewLink,
+    responses((status = 201, description = "Created", body = Link)))]
+pub async fn create_link(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewLink>,
+) -> Result<Response, Problem> {
+    let req = pb::CreateLinkRequest {
+        partner_id: body.partner_id.unwrap_or_default(),
+        destination_url: body.destination_url,
+    };
+    let r = client(&state)
+        .create_link(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    let link = r
+        .link
+        .as_ref()
+        .map(Link::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(StatusCode::CREATED, &link))
+}
+
+/// Tracking links: a partner's own, or staff's choice.
+#[utoipa::path(get, path = "/v1/links", tag = "tracking", security(("api_key" = [])),
+    params(PageQuery, PartnerQuery),
+    responses((status = 200, description = "OK", body = LinkList)))]
+pub async fn list_links(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<PartnerQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListLinksRequest {
+        partner_id: q.partner_id.unwrap_or_default(),
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_links(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &LinkList::page(r.links.iter().map(Link::from).collect(), r.next_page_token),
+    ))
+}
+
+/// Disable a tracking link (its partner, or staff): it stops redirecting
+/// at once, and the gateway forgets it.
+#[utoipa::path(post, path = "/v1/links/{id}/disable", tag = "tracking", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Link id")),
+    responses((status = 200, description = "Disabled", body = Link)))]
+pub async fn disable_link(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::DisableLinkRequest {
+        link_id: id.to_string(),
+    };
+    let r = client(&state)
+        .disable_link(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    let link = r
+        .link
+        .as_ref()
+        .map(Link::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(StatusCode::OK, &link))
+}
+
+/// Follow a tracking link (public): 302 to its destination with
+/// `prm_click_id` appended, the click recorded without delaying the
+/// redirect. `sub1`..`sub5` are kept with the click. An unknown code is
+/// 404, never a redirect elsewhere.
+#[utoipa::path(get, path = "/t/{code}", tag = "tracking",
+    params(("code" = String, Path, description = "The link's code"), SubIds),
+    responses(
+        (status = 302, description = "To the destination",
+            headers(("Location" = String, description = "The destination with prm_click_id"))),
+        (status = 404, description = "UNKNOWN_LINK: no active link has this code", body = Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn redirect(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ClientAddr(ip): ClientAddr,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Problem> {
+    let tracking = state.tracking();
+    let unknown = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_LINK",
+            "no active tracking link has this code",
+        )
+    };
+    if !(4..=32).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(unknown());
+    }
+    let link = tracking.resolve(&code).await?.ok_or_else(unknown)?;
+    let click_id = Uuid::now_v7().to_string();
+    let location = with_param(&link.destination, CLICK_ID_PARAM, &click_id);
+    let location = HeaderValue::from_str(&location).map_err(|_| Problem::internal())?;
+    let header_text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut sub_ids = vec![String::new(); 5];
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()) {
+        if let Some(i) = k
+            .strip_prefix("sub")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=5).contains(n))
+        {
+            sub_ids[i - 1] = v.chars().take(255).collect();
+        }
+    }
+    tracking.record(pb::Click {
+        click_id,
+        link_id: link.link_id.clone(),
+        clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
+        ip_hash: tracking.hash_ip(&ip),
+        user_agent: header_text(header::USER_AGENT),
+        referrer: header_text(header::REFERER),
+        sub_ids,
+    });
+    Ok((
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer-when-downgrade"),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+/// `url` with `name=value` added to its query, before any fragment.
+pub fn with_param(url: &str, name: &str, value: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let sep = if !base.contains('?') {
+        "?"
+    } else if base.ends_with('?') || base.ends_with('&') {
+        ""
+    } else {
+        "&"
+    };
+    let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut out = format!("{base}{sep}{name}={encoded}");
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(LinkStatus: pb::LinkStatus {
+    Active = "active" => Active,
+    Disabled = "disabled" => Disabled,
+});
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLink {
+    /// Staff only: the partner the link is for.
+    pub partner_id: Option<String>,
+    /// On one of the program's allowed domains.
+    #[schema(example = "https://shop.example/landing?utm_source=partner")]
+    pub destination_url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PartnerQuery {
+    /// Staff only; a partner always sees its own.
+    pub partner_id: Option<String>,
+}
+
+/// Sub-ids a link's user may add, kept with the click.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SubIds {
+    pub sub1: Option<String>,
+    pub sub2: Option<String>,
+    pub sub3: Option<String>,
+    pub sub4: Option<String>,
+    pub sub5: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Link {
+    pub id: String,
+    /// Share `/t/{code}`.
+    pub code: String,
+    pub partner_id: String,
+    pub program_id: String,
+    pub destination_url: String,
+    pub status: Option<LinkStatus>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+pub type LinkList = List<Link>;
+
+impl From<&pb::Link> for Link {
+    fn from(l: &pb::Link) -> Self {
+        Self {
+            id: l.link_id.clone(),
+            code: l.code.clone(),
+            partner_id: l.partner_id.clone(),
+            program_id: l.program_id.clone(),
+            destination_url: l.destination_url.clone(),
+            status: LinkStatus::from_proto(l.status),
+            created_at: time(&l.created_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_click_id_joins_the_query_before_the_fragment() {
+        assert_eq!(
+            with_param("https://s.example/", "c", "1"),
+            "https://s.example/?c=1"
+        );
+        assert_eq!(
+            with_param("https://s.example/?a=b", "c", "1"),
+            "https://s.example/?a=b&c=1"
+        );
+        assert_eq!(
+            with_param("https://s.example/?", "c", "1"),
+            "https://s.example/?c=1"
+        );
+        assert_eq!(
+            with_param("https://s.example/p#top", "c", "1"),
+            "https://s.example/p?c=1#top"
+        );
+    }
+}

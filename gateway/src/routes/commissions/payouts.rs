@@ -1,0 +1,434 @@
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use prm_proto::commissions as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// Pay a program's approved balances in one currency (finance staff). Each
+/// partner at or above the program's minimum with a payout profile and a
+/// tax form on record is paid its whole balance; the others are listed in
+/// `excluded` with the reason. 412 `NOTHING_TO_PAY` when no one can be paid.
+#[utoipa::path(post, path = "/v1/payouts", tag = "payouts", security(("api_key" = [])),
+    request_body = NewPayout,
+    responses((status = 201, description = "Created", body = PayoutBatch)))]
+pub async fn create_payout(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewPayout>,
+) -> Result<Response, Problem> {
+    let req = pb::CreatePayoutBatchRequest {
+        program_id: body.program_id,
+        currency: body.currency,
+    };
+    let r = client(&state)
+        .create_payout_batch(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    batch(StatusCode::CREATED, r.batch)
+}
+
+/// A payout batch, its items and who was left out (finance staff).
+#[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id")),
+    responses((status = 200, description = "OK", body = PayoutBatch)))]
+pub async fn get_payout(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetPayoutBatchRequest {
+        batch_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_payout_batch(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    batch(StatusCode::OK, r.batch)
+}
+
+/// The batch as a CSV file for the payment provider (finance staff):
+/// `paypal` (PayPal Payouts Web, the PayPal items) or `wise` (a Wise batch
+/// of saved recipients, the bank items). The README describes both.
+#[utoipa::path(get, path = "/v1/payouts/{id}/export", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id"), ExportQuery),
+    responses((status = 200, description = "The file", content_type = "text/csv", body = String)))]
+pub async fn export_payout(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<ExportQuery>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::ExportPayoutBatchRequest {
+        batch_id: id.to_string(),
+        format: q.format.to_proto(),
+    };
+    let r = client(&state)
+        .export_payout_batch(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", r.filename))
+        .map_err(|_| Problem::internal())?;
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        r.csv,
+    )
+        .into_response())
+}
+
+/// Cancel a batch before it reaches the provider: its money returns to
+/// the balances.
+#[utoipa::path(post, path = "/v1/payouts/{id}/cancel", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id")),
+    responses((status = 200, description = "Cancelled", body = PayoutBatch)))]
+pub async fn cancel_payout(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::CancelPayoutBatchRequest {
+        batch_id: id.to_string(),
+    };
+    let r = client(&state)
+        .cancel_payout_batch(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    batch(StatusCode::OK, r.batch)
+}
+
+/// The batch was handed to the provider.
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-processing", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id")),
+    responses((status = 200, description = "Processing", body = PayoutBatch)))]
+pub async fn mark_processing(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::MarkPayoutBatchProcessingRequest {
+        batch_id: id.to_string(),
+    };
+    let r = client(&state)
+        .mark_payout_batch_processing(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    batch(StatusCode::OK, r.batch)
+}
+
+/// The provider paid the batch.
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-paid", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id")),
+    request_body(content = Option<PaidBody>),
+    responses((status = 200, description = "Paid", body = PayoutBatch)))]
+pub async fn mark_paid(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    OptionalJsonBody(body): OptionalJsonBody<PaidBody>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::MarkPayoutBatchPaidRequest {
+        batch_id: id.to_string(),
+        provider_reference: body.provider_reference.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .mark_payout_batch_paid(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    batch(StatusCode::OK, r.batch)
+}
+
+/// The provider refused the batch: its money returns to the balances.
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-failed", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Batch id")),
+    request_body = FailedBody,
+    responses((status = 200, description = "Failed", body = PayoutBatch)))]
+pub async fn mark_failed(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<FailedBody>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::MarkPayoutBatchFailedRequest {
+        batch_id: id.to_string(),
+        reason: body.reason,
+    };
+    let r = client(&state)
+        .mark_payout_batch_failed(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    batch(StatusCode::OK, r.batch)
+}
+
+/// A partner's payout profile (the partner, or staff).
+#[utoipa::path(get, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Partner id")),
+    responses((status = 200, description = "OK", body = PayoutProfile)))]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetPayoutProfileRequest {
+        partner_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_payout_profile(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    profile(r.profile)
+}
+
+/// Set how a partner is paid (the partner, or finance staff). The tax form
+/// is recorded by finance staff once it is received.
+#[utoipa::path(put, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Partner id")),
+    request_body = NewPayoutProfile,
+    responses((status = 200, description = "Saved", body = PayoutProfile)))]
+pub async fn put_profile(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewPayoutProfile>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::PutPayoutProfileRequest {
+        partner_id: id.to_string(),
+        method: body.method.to_proto(),
+        paypal_email: body.paypal_email.unwrap_or_default(),
+        bank_reference: body.bank_reference.unwrap_or_default(),
+        stripe_account_id: body.stripe_account_id.unwrap_or_default(),
+        payee_name: body.payee_name,
+        tax_form: body.tax_form.map_or(0, TaxForm::to_proto),
+        tax_form_received_on: body.tax_form_received_on.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .put_payout_profile(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    profile(r.profile)
+}
+
+fn batch(status: StatusCode, b: Option<pb::PayoutBatch>) -> Result<Response, Problem> {
+    let b = b
+        .as_ref()
+        .map(PayoutBatch::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(status, &b))
+}
+
+fn profile(p: Option<pb::PayoutProfile>) -> Result<Response, Problem> {
+    let p = p
+        .as_ref()
+        .map(PayoutProfile::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(StatusCode::OK, &p))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(PayoutMethod: pb::PayoutMethod {
+    Paypal = "paypal" => Paypal,
+    Bank = "bank" => Bank,
+    StripeConnect = "stripe_connect" => StripeConnect,
+});
+
+wire_enum!(TaxForm: pb::TaxForm {
+    W9 = "w9" => W9,
+    W8ben = "w8ben" => W8ben,
+    W8benE = "w8ben_e" => W8benE,
+});
+
+wire_enum!(PayoutBatchStatus: pb::PayoutBatchStatus {
+    Pending = "pending" => Pending,
+    Processing = "processing" => Processing,
+    Paid = "paid" => Paid,
+    Failed = "failed" => Failed,
+    Cancelled = "cancelled" => Cancelled,
+});
+
+wire_enum!(ExportFormat: pb::ExportFormat {
+    Paypal = "paypal" => Paypal,
+    Wise = "wise" => Wise,
+});
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayout {
+    pub program_id: String,
+    #[schema(example = "USD")]
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    #[param(inline)]
+    pub format: ExportFormat,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaidBody {
+    /// The provider's batch id, for reconciliation.
+    pub provider_reference: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailedBody {
+    #[schema(example = "PayPal rejected the file")]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PayoutItem {
+    pub partner_id: String,
+    pub amount: Option<Money>,
+    pub method: Option<PayoutMethod>,
+    /// The email, bank reference or Stripe account at batch time.
+    pub destination: String,
+    pub payee_name: String,
+    /// Unique in the batch (PayPal's Customer ID, Wise's reference).
+    pub reference: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PayoutExclusion {
+    pub partner_id: String,
+    pub available: Option<Money>,
+    /// BELOW_MINIMUM, NO_PAYOUT_PROFILE or NO_TAX_FORM.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PayoutBatch {
+    pub id: String,
+    pub program_id: String,
+    pub status: Option<PayoutBatchStatus>,
+    pub total: Option<Money>,
+    pub min_payout_minor: i64,
+    pub items: Vec<PayoutItem>,
+    pub excluded: Vec<PayoutExclusion>,
+    pub provider_reference: String,
+    pub failure_reason: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::PayoutBatch> for PayoutBatch {
+    fn from(b: &pb::PayoutBatch) -> Self {
+        Self {
+            id: b.batch_id.clone(),
+            program_id: b.program_id.clone(),
+            status: PayoutBatchStatus::from_proto(b.status),
+            total: Money::from_proto(&b.total),
+            min_payout_minor: b.min_payout_minor,
+            items: b
+                .items
+                .iter()
+                .map(|i| PayoutItem {
+                    partner_id: i.partner_id.clone(),
+                    amount: Money::from_proto(&i.amount),
+                    method: PayoutMethod::from_proto(i.method),
+                    destination: i.destination.clone(),
+                    payee_name: i.payee_name.clone(),
+                    reference: i.reference.clone(),
+                })
+                .collect(),
+            excluded: b
+                .excluded
+                .iter()
+                .map(|e| PayoutExclusion {
+                    partner_id: e.partner_id.clone(),
+                    available: Money::from_proto(&e.available),
+                    reason: e.reason.clone(),
+                })
+                .collect(),
+            provider_reference: b.provider_reference.clone(),
+            failure_reason: b.failure_reason.clone(),
+            created_at: time(&b.created_at),
+            updated_at: time(&b.updated_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayoutProfile {
+    pub method: PayoutMethod,
+    /// For paypal.
+    pub paypal_email: Option<String>,
+    /// For bank: the account saved at the provider (e.g. a Wise recipient
+    /// id).
+    pub bank_reference: Option<String>,
+    /// For stripe_connect: `acct_...`.
+    pub stripe_account_id: Option<String>,
+    #[schema(example = "Acme Referrals GmbH")]
+    pub payee_name: String,
+    /// Finance staff only.
+    pub tax_form: Option<TaxForm>,
+    /// Finance staff only: YYYY-MM-DD.
+    #[schema(format = Date)]
+    pub tax_form_received_on: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PayoutProfile {
+    pub partner_id: String,
+    pub method: Option<PayoutMethod>,
+    pub paypal_email: String,
+    pub bank_reference: String,
+    pub stripe_account_id: String,
+    pub payee_name: String,
+    pub tax_form: Option<TaxForm>,
+    #[schema(format = Date)]
+    pub tax_form_received_on: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<&pb::PayoutProfile> for PayoutProfile {
+    fn from(p: &pb::PayoutProfile) -> Self {
+        Self {
+            partner_id: p.partner_id.clone(),
+            method: PayoutMethod::from_proto(p.method),
+            paypal_email: p.paypal_email.clone(),
+            bank_reference: p.bank_reference.clone(),
+            stripe_account_id: p.stripe_account_id.clone(),
+            payee_name: p.payee_name.clone(),
+            tax_form: TaxForm::from_proto(p.tax_form),
+            tax_form_received_on: id(&p.tax_form_received_on),
+            updated_at: time(&p.updated_at),
+        }
+    }
+}
