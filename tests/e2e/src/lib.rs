@@ -19,6 +19,7 @@ pub struct Stack {
     pub onboarding: RunningService,
     pub dealreg: RunningService,
     pub mdf: RunningService,
+    pub commissions: RunningService,
     pub gateway: SocketAddr,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
@@ -68,10 +69,8 @@ impl Reply {
     }
 }
 
-/// Gateway settings for a test, calling `onboarding` (and, if given,
-/// `dealreg`); tweak before [`spawn_with`].
 /// Gateway settings pointing at onboarding and at `others` (name and
-/// service).
+/// service); tweak before [`spawn_with`].
 pub fn gateway_settings(
     onboarding: &RunningService,
     others: &[(&str, &RunningService)],
@@ -85,6 +84,10 @@ pub fn gateway_settings(
     // Tests create many applications from one address; the rate-limit test
     // sets its own limits.
     s.rate_limit.public_per_minute = 10_000;
+    // The tracking-link cache hears of link changes in the services'
+    // namespace.
+    s.tracking.nats_url = prm_runtime::testing::nats_url();
+    s.tracking.nats_namespace = onboarding.namespace.clone();
     s
 }
 
@@ -149,10 +152,26 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         prm_runtime::Clock::system(),
     )
     .await;
+    let commissions = prm_commissions::testing::spawn(
+        SpawnOptions {
+            namespace: Some(onboarding.namespace.clone()),
+            ..SpawnOptions::default()
+        },
+        prm_runtime::Clock::system(),
+    )
+    .await;
     onboarding.wait_serving().await;
     dealreg.wait_serving().await;
     mdf.wait_serving().await;
-    let mut settings = gateway_settings(&onboarding, &[("dealreg", &dealreg), ("mdf", &mdf)]);
+    commissions.wait_serving().await;
+    let mut settings = gateway_settings(
+        &onboarding,
+        &[
+            ("dealreg", &dealreg),
+            ("mdf", &mdf),
+            ("commissions", &commissions),
+        ],
+    );
     tweak(&mut settings);
     let gateway = prm_gateway::Gateway::build(settings)
         .await
@@ -164,6 +183,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         onboarding,
         dealreg,
         mdf,
+        commissions,
         gateway: addr,
         http: reqwest::Client::new(),
         shutdown,
@@ -320,6 +340,7 @@ impl Stack {
 
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
+        let _ = self.commissions.stop().await;
         let _ = self.mdf.stop().await;
         let _ = self.dealreg.stop().await;
         let _ = self.onboarding.stop().await;

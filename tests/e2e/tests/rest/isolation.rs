@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use prm_e2e::{ADMIN_KEY, PartnerAccount, ProgramIds, Stack, spawn};
 use serde_json::{Value, json};
 
+use crate::commissions;
+
 enum Expect {
     /// The call targets the other partner's resource: 404.
     NotFound,
@@ -388,6 +390,121 @@ const ROUTES: &[Probe] = &[
         expect: Expect::Forbidden,
     },
     Probe {
+        method: "post",
+        path: "/v1/links",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/links",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/links/{id}/disable",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/t/{code}",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/postbacks",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/postbacks",
+        expect: Expect::Shared,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/postback-log",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/conversions",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/commissions",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/ledger",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/plans",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/plans",
+        expect: Expect::OwnOnly,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/programs/{id}/commission-settings",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "put",
+        path: "/v1/programs/{id}/commission-settings",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/payouts",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/payouts/{id}",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/payouts/{id}/export",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/payouts/{id}/cancel",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/payouts/{id}/mark-processing",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/payouts/{id}/mark-paid",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/payouts/{id}/mark-failed",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/partners/{id}/payout-profile",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "put",
+        path: "/v1/partners/{id}/payout-profile",
+        expect: Expect::NotFound,
+    },
+    Probe {
         method: "get",
         path: "/healthz",
         expect: Expect::Shared,
@@ -408,6 +525,8 @@ struct Targets {
     fund: String,
     mdf_request: String,
     claim: String,
+    link: String,
+    payout: String,
 }
 
 /// The id to put in `{id}` when partner A attacks B, and a valid body.
@@ -434,6 +553,19 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
         "/v1/mdf/requests" => mdf_request(&t.fund),
         "/v1/mdf/requests/{id}/claims" => mdf_claim("INV-MOLE"),
         "/v1/mdf/requests/{id}/approve" | "/v1/mdf/claims/{id}/approve" => json!({}),
+        "/v1/links" => json!({"partner_id": b.id, "destination_url": "https://shop.example/mine"}),
+        "/v1/plans" => {
+            json!({"program_id": p2.id, "name": "Mine", "currency": "EUR", "revshare_bps": 9000})
+        }
+        "/v1/programs/{id}/commission-settings" => json!({"allowed_domains": ["evil.example"]}),
+        "/v1/payouts" => json!({"program_id": p2.id, "currency": "EUR"}),
+        "/v1/payouts/{id}/cancel"
+        | "/v1/payouts/{id}/mark-processing"
+        | "/v1/payouts/{id}/mark-paid"
+        | "/v1/links/{id}/disable" => json!({}),
+        "/v1/partners/{id}/payout-profile" => json!({
+            "method": "paypal", "paypal_email": "mole@alpha.example", "payee_name": "Mole"
+        }),
         "/v1/deal-registration-policy" => json!({
             "approval_sla_business_hours": 1, "on_sla_breach": "auto_approve",
             "protection_days": 1, "extension_days": 1, "max_extensions": 0,
@@ -481,10 +613,20 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
         t.mdf_request.clone()
     } else if path.starts_with("/v1/mdf/claims/") {
         t.claim.clone()
+    } else if path.starts_with("/v1/links/") {
+        t.link.clone()
+    } else if path.starts_with("/v1/payouts/") {
+        t.payout.clone()
     } else {
         t.course.clone()
     };
-    (path.replace("{id}", &id), body)
+    let path = path.replace("{id}", &id);
+    let path = if path.ends_with("/export") {
+        format!("{path}?format=paypal")
+    } else {
+        path
+    };
+    (path, body)
 }
 
 /// An MDF request for an activity that ended last week.
@@ -623,7 +765,28 @@ async fn partners_never_reach_each_other_over_any_route() {
         )
         .await;
     assert_eq!(b_claim.status, 201, "{b_claim:?}");
+    // B's commissions: its program's settings and plan (payable at once),
+    // a link, a click, a sale, its payout profile and a paid-out batch.
+    let b_program = commissions::setup_program(&stack, &p2.id, "EUR").await;
+    let b_link = commissions::link_for(&stack, &b).await;
+    let click = commissions::click(&stack, &b_link).await;
+    let sale = commissions::postback(
+        &stack,
+        &[
+            ("program_id", p2.id.as_str()),
+            ("token", b_program.token.as_str()),
+            ("click_id", click.as_str()),
+            ("transaction_id", "B-SALE-1"),
+            ("amount", "50000"),
+            ("currency", "EUR"),
+        ],
+    )
+    .await;
+    assert_eq!(sale.status, 201, "{sale:?}");
+    let payout = commissions::paid_batch(&stack, &b, &p2.id, "EUR").await;
     let targets = Targets {
+        link: b_link.str("/id"),
+        payout,
         course: course.clone(),
         registration: b_registration.str("/id"),
         direct_account: direct.str("/id"),
@@ -799,6 +962,42 @@ async fn partners_never_reach_each_other_over_any_route() {
         ids(&stack.get("/v1/mdf/claims", Some(&b.key)).await),
         std::slice::from_ref(&targets.claim)
     );
+
+    // Commissions: A lists none of B's links, conversions, commissions,
+    // ledger entries or postbacks, and naming B is NotFound.
+    for list in [
+        "/v1/links",
+        "/v1/conversions",
+        "/v1/commissions",
+        "/v1/postback-log",
+    ] {
+        assert!(
+            ids(&stack.get(list, Some(&a.key)).await).is_empty(),
+            "{list}"
+        );
+        let named = stack
+            .get(&format!("{list}?partner_id={}", b.id), Some(&a.key))
+            .await;
+        assert_eq!(named.status, 404, "{list}: {named:?}");
+    }
+    let a_ledger = stack.get("/v1/ledger", Some(&a.key)).await;
+    assert_eq!(a_ledger.status, 200, "{a_ledger:?}");
+    assert_eq!(a_ledger.body["items"], json!([]));
+    assert_eq!(
+        stack
+            .get(&format!("/v1/ledger?partner_id={}", b.id), Some(&a.key))
+            .await
+            .status,
+        404
+    );
+    assert!(
+        ids(&stack.get("/v1/plans", Some(&a.key)).await).is_empty(),
+        "B's program's plans are not A's"
+    );
+    let b_commissions = stack.get("/v1/commissions", Some(&b.key)).await;
+    assert_eq!(ids(&b_commissions).len(), 1, "{b_commissions:?}");
+    let b_link_now = stack.get("/v1/links", Some(&b.key)).await;
+    assert_eq!(b_link_now.body["items"][0]["status"], json!("active"));
 
     // B is exactly as it was.
     let b_now = stack

@@ -1,6 +1,7 @@
 //! REST tests through the gateway and the services behind it, on real
 //! PostgreSQL and NATS.
 
+mod commissions;
 mod errors;
 mod idempotency;
 mod isolation;

@@ -61,6 +61,9 @@ async fn the_document_is_valid_and_matches_the_routes() {
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("post", "/v1/applications"),
+        ("get", "/t/{code}"),
+        ("get", "/v1/postbacks"),
+        ("post", "/v1/postbacks"),
     ]
     .into();
     let nil = "00000000-0000-0000-0000-000000000000";
@@ -77,7 +80,12 @@ async fn the_document_is_valid_and_matches_the_routes() {
                 "{method} {path}: security matches whether it needs a key"
             );
             // Every documented route is routed, and refuses a missing key unless public.
-            let url = stack.url(&path.replace("{id}", nil).replace("{version}", "v1"));
+            let url = stack.url(
+                &path
+                    .replace("{id}", nil)
+                    .replace("{version}", "v1")
+                    .replace("{code}", "NoSuchCode"),
+            );
             let req = match method.as_str() {
                 "get" => stack.http.get(url),
                 "post" => stack.http.post(url).json(&serde_json::json!({})),
