@@ -35,6 +35,9 @@ pub struct TrackingSettings {
     pub click_buffer: usize,
     /// Buffered clicks are sent at least this often.
     pub flush_interval_ms: u64,
+    /// How long a link is served from the cache without asking again (its
+    /// events drop it sooner).
+    pub link_ttl_ms: u64,
     /// How long an unknown code is remembered as unknown.
     pub unknown_code_ttl_ms: u64,
     /// Upper bound on cached links.
@@ -48,6 +51,8 @@ pub struct TrackingSettings {
     pub nats_url: String,
     /// The event namespace the services publish under.
     pub nats_namespace: String,
+    /// NATS auth token, if the server wants one (`PRM_TRACKING__NATS_TOKEN`).
+    pub nats_token: Option<SecretString>,
 }
 
 impl Default for TrackingSettings {
@@ -55,11 +60,13 @@ impl Default for TrackingSettings {
         Self {
             click_buffer: 100_000,
             flush_interval_ms: 1_000,
+            link_ttl_ms: 60_000,
             unknown_code_ttl_ms: 5_000,
             link_cache_capacity: 200_000,
             ip_hash_key: SecretString::from("prm-local-ip-hash-key"),
             nats_url: String::new(),
             nats_namespace: "prm".into(),
+            nats_token: None,
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! - **Links** come from an in-process cache of active links. A miss asks
 //!   the commissions service once and caches the answer: a link until an
-//!   event about it arrives, an unknown code for a few seconds (so a link
-//!   created meanwhile starts working soon even without events). The cache
+//!   event about it arrives (or a minute passes, in case an event was
+//!   missed), an unknown code for a few seconds (so a link created
+//!   meanwhile starts working soon even without events). The cache
 //!   listens to the commissions service's link events on NATS and drops
 //!   the entries they are about. A warm redirect touches nothing but this
 //!   map.
@@ -42,7 +43,7 @@ pub struct CachedLink {
 }
 
 enum Entry {
-    Link(CachedLink),
+    Link(CachedLink, Instant),
     Unknown(Instant),
 }
 
@@ -59,14 +60,16 @@ pub enum Lookup {
 /// Active links by code.
 pub struct LinkCache {
     entries: RwLock<HashMap<String, Entry>>,
+    link_ttl: Duration,
     unknown_ttl: Duration,
     capacity: usize,
 }
 
 impl LinkCache {
-    pub fn new(unknown_ttl: Duration, capacity: usize) -> Self {
+    pub fn new(link_ttl: Duration, unknown_ttl: Duration, capacity: usize) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
+            link_ttl,
             unknown_ttl,
             capacity: capacity.max(1),
         }
@@ -75,7 +78,7 @@ impl LinkCache {
     pub fn get(&self, code: &str) -> Lookup {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         match entries.get(code) {
-            Some(Entry::Link(l)) => Lookup::Link(l.clone()),
+            Some(Entry::Link(l, at)) if at.elapsed() < self.link_ttl => Lookup::Link(l.clone()),
             Some(Entry::Unknown(at)) if at.elapsed() < self.unknown_ttl => Lookup::Unknown,
             _ => Lookup::Miss,
         }
@@ -88,7 +91,7 @@ impl LinkCache {
             entries.clear();
         }
         let entry = match link {
-            Some(l) => Entry::Link(l),
+            Some(l) => Entry::Link(l, Instant::now()),
             None => Entry::Unknown(Instant::now()),
         };
         entries.insert(code.to_owned(), entry);
@@ -148,6 +151,7 @@ impl Tracking {
         let (tx, rx) = mpsc::channel(settings.click_buffer.max(1));
         Self {
             links: LinkCache::new(
+                Duration::from_millis(settings.link_ttl_ms),
                 Duration::from_millis(settings.unknown_code_ttl_ms),
                 settings.link_cache_capacity,
             ),
@@ -326,7 +330,15 @@ impl Tracking {
         let subject = format!("{}.commissions.link.>", self.settings.nats_namespace);
         loop {
             let connected = async {
-                let client = async_nats::connect(self.settings.nats_url.as_str()).await?;
+                let mut opts = async_nats::ConnectOptions::new()
+                    .name("prm-gateway")
+                    .connection_timeout(Duration::from_secs(2));
+                if let Some(token) = &self.settings.nats_token {
+                    opts = opts.token(token.expose_secret().to_owned());
+                }
+                // The URL may list a cluster's servers, comma-separated.
+                let servers = prm_runtime::nats::server_addrs(&self.settings.nats_url)?;
+                let client = opts.connect(servers).await?;
                 let sub = client.subscribe(subject.clone()).await?;
                 anyhow::Ok(sub)
             }
@@ -370,7 +382,7 @@ mod tests {
 
     #[test]
     fn the_cache_remembers_links_and_briefly_unknown_codes() {
-        let cache = LinkCache::new(Duration::from_millis(50), 3);
+        let cache = LinkCache::new(Duration::from_secs(60), Duration::from_millis(50), 3);
         assert_eq!(cache.get("abc"), Lookup::Miss);
         cache.put("abc", Some(link("1")));
         assert_eq!(cache.get("abc"), Lookup::Link(link("1")));
