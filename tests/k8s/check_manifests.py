@@ -27,7 +27,10 @@ service or gateway):
     it names (`to` that service's pods only);
   - for the gateway, every PRM_UPSTREAMS__<NAME> is a rendered Service whose
     pods its NetworkPolicy lets it reach (a new service's port must be added
-    to the gateway's egress), and whose own NetworkPolicy admits it;
+    to the gateway's egress), and whose own NetworkPolicy admits it; and
+    the NATS it listens to for link events (PRM_TRACKING__NATS_URL) is one
+    its NetworkPolicy lets it reach and, where NATS is rendered (dev), whose
+    NetworkPolicy admits it;
   - for a service calling another (an http:// address of a rendered
     `prm-` Service in its environment, e.g. dealreg's PRM_ONBOARDING_URL),
     the same: its NetworkPolicy lets it out to that service's pods and port,
@@ -50,6 +53,7 @@ ENDPOINT_UPDATE_MS = 1000
 # How long a client may take to reconnect elsewhere after a draining
 # upstream's GOAWAY.
 RECONNECT_MS = 1000
+NATS_PORT = 4222
 failures = []
 
 
@@ -257,7 +261,8 @@ def check_deployment(d, docs, bin_dir):
     for rule in np.get("egress", []):
         ports = {p.get("port") for p in rule.get("ports", [])}
         if tier != "service":
-            allowed = {50051, 50052, 50053, 50054, 50055}
+            # The gateway: the services' gRPC ports, and NATS (link events).
+            allowed = {50051, 50052, 50053, 50054, 50055} if rule.get("to") is not None else {NATS_PORT}
         elif rule.get("to") is None:
             allowed = {5432, 4222}
         else:
@@ -271,6 +276,7 @@ def check_deployment(d, docs, bin_dir):
             fail(where, f"egress to ports {sorted(ports)} beyond {sorted(allowed)}")
     if tier == "gateway":
         check_upstreams(where, env, d, np, docs)
+        check_gateway_nats(where, env, d, np, docs)
     else:
         check_service_calls(where, env, d, np, docs)
     return report
@@ -379,6 +385,37 @@ def check_upstreams(where, env, dep, np, docs):
             check_call(where, key, url, dep, np, docs)
 
 
+def check_gateway_nats(where, env, dep, np, docs):
+    """The gateway listens to NATS for the commissions service's link events
+    (PRM_TRACKING__NATS_URL, possibly a comma-separated cluster): its
+    NetworkPolicy must let it out to every server, and a NATS rendered in
+    the manifests (dev) must admit it."""
+    for server in filter(None, (u.strip() for u in env.get("PRM_TRACKING__NATS_URL", "").split(","))):
+        u = urllib.parse.urlsplit(server)
+        port = u.port or NATS_PORT
+        host = (u.hostname or "").split(".")[0]
+        svc = next((s for s in by_kind(docs, "Service") if name_of(s) == host and "." not in (u.hostname or "")), None)
+        if svc is None:
+            # Outside the namespace (prod): only a rule without `to` reaches it.
+            if not any(r.get("to") is None and (rule_ports(r, {}) is None or port in rule_ports(r, {}))
+                       for r in np.get("egress", [])):
+                fail(where, f"PRM_TRACKING__NATS_URL: its NetworkPolicy does not let it reach {server}")
+            continue
+        sp = next((p for p in svc["spec"]["ports"] if p["port"] == port), None)
+        app = svc["spec"].get("selector", {}).get("app.kubernetes.io/name")
+        pods = next((w for w in docs if w.get("kind") in ("StatefulSet", "Deployment")
+                     and pod_labels(w).get("app.kubernetes.io/name") == app), None)
+        if sp is None or pods is None or not isinstance(sp.get("targetPort", port), int):
+            fail(where, f"PRM_TRACKING__NATS_URL: Service {host} has no port {port} in front of NATS pods")
+            continue
+        pod_port = sp.get("targetPort", port)
+        if not lets_out(np, {}, pod_labels(pods), pod_port):
+            fail(where, f"PRM_TRACKING__NATS_URL: its NetworkPolicy does not let it reach {app} on port {pod_port}")
+        nats_np = policy_of(docs, app)
+        if nats_np is not None and not lets_in(nats_np, {}, pod_labels(dep), pod_port):
+            fail(where, f"PRM_TRACKING__NATS_URL: the NetworkPolicy of {app} does not admit its pods on port {pod_port}")
+
+
 def check_service_calls(where, env, dep, np, docs):
     """A service's settings that address another PRM service (an http(s)
     URL of a `prm-` host, such as dealreg's PRM_ONBOARDING_URL) are calls
@@ -404,8 +441,12 @@ def check_platform(docs):
             pols = [n for n in by_kind(docs, "NetworkPolicy")
                     if n["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == app]
             peers = [p.get("podSelector", {}).get("matchLabels") for n in pols for r in n["spec"].get("ingress", []) for p in r.get("from", [])]
-            if peers != [{"prm.dev/tier": "service"}]:
-                fail(f"{kind} {name_of(s)}", f"only the services may reach it, not {peers}")
+            # The services; and NATS also the gateway (tracking-link events).
+            allowed = [{"prm.dev/tier": "service"}]
+            if app == "prm-nats":
+                allowed.append({"app.kubernetes.io/name": "prm-gateway"})
+            if not peers or peers[0] != allowed[0] or any(p not in allowed for p in peers):
+                fail(f"{kind} {name_of(s)}", f"only {allowed} may reach it, not {peers}")
             check_security(f"{kind} {name_of(s)}", s["spec"]["template"]["spec"], s["spec"]["template"]["spec"]["containers"])
 
 
@@ -463,6 +504,10 @@ MUTATIONS = {
     "open ingress": lambda docs: find(docs, "NetworkPolicy", "prm-onboarding")["spec"]["ingress"][0]["from"].append({"podSelector": {"matchLabels": {"app": "anything"}}}),
     "no migrations": lambda docs: find(docs, "Deployment", "prm-onboarding")["spec"]["template"]["spec"].pop("initContainers"),
     "blocked upstream": lambda docs: find(docs, "NetworkPolicy", "prm-gateway")["spec"]["egress"][0]["ports"][0].update(port=50052),
+    # The gateway listens to NATS for link events: its egress and NATS's
+    # ingress must both let it through.
+    "gateway cut off from NATS": lambda docs: find(docs, "NetworkPolicy", "prm-gateway")["spec"]["egress"].pop(),
+    "NATS refuses the gateway": lambda docs: find(docs, "NetworkPolicy", "prm-nats")["spec"]["ingress"][0]["from"].pop(),
     # A service calling another (dealreg asks onboarding): without the
     # client label the callee refuses it; without its egress rule it cannot
     # leave; and that rule may not open more than the callee's port.
