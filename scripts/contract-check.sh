@@ -10,7 +10,7 @@
 #      credentials away (revoke a key, deactivate a user, suspend or
 #      terminate a partner) get passes of their own at the end, see below.
 #
-# It starts its own onboarding, dealreg, mdf and gateway on free ports, against
+# It starts its own onboarding, dealreg, mdf, commissions and gateway on free ports, against
 # fresh databases (one per service) and its own NATS namespace on the
 # project's PostgreSQL and NATS
 # (scripts/deps.sh, stopping only what that started), seeds them through the
@@ -44,15 +44,16 @@ t0=$(date +%s)
 
 # --- binaries ----------------------------------------------------------------
 if [ "${PRM_CONTRACT_SKIP_BUILD:-}" != 1 ]; then
-  cargo build --quiet --locked --bins -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-gateway
+  cargo build --quiet --locked --bins -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-commissions -p prm-gateway
 fi
 waited=0
-until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-dealreg ] && [ -x target/debug/prm-mdf ] && [ -x target/debug/prm-gateway ]; do
+until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-dealreg ] && [ -x target/debug/prm-mdf ] \
+  && [ -x target/debug/prm-commissions ] && [ -x target/debug/prm-gateway ]; do
   if [ "$waited" -ge "$BIN_WAIT_SECS" ]; then
-    log "target/debug/prm-onboarding, prm-dealreg, prm-mdf and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
+    log "target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
     exit 1
   fi
-  log "waiting for target/debug/prm-onboarding, prm-dealreg, prm-mdf and prm-gateway (a build in progress?); ${waited}s so far"
+  log "waiting for target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions and prm-gateway (a build in progress?); ${waited}s so far"
   sleep 30
   waited=$((waited + 30))
 done
@@ -61,7 +62,8 @@ mkdir -p "$OUT/bin" "$OUT/reports"
 # Private copies, so a concurrent build relinking target/debug cannot swap
 # one binary under the run.
 for try in 1 2 3; do
-  cp target/debug/prm-onboarding target/debug/prm-dealreg target/debug/prm-mdf target/debug/prm-gateway "$OUT/bin/" && break
+  cp target/debug/prm-onboarding target/debug/prm-dealreg target/debug/prm-mdf target/debug/prm-commissions \
+    target/debug/prm-gateway "$OUT/bin/" && break
   [ "$try" = 3 ] && exit 1
   sleep 5
 done
@@ -83,13 +85,14 @@ if [ "$lint_rc" != 0 ]; then
   failed+=("redocly lint (recommended): errors in gateway/openapi.json; see $OUT/redocly-lint.txt")
 fi
 
-# --- 2. PostgreSQL, NATS, onboarding, dealreg, mdf, gateway ------------------
+# --- 2. PostgreSQL, NATS, the services, the gateway ---------------------------
 started="$(scripts/deps.sh up)"
 rand="$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # One database per service, as in production.
 DB="prm_contract_$rand"
 DEALREG_DB="prm_contract_${rand}_dealreg"
 MDF_DB="prm_contract_${rand}_mdf"
+COMMISSIONS_DB="prm_contract_${rand}_commissions"
 NS="contract$rand"
 PSQL=(psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
 pids=()
@@ -134,7 +137,7 @@ cleanup() {
     sleep 0.2
   done
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; done
-  for db in "$DB" "$DEALREG_DB" "$MDF_DB"; do
+  for db in "$DB" "$DEALREG_DB" "$MDF_DB" "$COMMISSIONS_DB"; do
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
       || log "could not drop database $db"
   done
@@ -155,11 +158,12 @@ done
 "${PSQL[@]}" -c "CREATE DATABASE \"$DB\"" >/dev/null
 "${PSQL[@]}" -c "CREATE DATABASE \"$DEALREG_DB\"" >/dev/null
 "${PSQL[@]}" -c "CREATE DATABASE \"$MDF_DB\"" >/dev/null
+"${PSQL[@]}" -c "CREATE DATABASE \"$COMMISSIONS_DB\"" >/dev/null
 
-# Four distinct free ports: onboarding's, dealreg's, mdf's and the gateway's.
-read -r ONBOARDING_PORT DEALREG_PORT MDF_PORT HTTP_PORT < <(python3 -c '
+# Distinct free ports: onboarding's, dealreg's, mdf's, commissions' and the gateway's.
+read -r ONBOARDING_PORT DEALREG_PORT MDF_PORT COMMISSIONS_PORT HTTP_PORT < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -179,23 +183,31 @@ ONBOARDING_ENV=(PRM_GRPC__PORT="$ONBOARDING_PORT" PRM_DATABASE__URL="postgres://
 DEALREG_ENV=(PRM_GRPC__PORT="$DEALREG_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$DEALREG_DB"
   PRM_ONBOARDING_URL="http://127.0.0.1:$ONBOARDING_PORT")
 MDF_ENV=(PRM_GRPC__PORT="$MDF_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$MDF_DB")
+COMMISSIONS_ENV=(PRM_GRPC__PORT="$COMMISSIONS_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$COMMISSIONS_DB")
 env "${ONBOARDING_ENV[@]}" "$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
   || { log "migrating onboarding failed; see $OUT/onboarding-migrate.log"; exit 1; }
 env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" migrate >"$OUT/dealreg-migrate.log" 2>&1 \
   || { log "migrating dealreg failed; see $OUT/dealreg-migrate.log"; exit 1; }
 env "${MDF_ENV[@]}" "$BIN/prm-mdf" migrate >"$OUT/mdf-migrate.log" 2>&1 \
   || { log "migrating mdf failed; see $OUT/mdf-migrate.log"; exit 1; }
+env "${COMMISSIONS_ENV[@]}" "$BIN/prm-commissions" migrate >"$OUT/commissions-migrate.log" 2>&1 \
+  || { log "migrating commissions failed; see $OUT/commissions-migrate.log"; exit 1; }
 env "${ONBOARDING_ENV[@]}" PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &
 pids+=($!)
 env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" serve >"$OUT/dealreg.log" 2>&1 &
 pids+=($!)
 env "${MDF_ENV[@]}" "$BIN/prm-mdf" serve >"$OUT/mdf.log" 2>&1 &
 pids+=($!)
+env "${COMMISSIONS_ENV[@]}" "$BIN/prm-commissions" serve >"$OUT/commissions.log" 2>&1 &
+pids+=($!)
 # /readyz answers 200 only once every upstream is serving.
 PRM_HTTP__PORT="$HTTP_PORT" \
 PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:$ONBOARDING_PORT" \
 PRM_UPSTREAMS__DEALREG="http://127.0.0.1:$DEALREG_PORT" \
 PRM_UPSTREAMS__MDF="http://127.0.0.1:$MDF_PORT" \
+PRM_UPSTREAMS__COMMISSIONS="http://127.0.0.1:$COMMISSIONS_PORT" \
+PRM_TRACKING__NATS_URL="nats://127.0.0.1:$NATS_PORT" \
+PRM_TRACKING__NATS_NAMESPACE="$NS" \
 PRM_RATE_LIMIT__PER_KEY_PER_SECOND=100000 \
 PRM_RATE_LIMIT__PER_KEY_BURST=100000 \
 PRM_RATE_LIMIT__PUBLIC_PER_MINUTE=100000 \
@@ -205,13 +217,13 @@ pids+=($!)
 for _ in $(seq 1 120); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] && break
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log and $OUT/gateway.log"; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log and $OUT/gateway.log"; exit 1; }
   done
   sleep 0.5
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] \
-  || { log "the gateway did not become ready; see $OUT/gateway.log, $OUT/onboarding.log, $OUT/dealreg.log and $OUT/mdf.log"; exit 1; }
-log "onboarding on grpc 127.0.0.1:$ONBOARDING_PORT, dealreg on 127.0.0.1:$DEALREG_PORT, mdf on 127.0.0.1:$MDF_PORT and gateway on $API are ready (databases $DB, $DEALREG_DB and $MDF_DB, NATS namespace $NS)"
+  || { log "the gateway did not become ready; see $OUT/gateway.log, $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log and $OUT/commissions.log"; exit 1; }
+log "onboarding on grpc 127.0.0.1:$ONBOARDING_PORT, dealreg on 127.0.0.1:$DEALREG_PORT, mdf on 127.0.0.1:$MDF_PORT, commissions on 127.0.0.1:$COMMISSIONS_PORT and gateway on $API are ready (databases $DB, $DEALREG_DB, $MDF_DB and $COMMISSIONS_DB, NATS namespace $NS)"
 
 # --- 3. seed data through the gateway ----------------------------------------
 # call METHOD PATH KEY [JSON] [IDEMPOTENCY-KEY]: the body on 2xx, else fail.
@@ -289,7 +301,32 @@ call POST "/v1/mdf/requests/$claimed/claims" "$PARTNER_KEY" '{"proven_cost": {"a
   "size_bytes": 1000, "checksum": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
   "location": "s3://proofs/contract.pdf"}]}' >/dev/null
 mdf_request "Contract roadshow" >/dev/null
-log "seeded program $program, partner $partner (and its admin key), a suspended partner, applications, terms, content, a course, a certification, and an MDF budget, fund, requests and a claim"
+# Commissions: settings and a plan (payable at once), the partner's link
+# (once the commissions service has heard of the partner), a click through
+# the redirect, a converting postback, a payout profile with its tax form,
+# and a pending payout batch.
+TOKEN="contract-postback-token-$rand"
+call PUT "/v1/programs/$program/commission-settings" "$ADMIN_KEY" "{\"allowed_domains\": [\"shop.example\"],
+  \"min_seconds_to_convert\": 0, \"min_payout_minor\": 100, \"postback_token\": \"$TOKEN\"}" >/dev/null
+call POST /v1/plans "$ADMIN_KEY" "{\"program_id\": \"$program\", \"name\": \"Contract plan\", \"currency\": \"EUR\",
+  \"revshare_bps\": 2000, \"reseller_margin_bps\": 500, \"hold_days\": 0}" >/dev/null
+link=""
+for _ in $(seq 1 40); do
+  code="$(curl -sS -o "$OUT/seed-response.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $PARTNER_KEY" \
+    -H 'Content-Type: application/json' --data-binary '{"destination_url": "https://shop.example/contract"}' "$API/v1/links")"
+  [ "$code" = 201 ] && { link="$(cat "$OUT/seed-response.json")"; break; }
+  sleep 0.5
+done
+[ -n "$link" ] || { log "seeding failed: the partner could not create a link: $(cat "$OUT/seed-response.json")"; exit 1; }
+link_code="$(field .code <<<"$link")"
+location="$(curl -sS -o /dev/null -w '%{redirect_url}' -A 'Mozilla/5.0 (contract check)' "$API/t/$link_code?sub1=contract")"
+click_id="${location##*prm_click_id=}"
+sleep 1.5 # the gateway hands clicks over at least every second
+call GET "/v1/postbacks?program_id=$program&token=$TOKEN&click_id=$click_id&transaction_id=CONTRACT-T-1&amount=120000&currency=EUR" "" >/dev/null
+call PUT "/v1/partners/$partner/payout-profile" "$ADMIN_KEY" '{"method": "paypal", "paypal_email": "pay@acme.example",
+  "payee_name": "Acme GmbH", "tax_form": "w9", "tax_form_received_on": "2026-11-01"}' >/dev/null
+call POST /v1/payouts "$ADMIN_KEY" "{\"program_id\": \"$program\", \"currency\": \"EUR\"}" >/dev/null
+log "seeded program $program, partner $partner (and its admin key), a suspended partner, applications, terms, content, a course, a certification, an MDF budget, fund, requests and a claim, and commission settings, a plan, a link, a click, a conversion and a payout batch"
 
 # --- 4. schemathesis, as the admin and as a partner --------------------------
 # --url: requests go to this run's gateway whatever `servers` says.
@@ -402,7 +439,7 @@ if [ "${#failed[@]}" -gt 0 ]; then
   for f in "${failed[@]}"; do
     case "$f" in " "*) echo "$f" ;; ?*) echo "  - $f" ;; esac
   done
-  echo "  logs: $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/gateway.log; reports: $OUT/reports/"
+  echo "  logs: $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log, $OUT/gateway.log; reports: $OUT/reports/"
   exit 1
 fi
 echo "contract-check: passed in $(( $(date +%s) - t0 ))s (redocly lint; schemathesis as admin and as partner)"

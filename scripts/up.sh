@@ -11,7 +11,7 @@ LOCAL="$ROOT/.local"
 LOGS="$LOCAL/logs"
 # Services in start order, with their gRPC ports (DESIGN.md port table).
 # Onboarding first: dealreg calls it.
-SERVICES=(onboarding:50051 dealreg:50052 mdf:50053)
+SERVICES=(onboarding:50051 dealreg:50052 mdf:50053 commissions:50054)
 
 # The local address of a service in SERVICES.
 address_of() {
@@ -94,7 +94,9 @@ for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"; port="${entry##*:}"
   upstreams+=("PRM_UPSTREAMS__${name^^}=http://127.0.0.1:$port")
 done
+# Tracking-link redirects hear of link changes on NATS.
 env PRM_HTTP__PORT="$GATEWAY_PORT" "${upstreams[@]}" \
+  PRM_TRACKING__NATS_URL="nats://127.0.0.1:$NATS_PORT" \
   "$BIN/prm-gateway" >"$LOGS/gateway.log" 2>&1 &
 pids+=($!)
 
