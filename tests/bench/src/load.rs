@@ -35,6 +35,17 @@ pub enum Target {
         key: String,
         salt: u64,
     },
+    /// A browser following a tracking link (`path`), expecting 302: the
+    /// gateway's `/t/{code}`, or the bare hyper server.
+    Redirect { addr: SocketAddr, path: String },
+    /// An advertiser reporting sales by postback (`query` holds the
+    /// program and token); worker `w` converts `clicks[w]`.
+    Postback {
+        addr: SocketAddr,
+        query: String,
+        clicks: std::sync::Arc<Vec<String>>,
+        salt: u64,
+    },
 }
 
 /// What one run measured.
@@ -119,7 +130,10 @@ pub async fn run(
                 .connect()
                 .await?,
         ),
-        Target::Gateway { .. } | Target::Register { .. } => None,
+        Target::Gateway { .. }
+        | Target::Register { .. }
+        | Target::Redirect { .. }
+        | Target::Postback { .. } => None,
     };
     let started = Instant::now();
     let deadline = started + duration;
@@ -136,6 +150,19 @@ pub async fn run(
                 } => gateway_worker(addr, &partner_id, &key, deadline).await,
                 Target::Register { addr, key, salt } => {
                     register_worker(addr, &key, salt, worker, deadline).await
+                }
+                Target::Redirect { addr, path } => {
+                    crate::commissions::redirect_worker(addr, &path, deadline).await
+                }
+                Target::Postback {
+                    addr,
+                    query,
+                    clicks,
+                    salt,
+                } => {
+                    let click = &clicks[worker % clicks.len()];
+                    crate::commissions::postback_worker(addr, &query, click, salt, worker, deadline)
+                        .await
                 }
                 Target::Grpc {
                     partner_id,

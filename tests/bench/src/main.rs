@@ -25,8 +25,20 @@
 //!   overdrawn on purpose and its ledger checked: the stored balance is
 //!   the sum of the entries and never went below zero.
 //!
+//! - `redirects`: browsers following a tracking link (`GET /t/{code}`)
+//!   through the gateway against a bare hyper server answering the same
+//!   302, with the same load generator, alternating. Target: at least 0.5
+//!   of bare hyper. Then the clicks the gateway served on that link are
+//!   counted in the commissions database after the flush: they must equal.
+//!
+//! - `postbacks`: sales reported by postback through the gateway (each
+//!   attributed to its partner's click and its commission computed and
+//!   written to the ledger; one partner per client) against pgbench's
+//!   single-row insert. Target: at least 0.25 of pgbench.
+//!
 //! Later services add their benchmarks here.
 
+mod commissions;
 mod dealreg;
 mod load;
 mod mdf;
@@ -140,6 +152,64 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
 
+    // Commissions: redirects against bare hyper, then postbacks.
+    eprintln!(
+        "commissions: preparing a program, {concurrency} partners with a link and a click each..."
+    );
+    let prepared =
+        commissions::prepare(platform.gateway_addr, platform::ADMIN_KEY, concurrency).await?;
+    let bare = commissions::bare_redirect_server()?;
+    let redirect_path = format!("/t/{}", prepared.link_code);
+    let via_gateway = Target::Redirect {
+        addr: platform.gateway_addr,
+        path: redirect_path.clone(),
+    };
+    let bare_target = Target::Redirect {
+        addr: bare,
+        path: redirect_path,
+    };
+    // The click `prepare` made on this link, then every 302 the gateway sends.
+    let mut served: u64 = 1;
+    served += load::run(&via_gateway, concurrency, Duration::from_secs(1))
+        .await?
+        .latencies_us
+        .len() as u64;
+    load::run(&bare_target, concurrency, Duration::from_secs(1)).await?;
+    let mut bare_runs = Vec::new();
+    let mut redirect_runs = Vec::new();
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: bare hyper 302, {concurrency} concurrent, {seconds}s");
+        bare_runs.push(load::run(&bare_target, concurrency, Duration::from_secs(seconds)).await?);
+        eprintln!(
+            "round {round}/{rounds}: GET /t/{{code}} via gateway, {concurrency} concurrent, {seconds}s"
+        );
+        let run = load::run(&via_gateway, concurrency, Duration::from_secs(seconds)).await?;
+        served += run.latencies_us.len() as u64;
+        redirect_runs.push(run);
+    }
+    let bare_redirects = LoadResult::merge(bare_runs);
+    let redirects = LoadResult::merge(redirect_runs);
+    eprintln!("commissions: counting the persisted clicks...");
+    let persisted =
+        commissions::persisted_clicks(&platform.database_url("commissions"), &prepared.link_id)
+            .await?;
+    let clicks = commissions::ClickAccounting {
+        served,
+        persisted,
+        equal: served == persisted,
+    };
+    eprintln!("commissions: postbacks via gateway, {concurrency} concurrent, {seconds}s");
+    let postback_target = Target::Postback {
+        addr: platform.gateway_addr,
+        query: format!(
+            "program_id={}&token={}",
+            prepared.program_id, prepared.token
+        ),
+        clicks: prepared.clicks.clone(),
+        salt: std::process::id().into(),
+    };
+    let postbacks = load::run(&postback_target, concurrency, Duration::from_secs(seconds)).await?;
+
     // Deal registration writes against pgbench, then with a full table.
     let register = Target::Register {
         addr: platform.gateway_addr,
@@ -206,6 +276,20 @@ async fn main() -> anyhow::Result<()> {
                 &pgbench_full,
             ),
             BenchmarkReport::compare(
+                &format!("redirects, {concurrency} concurrent"),
+                "GET /t/{code} via gateway",
+                &redirects,
+                "bare hyper 302",
+                &bare_redirects,
+            ),
+            BenchmarkReport::compare(
+                &format!("postbacks, {concurrency} concurrent"),
+                "GET /v1/postbacks (sale, commission)",
+                &postbacks,
+                "pgbench single-row INSERT",
+                &pgbench,
+            ),
+            BenchmarkReport::compare(
                 &format!("mdf_approvals, {concurrency} concurrent"),
                 "approve, every client on one fund",
                 &contended,
@@ -214,6 +298,7 @@ async fn main() -> anyhow::Result<()> {
             ),
         ],
         mdf_ledger: Some(mdf_ledger),
+        clicks: Some(clicks),
         memory: platform
             .names()
             .into_iter()

@@ -22,7 +22,7 @@ const SERVICE_TOKEN: &str = "bench-service-token";
 /// The services `make bench` starts behind the gateway (binary
 /// `prm-<name>`): one line per service, in start order, each after the
 /// services it calls (see [`service_env`]).
-const SERVICES: &[&str] = &["onboarding", "dealreg", "mdf"];
+const SERVICES: &[&str] = &["onboarding", "dealreg", "mdf", "commissions"];
 
 /// A service's settings beyond its port, database and NATS: its own
 /// secrets, and the addresses of the services it calls, from those already
@@ -167,6 +167,8 @@ impl Platform {
             .env("PRM_RATE_LIMIT__PER_KEY_PER_SECOND", "10000000")
             .env("PRM_RATE_LIMIT__PER_KEY_BURST", "10000000")
             .env("PRM_RATE_LIMIT__PUBLIC_PER_MINUTE", "10000")
+            .env("PRM_TRACKING__NATS_URL", &nats_url)
+            .env("PRM_TRACKING__NATS_NAMESPACE", format!("bench{suffix}"))
             .stdout(Stdio::null())
             .spawn()
             .context("starting prm-gateway")?;

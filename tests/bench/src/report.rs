@@ -74,6 +74,9 @@ pub struct Report {
     pub benchmarks: Vec<BenchmarkReport>,
     /// The MDF fund approved under contention, checked afterwards.
     pub mdf_ledger: Option<crate::mdf::LedgerCheck>,
+    /// Clicks the gateway redirected against clicks the commissions
+    /// service stored, after the flush.
+    pub clicks: Option<crate::commissions::ClickAccounting>,
     pub memory: Vec<MemoryReport>,
 }
 
@@ -112,6 +115,15 @@ impl Report {
             println!(
                 "  stored balance equals the sum of its entries: {}; available {} (lowest ever {})",
                 l.stored_balance_equals_entries, l.available_minor, l.lowest_available_minor
+            );
+            println!();
+        }
+        if let Some(c) = &self.clicks {
+            println!(
+                "Tracking clicks: {} redirects served, {} clicks persisted after the flush: {}",
+                c.served,
+                c.persisted,
+                if c.equal { "equal" } else { "NOT EQUAL" }
             );
             println!();
         }
