@@ -196,10 +196,13 @@ impl Tracking {
         h.update(self.settings.ip_hash_key.expose_secret().as_bytes());
         h.update(b"\n");
         h.update(ip.to_string().as_bytes());
-        h.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(32);
+        for b in &h.finalize()[..16] {
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        }
+        out
     }
 
     /// Buffers a click; never waits. A full buffer drops it, counted.

@@ -148,8 +148,15 @@ CREATE TABLE conversions (
     CHECK (status <> 'held' OR hold_reason IS NOT NULL)
 );
 CREATE INDEX conversions_partner ON conversions (partner_id, id);
--- Numbering a partner's sales in the month, for volume tiers.
-CREATE INDEX conversions_partner_sales ON conversions (partner_id, occurred_at) WHERE kind = 'sale';
+-- A partner's attributed sales per calendar month (UTC): incremented as
+-- each is recorded, which numbers them for volume tiers in O(1), one at a
+-- time per partner and month (the row lock).
+CREATE TABLE partner_month_sales (
+    partner_id uuid NOT NULL,
+    month      date NOT NULL,
+    sales      bigint NOT NULL,
+    PRIMARY KEY (partner_id, month)
+);
 
 CREATE TABLE commissions (
     id             uuid PRIMARY KEY,

@@ -54,14 +54,15 @@ async fn call(
     Ok(body)
 }
 
-/// Follows `/t/{code}` once as a browser; the click id appended.
-async fn follow(gateway: SocketAddr, code: &str) -> anyhow::Result<String> {
+/// Follows `/t/{code}` once as a browser (`user_agent`); the click id
+/// appended.
+async fn follow(gateway: SocketAddr, code: &str, user_agent: &str) -> anyhow::Result<String> {
     let stream = TcpStream::connect(gateway).await?;
     let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
     let req = http::Request::get(format!("/t/{code}"))
         .header("host", gateway.to_string())
-        .header("user-agent", BROWSER)
+        .header("user-agent", user_agent)
         .body(Full::new(Bytes::new()))?;
     let res = sender.send_request(req).await?;
     anyhow::ensure!(res.status() == 302, "GET /t/{code}: {}", res.status());
@@ -159,8 +160,12 @@ pub async fn prepare(
         links.push(link.ok_or_else(|| anyhow::anyhow!("partner {p} could not create a link"))?);
     }
     let mut clicks = Vec::new();
-    for link in &links {
-        clicks.push(follow(gateway, link["code"].as_str().unwrap_or_default()).await?);
+    // Each partner's click from a visitor of its own (one address, so the
+    // user agent tells them apart): the redirect benchmark's flood of
+    // clicks is another source.
+    for (p, link) in links.iter().enumerate() {
+        let visitor = format!("{BROWSER} visitor/{p}");
+        clicks.push(follow(gateway, link["code"].as_str().unwrap_or_default(), &visitor).await?);
     }
     // The gateway hands clicks over at least every second.
     tokio::time::sleep(Duration::from_millis(1_500)).await;

@@ -21,6 +21,7 @@ use crate::domain::plan::{ConversionFacts, reversal_due};
 use crate::domain::postback::{
     Answer, ConversionKind, ConversionStatus, Credentials, HoldReason, Postback,
 };
+use crate::domain::settings::AttributionModel;
 use crate::operations;
 use crate::store::{self, Attributed, ConversionRow, NewCommission, PostbackLogRow, SettingsRow};
 
@@ -199,26 +200,33 @@ impl Commissions {
         match pb.click_id {
             Some(id) => match store::click(tx, id).await? {
                 Some(c) if c.program_id == program => {
-                    let mut candidates = vec![c.facts()];
-                    let others = store::source_clicks(
+                    // The source's other click the model would credit, if
+                    // it beats this one.
+                    let latest = th.attribution_model == AttributionModel::LastClick;
+                    let other = store::source_click(
                         tx,
                         program,
                         &c.source_hash,
                         window_start(&th, occurred_at),
                         occurred_at,
+                        latest,
                     )
                     .await?;
-                    candidates.extend(
-                        others
-                            .iter()
-                            .filter(|o| o.click_id != id)
-                            .map(|o| o.facts()),
-                    );
-                    let chosen = credited(th.attribution_model, &candidates)
-                        .cloned()
-                        .unwrap_or_else(|| c.facts());
+                    let candidates: Vec<store::ClickRow> =
+                        std::iter::once(c).chain(other).collect();
+                    let facts: Vec<ClickFacts> = candidates.iter().map(|c| c.facts(0)).collect();
+                    let chosen = credited(th.attribution_model, &facts)
+                        .map(|f| f.click_id)
+                        .and_then(|id| candidates.iter().find(|c| c.click_id == id))
+                        .unwrap_or(&candidates[0]);
+                    let flood = store::source_clicks_in_hour(
+                        tx,
+                        chosen,
+                        i64::from(th.max_clicks_per_source_hour) + 1,
+                    )
+                    .await?;
                     partner_id = Some(chosen.partner_id);
-                    click = Some(chosen);
+                    click = Some(chosen.facts(flood));
                 }
                 _ => hold = Some(HoldReason::UnknownClick),
             },
@@ -233,9 +241,8 @@ impl Commissions {
                 None => hold = Some(HoldReason::NoClick),
             },
         }
-        // Locked: the partner's sales are numbered one at a time.
         let partner = match partner_id {
-            Some(p) => store::partner_for_update(tx, p).await?,
+            Some(p) => store::partner(tx, p).await?,
             None => None,
         };
         if hold.is_none()
@@ -265,12 +272,6 @@ impl Commissions {
                 }
             }
         }
-        let nth_sale = match (&partner, hold, pb.kind) {
-            (Some(p), None, ConversionKind::Sale) => {
-                store::nth_sale_in_month(tx, p.partner_id, occurred_at).await?
-            }
-            _ => 0,
-        };
         let attributed = Attributed {
             partner_id,
             link_id: click.as_ref().map(|c| c.link_id),
@@ -329,6 +330,13 @@ impl Commissions {
             )
             .await?;
         }
+        // Numbered once recorded, so a duplicate never takes a number.
+        let nth_sale = match row.kind {
+            ConversionKind::Sale => {
+                store::next_sale_in_month(tx, partner.partner_id, occurred_at).await?
+            }
+            ConversionKind::Lead => 0,
+        };
         let facts = ConversionFacts {
             event_type: &row.event_type,
             sale: match (row.kind, row.amount_minor, &row.currency) {

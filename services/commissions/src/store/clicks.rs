@@ -132,68 +132,82 @@ pub struct ClickRow {
     pub source_hash: String,
     pub clicked_at: DateTime<Utc>,
     pub bot: bool,
-    pub source_clicks_in_hour: i64,
 }
 
 impl ClickRow {
-    pub fn facts(&self) -> ClickFacts {
+    /// The click for attribution, with its source's clicks in its hour.
+    pub fn facts(&self, source_clicks_in_hour: i64) -> ClickFacts {
         ClickFacts {
             click_id: self.click_id,
             link_id: self.link_id,
             partner_id: self.partner_id,
             clicked_at: self.clicked_at,
             bot: self.bot,
-            source_clicks_in_hour: self.source_clicks_in_hour,
+            source_clicks_in_hour,
         }
     }
 }
 
-/// The columns of a [`ClickRow`] read from `clicks c`.
-macro_rules! click_columns {
-    () => {
-        "c.id AS click_id, c.link_id, c.partner_id, c.program_id, c.source_hash,
-    c.clicked_at, c.bot,
-    (SELECT count(*) FROM clicks s
-      WHERE s.program_id = c.program_id AND s.source_hash = c.source_hash
-        AND s.clicked_at >= date_trunc('hour', c.clicked_at, 'UTC')
-        AND s.clicked_at < date_trunc('hour', c.clicked_at, 'UTC') + interval '1 hour'
-    ) AS source_clicks_in_hour"
-    };
-}
-
 pub async fn click(db: Db<'_>, id: Uuid) -> Result<Option<ClickRow>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        click_columns!(),
-        " FROM clicks c WHERE c.id = $1"
-    ))
+    sqlx::query_as(
+        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
+         FROM clicks WHERE id = $1",
+    )
     .bind(id)
     .fetch_optional(db)
     .await
 }
 
-/// The same source's other human clicks in the program between `from` and
-/// `to` (the attribution window of a conversion), at most 100.
-pub async fn source_clicks(
+/// The same source's latest (`latest`) or earliest human click in the
+/// program between `from` and `to` (the attribution window of a
+/// conversion): one index probe, however many clicks the source made.
+pub async fn source_click(
     db: Db<'_>,
     program: Uuid,
     source_hash: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<ClickRow>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        click_columns!(),
-        " FROM clicks c
-         WHERE c.program_id = $1 AND c.source_hash = $2 AND c.clicked_at >= $3
-           AND c.clicked_at <= $4 AND NOT c.bot
-         ORDER BY c.clicked_at LIMIT 100"
-    ))
-    .bind(program)
-    .bind(source_hash)
-    .bind(from)
-    .bind(to)
-    .fetch_all(db)
+    latest: bool,
+) -> Result<Option<ClickRow>> {
+    let sql = if latest {
+        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
+         FROM clicks
+         WHERE program_id = $1 AND source_hash = $2 AND clicked_at >= $3 AND clicked_at <= $4
+           AND NOT bot
+         ORDER BY clicked_at DESC, id DESC LIMIT 1"
+    } else {
+        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
+         FROM clicks
+         WHERE program_id = $1 AND source_hash = $2 AND clicked_at >= $3 AND clicked_at <= $4
+           AND NOT bot
+         ORDER BY clicked_at, id LIMIT 1"
+    };
+    sqlx::query_as(sql)
+        .bind(program)
+        .bind(source_hash)
+        .bind(from)
+        .bind(to)
+        .fetch_optional(db)
+        .await
+}
+
+/// The clicks of the click's source in the program in its hour, counted
+/// up to `cap` (enough to tell flooding; a flood is not counted to its
+/// end on every postback).
+pub async fn source_clicks_in_hour(db: Db<'_>, click: &ClickRow, cap: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT 1 FROM clicks
+             WHERE program_id = $1 AND source_hash = $2
+               AND clicked_at >= date_trunc('hour', $3::timestamptz, 'UTC')
+               AND clicked_at < date_trunc('hour', $3::timestamptz, 'UTC') + interval '1 hour'
+             LIMIT $4) c",
+    )
+    .bind(click.program_id)
+    .bind(&click.source_hash)
+    .bind(click.clicked_at)
+    .bind(cap)
+    .fetch_one(db)
     .await
 }
 

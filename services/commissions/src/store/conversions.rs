@@ -135,20 +135,20 @@ pub async fn save_conversion_status(
     .await
 }
 
-/// Which sale of the partner this is in the calendar month (UTC) of `at`,
-/// counting the partner's earlier attributed sales of that month.
-pub async fn nth_sale_in_month(db: Db<'_>, partner: Uuid, at: DateTime<Utc>) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT count(*) + 1 FROM conversions
-         WHERE partner_id = $1 AND kind = 'sale' AND status <> 'held'
-           AND occurred_at >= date_trunc('month', $2::timestamptz, 'UTC')
-           AND occurred_at < date_trunc('month', $2::timestamptz, 'UTC') + interval '1 month'",
+/// Counts one more attributed sale of the partner in the calendar month
+/// (UTC) of `at`, and returns which it is (1 for the first). Concurrent
+/// sales of one partner and month queue on the counter's row.
+pub async fn next_sale_in_month(db: Db<'_>, partner: Uuid, at: DateTime<Utc>) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO partner_month_sales (partner_id, month, sales)
+         VALUES ($1, date_trunc('month', $2::timestamptz, 'UTC')::date, 1)
+         ON CONFLICT (partner_id, month) DO UPDATE SET sales = partner_month_sales.sales + 1
+         RETURNING sales",
     )
     .bind(partner)
     .bind(at)
     .fetch_one(db)
-    .await?;
-    Ok(n)
+    .await
 }
 
 pub async fn list_conversions(

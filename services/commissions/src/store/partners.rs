@@ -89,12 +89,3 @@ pub async fn partner(db: Db<'_>, id: Uuid) -> Result<Option<PartnerRow>> {
         .fetch_optional(db)
         .await
 }
-
-/// Locks the partner: its conversions are numbered (for volume tiers) one
-/// at a time.
-pub async fn partner_for_update(db: Db<'_>, id: Uuid) -> Result<Option<PartnerRow>> {
-    sqlx::query_as("SELECT * FROM partners WHERE partner_id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(db)
-        .await
-}
