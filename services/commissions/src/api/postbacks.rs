@@ -164,19 +164,22 @@ impl Commissions {
         if occurred_at > now + chrono::Duration::seconds(MAX_FUTURE_SKEW_SECS) {
             return Ok(Outcome::invalid("occurred_at", "must not be in the future"));
         }
-        if let Some(existing) =
-            store::conversion_by_transaction_for_update(tx, program, &pb.transaction_id).await?
-        {
-            return self.change_status(tx, existing, &pb, now).await;
-        }
+        // A new conversion goes straight to its insert, which a known
+        // transaction id turns into a status change (or a duplicate).
         if !pb.reports_new() {
-            return Ok(Outcome::of(
-                Answer::UnknownTransaction,
-                format!(
-                    "no conversion has transaction id {}: report it before changing its status",
-                    pb.transaction_id
-                ),
-            ));
+            let Some(existing) =
+                store::conversion_by_transaction_for_update(tx, program, &pb.transaction_id)
+                    .await?
+            else {
+                return Ok(Outcome::of(
+                    Answer::UnknownTransaction,
+                    format!(
+                        "no conversion has transaction id {}: report it before changing its status",
+                        pb.transaction_id
+                    ),
+                ));
+            };
+            return self.change_status(tx, existing, &pb, now).await;
         }
         self.new_conversion(tx, program, &settings, &pb, occurred_at, now)
             .await
@@ -198,38 +201,35 @@ impl Commissions {
         let mut recurring_from = None;
         let mut partner_id = None;
         match pb.click_id {
-            Some(id) => match store::click(tx, id).await? {
-                Some(c) if c.program_id == program => {
-                    // The source's other click the model would credit, if
-                    // it beats this one.
-                    let latest = th.attribution_model == AttributionModel::LastClick;
-                    let other = store::source_click(
-                        tx,
-                        program,
-                        &c.source_hash,
-                        window_start(&th, occurred_at),
-                        occurred_at,
-                        latest,
-                    )
-                    .await?;
-                    let candidates: Vec<store::ClickRow> =
-                        std::iter::once(c).chain(other).collect();
-                    let facts: Vec<ClickFacts> = candidates.iter().map(|c| c.facts(0)).collect();
-                    let chosen = credited(th.attribution_model, &facts)
-                        .map(|f| f.click_id)
-                        .and_then(|id| candidates.iter().find(|c| c.click_id == id))
-                        .unwrap_or(&candidates[0]);
-                    let flood = store::source_clicks_in_hour(
-                        tx,
-                        chosen,
-                        i64::from(th.max_clicks_per_source_hour) + 1,
-                    )
-                    .await?;
-                    partner_id = Some(chosen.partner_id);
-                    click = Some(chosen.facts(flood));
+            Some(id) => {
+                let latest = th.attribution_model == AttributionModel::LastClick;
+                let candidates = store::click_and_rival(
+                    tx,
+                    id,
+                    window_start(&th, occurred_at),
+                    occurred_at,
+                    latest,
+                )
+                .await?;
+                match candidates.first() {
+                    Some(c) if c.program_id == program => {
+                        let facts: Vec<ClickFacts> =
+                            candidates.iter().map(|c| c.facts(0)).collect();
+                        let chosen = credited(th.attribution_model, &facts)
+                            .and_then(|f| candidates.iter().find(|c| c.click_id == f.click_id))
+                            .unwrap_or(c);
+                        let flood = store::source_clicks_in_hour(
+                            tx,
+                            chosen,
+                            i64::from(th.max_clicks_per_source_hour) + 1,
+                        )
+                        .await?;
+                        partner_id = Some(chosen.partner_id);
+                        click = Some(chosen.facts(flood));
+                    }
+                    _ => hold = Some(HoldReason::UnknownClick),
                 }
-                _ => hold = Some(HoldReason::UnknownClick),
-            },
+            }
             None => match &pb.customer_id {
                 Some(customer) => match store::customer(tx, program, customer).await? {
                     Some(known) => {
@@ -283,7 +283,8 @@ impl Commissions {
         let Some(row) =
             store::insert_conversion(tx, program, pb, &attributed, occurred_at, now).await?
         else {
-            // A concurrent postback with the same transaction id won.
+            // The transaction is known (reported earlier, or by a concurrent
+            // postback that won the insert).
             let existing =
                 store::conversion_by_transaction_for_update(tx, program, &pb.transaction_id)
                     .await?

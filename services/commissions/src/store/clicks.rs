@@ -148,46 +148,43 @@ impl ClickRow {
     }
 }
 
-pub async fn click(db: Db<'_>, id: Uuid) -> Result<Option<ClickRow>> {
-    sqlx::query_as(
-        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
-         FROM clicks WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await
-}
-
-/// The same source's latest (`latest`) or earliest human click in the
-/// program between `from` and `to` (the attribution window of a
-/// conversion): one index probe, however many clicks the source made.
-pub async fn source_click(
+/// The click `id`, then (if the model would credit it instead) the same
+/// source's latest (`latest`) or earliest human click in the program
+/// between `from` and `to` (the attribution window of a conversion): one
+/// statement, one index probe each, however many clicks the source made.
+pub async fn click_and_rival(
     db: Db<'_>,
-    program: Uuid,
-    source_hash: &str,
+    id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     latest: bool,
-) -> Result<Option<ClickRow>> {
+) -> Result<Vec<ClickRow>> {
     let sql = if latest {
-        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
-         FROM clicks
-         WHERE program_id = $1 AND source_hash = $2 AND clicked_at >= $3 AND clicked_at <= $4
-           AND NOT bot
-         ORDER BY clicked_at DESC, id DESC LIMIT 1"
+        "WITH c AS (SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
+                    FROM clicks WHERE id = $1)
+         SELECT * FROM c
+         UNION ALL
+         (SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
+          FROM clicks x, c
+          WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
+            AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.click_id
+          ORDER BY x.clicked_at DESC, x.id DESC LIMIT 1)"
     } else {
-        "SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
-         FROM clicks
-         WHERE program_id = $1 AND source_hash = $2 AND clicked_at >= $3 AND clicked_at <= $4
-           AND NOT bot
-         ORDER BY clicked_at, id LIMIT 1"
+        "WITH c AS (SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
+                    FROM clicks WHERE id = $1)
+         SELECT * FROM c
+         UNION ALL
+         (SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
+          FROM clicks x, c
+          WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
+            AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.click_id
+          ORDER BY x.clicked_at, x.id LIMIT 1)"
     };
     sqlx::query_as(sql)
-        .bind(program)
-        .bind(source_hash)
+        .bind(id)
         .bind(from)
         .bind(to)
-        .fetch_optional(db)
+        .fetch_all(db)
         .await
 }
 
