@@ -25,14 +25,16 @@ use crate::{drain, rate_limit, routes};
 
 /// The OpenAPI document, pretty-printed (what `/openapi.json` serves).
 pub fn openapi_json() -> String {
-    let (_, openapi) = routes::api();
+    let openapi = routes::api().openapi;
     serde_json::to_string_pretty(&openapi).unwrap_or_default()
 }
 
 /// The whole HTTP application, for serving or for tests.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let (api, _) = routes::api();
+    let routes::Api {
+        router: api, bare, ..
+    } = routes::api();
     let openapi_json: Arc<Vec<u8>> = Arc::new(openapi_json().into_bytes());
     let router = api
         .route(
@@ -65,7 +67,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(cors(&settings))
         .layer(middleware::from_fn(trace));
-    router.with_state(state)
+    let bare = bare.layer(middleware::from_fn_with_state(
+        state.clone(),
+        drain::close_connections_while_draining,
+    ));
+    router.merge(bare).with_state(state)
 }
 
 /// Every request finishes within the configured timeout.

@@ -193,16 +193,34 @@ impl Modify for SharedResponses {
 
 /// The API router and its OpenAPI document, built from the same handlers
 /// so they cannot drift apart.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn api() -> Api {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
     for service in UPSTREAMS {
         router = router.merge((service.routes)());
     }
     let (router, mut openapi) = router.merge(ops::routes()).split_for_parts();
+    let (bare, bare_doc) = commissions::bare_routes().split_for_parts();
+    openapi.merge(bare_doc);
     // Modifiers run before the routes are merged; apply the shared parts
     // to the merged document.
     SharedResponses.modify(&mut openapi);
-    (router, openapi)
+    Api {
+        router,
+        bare,
+        openapi,
+    }
+}
+
+/// The routes and their document.
+pub struct Api {
+    /// Every route behind the API's middleware (a span, the deadline,
+    /// rate-limit headers, CORS, the body limit).
+    pub router: Router<AppState>,
+    /// Public high-volume routes served with as little as possible around
+    /// them: tracking-link redirects, whose only work is a cache lookup and
+    /// a buffered click. Only the drain applies to them.
+    pub bare: Router<AppState>,
+    pub openapi: utoipa::openapi::OpenApi,
 }
 
 /// A JSON response with a status.

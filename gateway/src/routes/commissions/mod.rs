@@ -31,11 +31,16 @@ fn client(state: &AppState) -> CommissionsServiceClient<UpstreamChannel> {
     CommissionsServiceClient::new(state.channel(UPSTREAM.upstream.name))
 }
 
+/// The redirect, served outside the API's middleware (see
+/// `routes::Api::bare`).
+pub fn bare_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(links::redirect))
+}
+
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(links::create_link, links::list_links))
         .routes(routes!(links::disable_link))
-        .routes(routes!(links::redirect))
         .routes(routes!(postbacks::postback_get, postbacks::postback_post))
         .routes(routes!(postbacks::postback_log))
         .routes(routes!(earnings::list_conversions))
