@@ -33,6 +33,9 @@ pub struct TrackingSettings {
     /// service; when full, redirects still work but their clicks are
     /// dropped (counted and logged).
     pub click_buffer: usize,
+    /// A redirect finding the buffer full waits this long for room before
+    /// its click is dropped (counted and logged).
+    pub full_buffer_wait_ms: u64,
     /// Buffered clicks are sent at least this often.
     pub flush_interval_ms: u64,
     /// How long a link is served from the cache without asking again (its
@@ -59,6 +62,7 @@ impl Default for TrackingSettings {
     fn default() -> Self {
         Self {
             click_buffer: 100_000,
+            full_buffer_wait_ms: 100,
             flush_interval_ms: 1_000,
             link_ttl_ms: 60_000,
             unknown_code_ttl_ms: 5_000,

@@ -12,9 +12,11 @@
 //!   commissions service in batches, at least every second (and at once
 //!   when a batch is full), and on shutdown. A batch that fails stays in
 //!   the buffer and is sent again (the service skips clicks it already
-//!   has). When the buffer is full the redirect is still served but its
-//!   click is not recorded: it is counted in `dropped`, and logged. Nothing
-//!   is dropped silently.
+//!   has). When the buffer is full the redirect waits for room, up to
+//!   `full_buffer_wait_ms` (so a burst slows redirects rather than losing
+//!   clicks); if there is still none it is served, but its click is not
+//!   recorded: it is counted in `dropped`, and logged. Nothing is dropped
+//!   silently.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,8 +34,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::TrackingSettings;
 use crate::upstream::{Outbound, UpstreamChannel};
 
-/// The most clicks sent in one call.
-pub const MAX_BATCH: usize = 1_000;
+/// The most clicks sent in one call (the commissions service takes 5,000).
+pub const MAX_BATCH: usize = 5_000;
 
 /// A link as the redirect needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,13 +207,26 @@ impl Tracking {
         out
     }
 
-    /// Buffers a click; never waits. A full buffer drops it, counted.
-    pub fn record(&self, click: Click) {
-        match self.clicks.try_send(click) {
+    /// Buffers a click. A full buffer is waited on for at most
+    /// `full_buffer_wait_ms`; then the click is dropped, counted.
+    pub async fn record(&self, click: Click) {
+        let sent = match self.clicks.try_send(click) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(click)) => self
+                .clicks
+                .send_timeout(
+                    click,
+                    Duration::from_millis(self.settings.full_buffer_wait_ms),
+                )
+                .await
+                .map_err(drop),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        };
+        match sent {
             Ok(()) => {
                 self.stats.buffered.fetch_add(1, Ordering::Relaxed);
             }
-            Err(_) => {
+            Err(()) => {
                 let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 let mut last = self.last_drop_log.lock().unwrap_or_else(|e| e.into_inner());
                 if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {

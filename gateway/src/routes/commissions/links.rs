@@ -151,15 +151,17 @@ pub async fn redirect(
             sub_ids[i - 1] = v.chars().take(255).collect();
         }
     }
-    tracking.record(pb::Click {
-        click_id,
-        link_id: link.link_id.clone(),
-        clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
-        ip_hash: tracking.hash_ip(&ip),
-        user_agent: header_text(header::USER_AGENT),
-        referrer: header_text(header::REFERER),
-        sub_ids,
-    });
+    tracking
+        .record(pb::Click {
+            click_id,
+            link_id: link.link_id.clone(),
+            clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
+            ip_hash: tracking.hash_ip(&ip),
+            user_agent: header_text(header::USER_AGENT),
+            referrer: header_text(header::REFERER),
+            sub_ids,
+        })
+        .await;
     Ok((
         StatusCode::FOUND,
         [
