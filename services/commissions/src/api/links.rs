@@ -207,6 +207,10 @@ impl Commissions {
                 .into_iter()
                 .map(|l| (l.id, l))
                 .collect();
+        // A batch repeats user agents and sources: each is judged once.
+        let mut bots: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        let mut sources: std::collections::HashMap<(String, String), String> =
+            std::collections::HashMap::new();
         let clicks: Vec<NewClick> = parsed
             .into_iter()
             .filter_map(|(id, link_id, at, c)| {
@@ -224,8 +228,11 @@ impl Commissions {
                     partner_id: link.partner_id,
                     clicked_at: at,
                     hour: at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at),
-                    source_hash: sha256_hex(format!("{ip_hash}\n{ua}").as_bytes()),
-                    bot: is_bot(&ua),
+                    source_hash: sources
+                        .entry((ip_hash.clone(), ua.clone()))
+                        .or_insert_with(|| sha256_hex(format!("{ip_hash}\n{ua}").as_bytes()))
+                        .clone(),
+                    bot: *bots.entry(ua.clone()).or_insert_with(|| is_bot(&ua)),
                     ip_hash,
                     user_agent: ua,
                     referrer: clip(&c.referrer, 2048),
