@@ -67,10 +67,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(cors(&settings))
         .layer(middleware::from_fn(trace));
-    let bare = bare.layer(middleware::from_fn_with_state(
-        state.clone(),
-        drain::close_connections_while_draining,
-    ));
     router.merge(bare).with_state(state)
 }
 

@@ -216,9 +216,9 @@ pub struct Api {
     /// Every route behind the API's middleware (a span, the deadline,
     /// rate-limit headers, CORS, the body limit).
     pub router: Router<AppState>,
-    /// Public high-volume routes served with as little as possible around
-    /// them: tracking-link redirects, whose only work is a cache lookup and
-    /// a buffered click. Only the drain applies to them.
+    /// Public high-volume routes served with nothing around them:
+    /// tracking-link redirects, whose only work is a cache lookup and a
+    /// buffered click. They close connections while draining themselves.
     pub bare: Router<AppState>,
     pub openapi: utoipa::openapi::OpenApi,
 }

@@ -1,5 +1,5 @@
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use prm_proto::commissions as pb;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::client;
 use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{ClientAddr, IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::extract::{IdempotencyKey, JsonBody, QueryParams, client_ip, path_id};
 use crate::problem::Problem;
 use crate::routes::json;
 use crate::state::AppState;
@@ -112,13 +112,8 @@ pub async fn disable_link(
         (status = 404, description = "UNKNOWN_LINK: no active link has this code", body = Problem,
             content_type = "application/problem+json"),
     ))]
-pub async fn redirect(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    ClientAddr(ip): ClientAddr,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Problem> {
+pub async fn redirect(State(state): State<AppState>, req: Request) -> Result<Response, Problem> {
+    // The request is read in place: no copies of its headers or query.
     let tracking = state.tracking();
     let unknown = || {
         Problem::new(
@@ -127,13 +122,15 @@ pub async fn redirect(
             "no active tracking link has this code",
         )
     };
+    let code = req.uri().path().strip_prefix("/t/").unwrap_or_default();
     if !(4..=32).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(unknown());
     }
-    let link = tracking.resolve(&code).await?.ok_or_else(unknown)?;
+    let link = tracking.resolve(code).await?.ok_or_else(unknown)?;
     let click_id = Uuid::now_v7().to_string();
     let location = with_param(&link.destination, CLICK_ID_PARAM, &click_id);
     let location = HeaderValue::from_str(&location).map_err(|_| Problem::internal())?;
+    let headers = req.headers();
     let header_text = |name: header::HeaderName| {
         headers
             .get(name)
@@ -142,7 +139,7 @@ pub async fn redirect(
             .to_owned()
     };
     let mut sub_ids = vec![String::new(); 5];
-    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()) {
+    for (k, v) in form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()) {
         if let Some(i) = k
             .strip_prefix("sub")
             .and_then(|n| n.parse::<usize>().ok())
@@ -151,18 +148,18 @@ pub async fn redirect(
             sub_ids[i - 1] = v.chars().take(255).collect();
         }
     }
-    tracking
-        .record(pb::Click {
-            click_id,
-            link_id: link.link_id.clone(),
-            clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
-            ip_hash: tracking.hash_ip(&ip),
-            user_agent: header_text(header::USER_AGENT),
-            referrer: header_text(header::REFERER),
-            sub_ids,
-        })
-        .await;
-    Ok((
+    let ip = client_ip(&state, headers, req.extensions());
+    let click = pb::Click {
+        click_id,
+        link_id: link.link_id.clone(),
+        clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
+        ip_hash: tracking.hash_ip(&ip),
+        user_agent: header_text(header::USER_AGENT),
+        referrer: header_text(header::REFERER),
+        sub_ids,
+    };
+    tracking.record(click).await;
+    let mut res = (
         StatusCode::FOUND,
         [
             (header::LOCATION, location),
@@ -173,7 +170,14 @@ pub async fn redirect(
             ),
         ],
     )
-        .into_response())
+        .into_response();
+    // While the gateway drains, responses close their connections (as the
+    // API's drain middleware does).
+    if state.draining().is_cancelled() {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(res)
 }
 
 /// `url` with `name=value` added to its query, before any fragment.
