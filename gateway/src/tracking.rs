@@ -323,6 +323,13 @@ impl Tracking {
                     pending.drain(..n);
                     self.stats.delivered.fetch_add(n as u64, Ordering::Relaxed);
                 }
+                Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                    // Sending it again cannot help, and would hold up every
+                    // click behind it: drop the batch, counted.
+                    pending.drain(..n);
+                    self.stats.dropped.fetch_add(n as u64, Ordering::Relaxed);
+                    tracing::error!(%status, clicks = n, "the commissions service refused a click batch; dropped");
+                }
                 Err(status) => {
                     self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%status, clicks = pending.len(), "click batch failed; kept to send again");

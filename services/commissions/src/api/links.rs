@@ -20,8 +20,11 @@ use crate::store::{self, NewClick};
 /// The most clicks one batch may carry.
 pub const MAX_CLICK_BATCH: usize = 5_000;
 
+/// At most `n` characters of `s`, without control characters (which
+/// PostgreSQL text cannot hold, in the case of NUL, and which nothing
+/// downstream wants).
 fn clip(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
+    s.chars().filter(|c| !c.is_control()).take(n).collect()
 }
 
 impl Commissions {

@@ -105,7 +105,13 @@ impl Commissions {
             id: Uuid::now_v7(),
             program_id: program,
             partner_id: outcome.conversion.as_ref().and_then(|c| c.partner_id),
-            transaction_id: req.transaction_id.chars().take(128).collect(),
+            // As received (it may be what was wrong), less what text cannot hold.
+            transaction_id: req
+                .transaction_id
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(128)
+                .collect(),
             answer: outcome.answer.code().to_owned(),
             http_status: i32::from(outcome.answer.http_status()),
             reason: outcome.reason.clone(),

@@ -290,6 +290,11 @@ impl Postback {
         let customer_id = opt(&req.customer_id).map(str::to_owned);
         if customer_id
             .as_ref()
+            .is_some_and(|c| c.chars().any(char::is_control))
+        {
+            errs.push(bad("customer_id", "must not contain control characters"));
+        } else if customer_id
+            .as_ref()
             .is_some_and(|c| c.len() > MAX_CUSTOMER_ID_LEN)
         {
             errs.push(bad(

@@ -114,4 +114,33 @@ async fn clicks_count_once_per_source_per_hour_and_bots_never() {
     let e = TrackingLinkClicksCounted::decode(last.payload.as_slice()).expect("test step");
     assert_eq!(e.link_id, link.link_id);
     assert_eq!((e.clicks, e.counted_clicks), (1, 1));
+    // A click with characters text cannot hold is stored without them
+    // (a batch refused for it would hold up every click behind it).
+    let odd_id = Uuid::now_v7();
+    let odd = Click {
+        click_id: odd_id.to_string(),
+        link_id: link.link_id.clone(),
+        clicked_at: Some(prm_runtime::wire::timestamp(hour + Duration::minutes(3))),
+        ip_hash: "hash\u{0}".into(),
+        user_agent: format!("{BROWSER}\u{0}"),
+        referrer: "\u{0}".into(),
+        sub_ids: vec!["a\u{0}b".into()],
+    };
+    let r = t
+        .client()
+        .record_clicks(request(
+            RecordClicksRequest { clicks: vec![odd] },
+            None,
+            None,
+        ))
+        .await
+        .expect("clicks")
+        .into_inner();
+    assert_eq!(r.recorded, 1);
+    let sub1: String = sqlx::query_scalar("SELECT sub1 FROM clicks WHERE id = $1")
+        .bind(odd_id)
+        .fetch_one(&t.pool)
+        .await
+        .expect("sub1");
+    assert_eq!(sub1, "ab");
 }

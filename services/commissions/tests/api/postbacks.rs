@@ -123,10 +123,28 @@ async fn bad_credentials_and_bad_fields_store_nothing_but_the_log() {
             "{r:?}"
         );
     }
+    // What text cannot hold (NUL) is refused, or kept out of the log.
+    for (req, field) in [
+        (
+            RecordPostbackRequest {
+                customer_id: "cust\u{0}42".into(),
+                ..sale(program, &click, "T-7", 100)
+            },
+            "customer_id",
+        ),
+        (sale(program, &click, "T\u{0}8", 100), "transaction_id"),
+    ] {
+        let r = t.postback(req).await;
+        assert_eq!(
+            (r.answer.as_str(), r.field.as_str()),
+            ("INVALID_FIELD", field),
+            "{r:?}"
+        );
+    }
     assert_eq!(count(&t, "conversions").await, 0);
     assert_eq!(count(&t, "commissions").await, 0);
     assert_eq!(count(&t, "ledger_entries").await, 0);
-    assert_eq!(count(&t, "postback_log").await, 6);
+    assert_eq!(count(&t, "postback_log").await, 8);
     // An HMAC signature of the payload authenticates instead of the token.
     let payload = b"click_id=...&transaction_id=T-5&amount=100&currency=USD";
     let signed = RecordPostbackRequest {
