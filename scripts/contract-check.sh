@@ -19,7 +19,7 @@
 #   PRM_CONTRACT_SKIP_BUILD=1       use target/debug as it is (no cargo)
 #   PRM_CONTRACT_BIN_WAIT_SECS      how long to wait for the binaries (1200)
 #   PRM_CONTRACT_MAX_EXAMPLES       schemathesis examples per operation (20)
-#   PRM_CONTRACT_RUN_SECS           hard limit per schemathesis run (80)
+#   PRM_CONTRACT_RUN_SECS           hard limit per schemathesis run (150)
 #   PRM_CONTRACT_SEED               schemathesis seed (random by default)
 #   PRM_CONTRACT_CHECKS             schemathesis checks (default below; "all" to explore)
 #   PRM_CONTRACT_PHASES             schemathesis phases (examples,coverage,fuzzing)
@@ -30,7 +30,7 @@ PG_PORT="${PRM_PG_PORT:-55432}"
 NATS_PORT="${PRM_NATS_PORT:-54222}"
 OUT=.local/contract
 MAX_EXAMPLES="${PRM_CONTRACT_MAX_EXAMPLES:-20}"
-RUN_SECS="${PRM_CONTRACT_RUN_SECS:-80}"
+RUN_SECS="${PRM_CONTRACT_RUN_SECS:-150}"
 BIN_WAIT_SECS="${PRM_CONTRACT_BIN_WAIT_SECS:-1200}"
 CHECKS="${PRM_CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 PHASES="${PRM_CONTRACT_PHASES:-examples,coverage,fuzzing}"
@@ -351,7 +351,11 @@ SCHEMATHESIS_ARGS=(
   --checks "$CHECKS"
   --phases "$PHASES"
   --max-examples "$MAX_EXAMPLES"
-  --workers 2
+  # One worker: with two threads, CPython 3.11's ast module can raise
+  # "SystemError: AST constructor recursion depth mismatch" inside
+  # Hypothesis (python/cpython#106905), failing a pass on no response of
+  # ours; it did so in two of three runs once the document grew.
+  --workers 1
   --request-timeout 15
   --generation-database none
   --suppress-health-check all
