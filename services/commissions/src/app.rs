@@ -44,6 +44,7 @@ impl Application {
             ConsumerSpec::new(IDENTITY.name, "dealreg", "deal.*"),
             Arc::new(DealEvents {
                 outbox: host.outbox().clone(),
+                clock: clock.clone(),
             }),
         );
         let every = Duration::from_secs(settings.service.sweep_interval_secs.max(1));

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::domain::bps_of;
 use crate::operations;
 use crate::store::{self, NewCommission, NewPartner};
-use prm_runtime::{Money, Outbox};
+use prm_runtime::{Clock, Money, Outbox};
 
 /// Reacts to `prm.onboarding.partner.*`.
 pub struct PartnerEvents;
@@ -96,6 +96,8 @@ impl EventHandler for PartnerEvents {
 /// amount, under the plan in force when it was won.
 pub struct DealEvents {
     pub outbox: Outbox,
+    /// The hold period starts at the win, or now if the event is late.
+    pub clock: Clock,
 }
 
 #[async_trait::async_trait]
@@ -153,7 +155,7 @@ impl EventHandler for DealEvents {
             },
             &plan,
             won_at,
-            Utc::now(),
+            self.clock.now(),
         )
         .await?;
         Ok(())
