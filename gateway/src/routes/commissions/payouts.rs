@@ -18,7 +18,7 @@ use crate::wire_enum;
 /// Pay a program's approved balances in one currency (finance staff). Each
 /// partner at or above the program's minimum with a payout profile and a
 /// tax form on record is paid its whole balance; the others are listed in
-/// `excluded` with the reason. 412 `NOTHING_TO_PAY` when no one can be paid.
+/// `excluded` with the reason. 409 `NOTHING_TO_PAY` when no one can be paid.
 #[utoipa::path(post, path = "/v1/payouts", tag = "payouts", security(("api_key" = [])),
     request_body = NewPayout,
     responses((status = 201, description = "Created", body = PayoutBatch)))]

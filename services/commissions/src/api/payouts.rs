@@ -137,13 +137,18 @@ impl Commissions {
             }
         }
         if items.is_empty() {
+            let why = if excluded.is_empty() {
+                format!("no partner of the program has an approved balance in {currency}")
+            } else {
+                format!(
+                    "none of the {} partners with an approved balance in {currency} has the minimum ({minimum}), a payout profile and a tax form",
+                    excluded.len()
+                )
+            };
             return Err(ApiError::precondition(
                 "NOTHING_TO_PAY",
                 format!("program/{program}"),
-                format!(
-                    "no partner of the program can be paid in {currency}: {} with money in it lack the minimum ({minimum}), a payout profile or a tax form",
-                    excluded.len()
-                ),
+                why,
             ));
         }
         let total: i64 = items.iter().map(|i| i.amount_minor).sum();
