@@ -17,6 +17,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::bps_of;
+use crate::domain::partner::PartnerStatus;
 use crate::operations;
 use crate::store::{self, NewCommission, NewPartner};
 use prm_runtime::{Clock, Money, Outbox};
@@ -58,7 +59,7 @@ impl EventHandler for PartnerEvents {
                     partner_id: id("partner id", &e.partner_id)?,
                     program_id: id("program id", &e.program_id)?,
                     tier_id: opt_id("tier id", &e.tier_id)?,
-                    partner_type: partner_type.as_str(),
+                    partner_type,
                     company_name: &e.company_name,
                     domain: &e.domain.to_ascii_lowercase(),
                 },
@@ -76,15 +77,31 @@ impl EventHandler for PartnerEvents {
             .await?;
         } else if event.is::<PartnerSuspended>() {
             let e: PartnerSuspended = event.decode()?;
-            store::set_partner_status(tx, id("partner id", &e.partner_id)?, "suspended", now)
-                .await?;
+            store::set_partner_status(
+                tx,
+                id("partner id", &e.partner_id)?,
+                PartnerStatus::Suspended,
+                now,
+            )
+            .await?;
         } else if event.is::<PartnerReactivated>() {
             let e: PartnerReactivated = event.decode()?;
-            store::set_partner_status(tx, id("partner id", &e.partner_id)?, "active", now).await?;
+            store::set_partner_status(
+                tx,
+                id("partner id", &e.partner_id)?,
+                PartnerStatus::Active,
+                now,
+            )
+            .await?;
         } else if event.is::<PartnerTerminated>() {
             let e: PartnerTerminated = event.decode()?;
-            store::set_partner_status(tx, id("partner id", &e.partner_id)?, "terminated", now)
-                .await?;
+            store::set_partner_status(
+                tx,
+                id("partner id", &e.partner_id)?,
+                PartnerStatus::Terminated,
+                now,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -123,8 +140,7 @@ impl EventHandler for DealEvents {
         else {
             return Ok(());
         };
-        let referral =
-            PartnerType::parse(&partner.partner_type).is_some_and(PartnerType::is_affiliate_motion);
+        let referral = partner.partner_type.is_affiliate_motion();
         let (bps, what) = if referral {
             (plan.referral_fee_bps, "referral fee")
         } else {

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod bots;
 pub mod ledger;
 pub mod link;
+pub mod partner;
 pub mod payout;
 pub mod plan;
 pub mod postback;

@@ -4,23 +4,26 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use prm_runtime::PartnerType;
+
 use super::{Db, Result};
+use crate::domain::partner::PartnerStatus;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PartnerRow {
     pub partner_id: Uuid,
     pub program_id: Uuid,
     pub tier_id: Option<Uuid>,
-    pub partner_type: String,
+    pub partner_type: PartnerType,
     pub company_name: String,
     pub domain: String,
-    pub status: String,
+    pub status: PartnerStatus,
     pub updated_at: DateTime<Utc>,
 }
 
 impl PartnerRow {
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == PartnerStatus::Active
     }
 }
 
@@ -28,7 +31,7 @@ pub struct NewPartner<'a> {
     pub partner_id: Uuid,
     pub program_id: Uuid,
     pub tier_id: Option<Uuid>,
-    pub partner_type: &'a str,
+    pub partner_type: PartnerType,
     pub company_name: &'a str,
     pub domain: &'a str,
 }
@@ -71,7 +74,7 @@ pub async fn set_partner_tier(
 pub async fn set_partner_status(
     db: Db<'_>,
     partner: Uuid,
-    status: &str,
+    status: PartnerStatus,
     at: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query("UPDATE partners SET status = $2, updated_at = $3 WHERE partner_id = $1")
