@@ -12,6 +12,7 @@ use prm_proto::commissions::{
     ConversionKind as ConversionKindProto, ConversionStatus as ConversionStatusProto,
     HoldReason as HoldReasonProto, RecordPostbackRequest,
 };
+use prm_runtime::auth::constant_time_eq;
 use prm_runtime::validate;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -363,11 +364,6 @@ pub fn hmac_sha256(key: &[u8], payload: &[u8]) -> [u8; 32] {
     outer.update(k.map(|b| b ^ 0x5c));
     outer.update(inner.finalize());
     outer.finalize().into()
-}
-
-/// Compares without leaking where the first difference is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The credentials a program checks postbacks against.
