@@ -38,11 +38,16 @@ pub mod prm {
             tonic::include_proto!("prm.onboarding.v1");
         }
     }
+    pub mod reporting {
+        pub mod v1 {
+            tonic::include_proto!("prm.reporting.v1");
+        }
+    }
 }
 
 pub use prm::{
     commissions::v1 as commissions, common::v1 as common, dealreg::v1 as dealreg,
-    events::v1 as events, mdf::v1 as mdf, onboarding::v1 as onboarding,
+    events::v1 as events, mdf::v1 as mdf, onboarding::v1 as onboarding, reporting::v1 as reporting,
 };
 
 /// Every PRM protobuf file (with its imports), encoded as a
