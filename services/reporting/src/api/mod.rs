@@ -1,0 +1,67 @@
+//! The gRPC API: `prm.reporting.v1.ReportingService`.
+//!
+//! Reads come from the read models only. A partner principal reaches its
+//! own scorecard and its own credit shares; another partner's are
+//! NotFound. The program view, exports, models, lag and rebuilds are for
+//! staff.
+
+mod admin;
+mod attribution;
+mod convert;
+mod scorecards;
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use prm_proto::reporting::reporting_service_server::ReportingService;
+use prm_proto::reporting::*;
+use prm_runtime::inbox::ConsumerStats;
+use prm_runtime::nats::Subjects;
+use prm_runtime::{Clock, Outbox};
+
+use sqlx::PgPool;
+
+/// The reporting service's handlers and what they share.
+#[derive(Clone)]
+pub struct Reporting {
+    db: PgPool,
+    outbox: Outbox,
+    clock: Clock,
+    js: jetstream::Context,
+    subjects: Subjects,
+    /// This replica's consumers' counters, by source.
+    consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
+}
+
+impl Reporting {
+    pub fn new(
+        db: PgPool,
+        outbox: Outbox,
+        clock: Clock,
+        js: jetstream::Context,
+        subjects: Subjects,
+        consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
+    ) -> Self {
+        Self {
+            db,
+            outbox,
+            clock,
+            js,
+            subjects,
+            consumers,
+        }
+    }
+}
+
+prm_runtime::grpc_service! {
+    impl ReportingService for Reporting {
+        get_partner_scorecard(GetPartnerScorecardRequest) -> GetPartnerScorecardResponse;
+        get_program_report(GetProgramReportRequest) -> GetProgramReportResponse;
+        get_deal_attribution(GetDealAttributionRequest) -> GetDealAttributionResponse;
+        create_attribution_model(CreateAttributionModelRequest) -> CreateAttributionModelResponse;
+        list_attribution_models(ListAttributionModelsRequest) -> ListAttributionModelsResponse;
+        export_scorecards(ExportScorecardsRequest) -> ExportScorecardsResponse;
+        get_lag(GetLagRequest) -> GetLagResponse;
+        rebuild_read_models(RebuildReadModelsRequest) -> RebuildReadModelsResponse;
+    }
+}

@@ -1,0 +1,203 @@
+//! Partner scorecards, the program view and the CSV export.
+
+use chrono::{DateTime, Utc};
+use prm_proto::reporting::*;
+use prm_runtime::{ApiError, CallContext, FieldErrors, Page, Principal, auth::STAFF, validate};
+use uuid::Uuid;
+
+use super::{Reporting, convert};
+use crate::domain::DEFAULT_CURRENCY;
+use crate::domain::attribution::Weights;
+use crate::domain::period::Period;
+use crate::store::{self, Grouping, RawFigures, Selection};
+
+/// The currency asked for, USD when none.
+fn currency(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Ok(DEFAULT_CURRENCY.to_owned())
+    } else {
+        validate::currency(value)
+    }
+}
+
+impl Reporting {
+    /// The selection's influence window: the model in force at the
+    /// period's end (or now, if sooner).
+    async fn selection(
+        &self,
+        grouping: Grouping,
+        partners: Option<Vec<Uuid>>,
+        program: Option<Uuid>,
+        period: &Period,
+        currency: String,
+    ) -> Result<Selection, ApiError> {
+        let now = self.clock.now();
+        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
+        let window_days = store::model_at(&mut conn, period.end.min(now))
+            .await?
+            .map_or(Weights::BUILT_IN.window_days, |m| m.window_days);
+        Ok(Selection {
+            grouping,
+            partners,
+            program,
+            start: period.start,
+            end: period.end,
+            currency,
+            window_days,
+            now,
+        })
+    }
+
+    async fn figures(&self, s: &Selection) -> Result<Vec<(String, RawFigures)>, ApiError> {
+        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
+        Ok(store::figures(&mut conn, s).await?.into_iter().collect())
+    }
+
+    pub(super) async fn get_partner_scorecard(
+        &self,
+        ctx: CallContext,
+        req: GetPartnerScorecardRequest,
+    ) -> Result<GetPartnerScorecardResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let mut errors = FieldErrors::new();
+        let partner = errors.check("partner_id", validate::uuid(&req.partner_id));
+        let period = errors.check("period", Period::parse(&req.period));
+        let currency = errors.check("currency", currency(&req.currency));
+        let (partner, period, currency) =
+            errors.finish_with(|| Some((partner?, period?, currency?)))?;
+        principal.ensure_partner_access(partner, "partner")?;
+        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
+        let row = store::partner(&mut conn, partner)
+            .await?
+            .ok_or(ApiError::not_found("partner"))?;
+        drop(conn);
+        let s = self
+            .selection(
+                Grouping::Partner,
+                Some(vec![partner]),
+                None,
+                &period,
+                currency.clone(),
+            )
+            .await?;
+        let raw = self
+            .figures(&s)
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, f)| f)
+            .unwrap_or_default();
+        Ok(GetPartnerScorecardResponse {
+            scorecard: Some(Scorecard {
+                partner: Some(convert::partner(&row)),
+                period: Some(convert::period(&period)),
+                currency,
+                figures: Some(convert::figures(&raw, &period, s.now)),
+            }),
+        })
+    }
+
+    pub(super) async fn get_program_report(
+        &self,
+        ctx: CallContext,
+        req: GetProgramReportRequest,
+    ) -> Result<GetProgramReportResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let mut errors = FieldErrors::new();
+        let grouping = match GroupBy::try_from(req.group_by) {
+            Ok(GroupBy::Tier) => Some(Grouping::Tier),
+            Ok(GroupBy::PartnerType) => Some(Grouping::PartnerType),
+            _ => {
+                errors.add("group_by", "must be tier or partner_type");
+                None
+            }
+        };
+        let period = errors.check("period", Period::parse(&req.period));
+        let currency = errors.check("currency", currency(&req.currency));
+        let program = errors.check("program_id", validate::optional_uuid(&req.program_id));
+        let (grouping, period, currency, program) =
+            errors.finish_with(|| Some((grouping?, period?, currency?, program?)))?;
+        require_staff(principal)?;
+        let s = self
+            .selection(grouping, None, program, &period, currency.clone())
+            .await?;
+        let groups = self.figures(&s).await?;
+        let total = self
+            .figures(&Selection {
+                grouping: Grouping::All,
+                ..s.clone()
+            })
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, f)| f)
+            .unwrap_or_default();
+        Ok(GetProgramReportResponse {
+            period: Some(convert::period(&period)),
+            currency,
+            groups: groups
+                .iter()
+                .map(|(key, raw)| convert::group(key, raw, &period, s.now))
+                .collect(),
+            total: Some(convert::group("all", &total, &period, s.now)),
+        })
+    }
+
+    pub(super) async fn export_scorecards(
+        &self,
+        ctx: CallContext,
+        req: ExportScorecardsRequest,
+    ) -> Result<ExportScorecardsResponse, ApiError> {
+        let principal = ctx.principal()?;
+        let mut errors = FieldErrors::new();
+        let period = errors.check("period", Period::parse(&req.period));
+        let currency = errors.check("currency", currency(&req.currency));
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &[&req.period, &req.currency],
+        );
+        let (period, currency) = errors.finish_with(|| Some((period?, currency?)))?;
+        let page = page?;
+        require_staff(principal)?;
+        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
+        let mut partners =
+            store::partners_page(&mut conn, page.after_or_nil(), page.fetch_limit()).await?;
+        drop(conn);
+        let next = page.finish(&mut partners, |p| p.partner_id);
+        let ids: Vec<Uuid> = partners.iter().map(|p| p.partner_id).collect();
+        let s = self
+            .selection(
+                Grouping::Partner,
+                Some(ids),
+                None,
+                &period,
+                currency.clone(),
+            )
+            .await?;
+        let figures: std::collections::HashMap<String, RawFigures> =
+            self.figures(&s).await?.into_iter().collect();
+        let mut csv = convert::CSV_HEADER.to_owned();
+        for p in &partners {
+            let raw = figures
+                .get(&p.partner_id.to_string())
+                .cloned()
+                .unwrap_or_default();
+            csv.push_str(&convert::csv_line(p, &period, &currency, &raw, s.now));
+        }
+        Ok(ExportScorecardsResponse {
+            csv,
+            rows: partners.len() as i32,
+            next_page_token: next,
+        })
+    }
+}
+
+pub(super) fn require_staff(principal: &Principal) -> Result<(), ApiError> {
+    principal.require_any_role(STAFF)
+}
+
+/// `now` bounded by the period's end, for "as of" figures.
+pub(super) fn as_of(period: &Period, now: DateTime<Utc>) -> DateTime<Utc> {
+    period.end.min(now)
+}
