@@ -2,6 +2,7 @@
 //! text: JSON bodies (naming the offending field), query strings, path ids,
 //! the `Idempotency-Key` header and the client address.
 
+use std::any::TypeId;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
@@ -11,6 +12,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::dto::PageQuery;
 use crate::problem::{FieldError, Problem};
 use crate::state::AppState;
 
@@ -148,13 +150,33 @@ fn unknown_field(message: &str) -> Option<&str> {
 }
 
 /// A query string; a malformed one is a 400 naming the parameter.
+///
+/// A list's handler takes its paging (`QueryParams<PageQuery>`) and its
+/// filters (`QueryParams<SomeQuery>`, which refuses unknown parameters)
+/// from the same query string: the paging parameters are left out of
+/// every other shape, so that a filter struct does not refuse them.
 pub struct QueryParams<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+/// The parameters [`PageQuery`] reads.
+const PAGING: [&str; 2] = ["page_size", "page_token"];
+
+impl<T: DeserializeOwned + 'static, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        let filtered;
+        let query = if TypeId::of::<T>() == TypeId::of::<PageQuery>() {
+            query
+        } else {
+            filtered = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(
+                    form_urlencoded::parse(query.as_bytes())
+                        .filter(|(k, _)| !PAGING.contains(&k.as_ref())),
+                )
+                .finish();
+            filtered.as_str()
+        };
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize::<_, T>(de)
             .map(QueryParams)
@@ -287,5 +309,36 @@ mod tests {
         let p = parse_json::<Form>(br#"{}"#).expect_err("missing");
         assert_eq!(p.status, 400);
         assert!(parse_json::<Form>(br#"{"name": "a"}"#).is_ok());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Filter {
+        program_id: Option<String>,
+    }
+
+    async fn query<T: DeserializeOwned + 'static>(q: &str) -> Result<T, Problem> {
+        let request = axum::http::Request::builder()
+            .uri(format!("/v1/plans?{q}"))
+            .body(())
+            .expect("request");
+        let (mut parts, ()) = request.into_parts();
+        QueryParams::<T>::from_request_parts(&mut parts, &())
+            .await
+            .map(|QueryParams(t)| t)
+    }
+
+    #[tokio::test]
+    async fn filters_leave_the_paging_parameters_to_the_page() {
+        let q = "program_id=p%201&page_size=2&page_token=abc";
+        let f: Filter = query(q).await.expect("filter");
+        assert_eq!(f.program_id.as_deref(), Some("p 1"));
+        let page: PageQuery = query(q).await.expect("page");
+        assert_eq!(page.page_size, Some(2));
+        assert_eq!(page.page_token.as_deref(), Some("abc"));
+        let p = query::<Filter>("program=x&page_size=2")
+            .await
+            .expect_err("typo");
+        assert_eq!(p.errors[0].field, "program");
     }
 }
