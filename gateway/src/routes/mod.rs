@@ -13,6 +13,7 @@ mod dealreg;
 mod mdf;
 mod onboarding;
 mod ops;
+mod reporting;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -44,6 +45,7 @@ pub const UPSTREAMS: &[UpstreamRoutes] = &[
     dealreg::UPSTREAM,
     mdf::UPSTREAM,
     commissions::UPSTREAM,
+    reporting::UPSTREAM,
 ];
 
 /// What the gateway is built with: the services it calls.
@@ -55,7 +57,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
 #[openapi(
     info(
         title = "PRM API",
-        description = "Partner Relationship Management: onboarding and enablement, deal registration, marketing development funds (MDF), and commissions with tracking links, postbacks and payouts. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
+        description = "Partner Relationship Management: onboarding and enablement, deal registration, marketing development funds (MDF), commissions with tracking links, postbacks and payouts, and reporting with partner scorecards and attribution credit. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts `Idempotency-Key`.",
         version = "1.0.0",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
@@ -72,6 +74,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
         (name = "tracking", description = "Tracking links and their public redirect, server-to-server postbacks and the postback log"),
         (name = "commissions", description = "Commission plans and program settings, conversions, commissions and the partner ledger"),
         (name = "payouts", description = "Payout batches, provider files, and partners' payout profiles"),
+        (name = "reporting", description = "Partner scorecards, the program view, the CSV export, attribution credit and its models, and the read models' lag and rebuild"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -20,6 +20,7 @@ pub struct Stack {
     pub dealreg: RunningService,
     pub mdf: RunningService,
     pub commissions: RunningService,
+    pub reporting: RunningService,
     pub gateway: SocketAddr,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
@@ -160,16 +161,26 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         prm_runtime::Clock::system(),
     )
     .await;
+    let reporting = prm_reporting::testing::spawn(
+        SpawnOptions {
+            namespace: Some(onboarding.namespace.clone()),
+            ..SpawnOptions::default()
+        },
+        prm_runtime::Clock::system(),
+    )
+    .await;
     onboarding.wait_serving().await;
     dealreg.wait_serving().await;
     mdf.wait_serving().await;
     commissions.wait_serving().await;
+    reporting.wait_serving().await;
     let mut settings = gateway_settings(
         &onboarding,
         &[
             ("dealreg", &dealreg),
             ("mdf", &mdf),
             ("commissions", &commissions),
+            ("reporting", &reporting),
         ],
     );
     tweak(&mut settings);
@@ -184,6 +195,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         dealreg,
         mdf,
         commissions,
+        reporting,
         gateway: addr,
         http: reqwest::Client::new(),
         shutdown,
@@ -340,6 +352,7 @@ impl Stack {
 
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
+        let _ = self.reporting.stop().await;
         let _ = self.commissions.stop().await;
         let _ = self.mdf.stop().await;
         let _ = self.dealreg.stop().await;

@@ -506,6 +506,46 @@ const ROUTES: &[Probe] = &[
     },
     Probe {
         method: "get",
+        path: "/v1/reports/partners/{id}/scorecard",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/reports/program",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/reports/export",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/reports/lag",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/reports/rebuild",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/reports/attribution/deals/{id}",
+        expect: Expect::NotFound,
+    },
+    Probe {
+        method: "post",
+        path: "/v1/attribution-models",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
+        path: "/v1/attribution-models",
+        expect: Expect::Forbidden,
+    },
+    Probe {
+        method: "get",
         path: "/healthz",
         expect: Expect::Shared,
     },
@@ -527,6 +567,7 @@ struct Targets {
     claim: String,
     link: String,
     payout: String,
+    won_deal: String,
 }
 
 /// The id to put in `{id}` when partner A attacks B, and a valid body.
@@ -559,6 +600,9 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
         }
         "/v1/programs/{id}/commission-settings" => json!({"allowed_domains": ["evil.example"]}),
         "/v1/payouts" => json!({"program_id": p2.id, "currency": "EUR"}),
+        "/v1/attribution-models" => {
+            json!({"name": "Mine", "sourced_bps": 10000, "influencer_bps": 0})
+        }
         "/v1/payouts/{id}/cancel"
         | "/v1/payouts/{id}/mark-processing"
         | "/v1/payouts/{id}/mark-paid"
@@ -591,7 +635,7 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
     };
     let id = if path.starts_with("/v1/applications/") {
         b.application_id.clone()
-    } else if path.starts_with("/v1/partners/") {
+    } else if path.starts_with("/v1/partners/") || path.starts_with("/v1/reports/partners/") {
         b.id.clone()
     } else if path.starts_with("/v1/api-keys/") {
         b.key_id.clone()
@@ -617,11 +661,17 @@ fn target(path: &str, b: &PartnerAccount, p2: &ProgramIds, t: &Targets) -> (Stri
         t.link.clone()
     } else if path.starts_with("/v1/payouts/") {
         t.payout.clone()
+    } else if path.starts_with("/v1/reports/attribution/deals/") {
+        t.won_deal.clone()
     } else {
         t.course.clone()
     };
     let path = path.replace("{id}", &id);
-    let path = if path.ends_with("/export") {
+    let path = if path.starts_with("/v1/reports/program") {
+        format!("{path}?group_by=tier&period=2030-01")
+    } else if path.starts_with("/v1/reports/") && !path.contains("/attribution/") {
+        format!("{path}?period=2030-01")
+    } else if path.ends_with("/export") {
         format!("{path}?format=paypal")
     } else {
         path
@@ -784,7 +834,10 @@ async fn partners_never_reach_each_other_over_any_route() {
     .await;
     assert_eq!(sale.status, 201, "{sale:?}");
     let payout = commissions::paid_batch(&stack, &b, &p2.id, "EUR").await;
+    // A deal B won, credited in reporting (its scorecard is B's too).
+    let won_deal = crate::reporting::won_deal(&stack, &b, "beta-won.example").await;
     let targets = Targets {
+        won_deal,
         link: b_link.str("/id"),
         payout,
         course: course.clone(),

@@ -8,4 +8,5 @@ mod isolation;
 mod mdf;
 mod openapi;
 mod rate_limits;
+mod reporting;
 mod walkthrough;

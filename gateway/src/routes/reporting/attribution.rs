@@ -1,0 +1,217 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use prm_proto::reporting as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::client;
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::problem::Problem;
+use crate::routes::json;
+use crate::state::AppState;
+use crate::wire_enum;
+
+/// A won deal's credit shares under the model in force when it was won,
+/// each with its reason. The shares sum to exactly the deal's amount
+/// (`rounding` states how). Staff see every share; a partner sees the
+/// deal only if it holds a share, and only its own.
+#[utoipa::path(get, path = "/v1/reports/attribution/deals/{id}", tag = "reporting", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Deal registration id")),
+    responses((status = 200, description = "OK", body = DealAttribution)))]
+pub async fn deal_attribution(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = path_id("id", &id)?;
+    let req = pb::GetDealAttributionRequest {
+        deal_registration_id: id.to_string(),
+    };
+    let r = client(&state)
+        .get_deal_attribution(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    let a = r
+        .attribution
+        .as_ref()
+        .map(DealAttribution::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(StatusCode::OK, &a))
+}
+
+/// A new version of the attribution credit model (admins and partner
+/// managers), in force from `effective_from` (default now, never in the
+/// past). The weights must sum to 10000 basis points (100%). Deals won
+/// before it keep their credit.
+#[utoipa::path(post, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = [])),
+    request_body = NewAttributionModel,
+    responses((status = 201, description = "Created", body = AttributionCreditModel)))]
+pub async fn create_model(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    idem: IdempotencyKey,
+    JsonBody(body): JsonBody<NewAttributionModel>,
+) -> Result<Response, Problem> {
+    let req = pb::CreateAttributionModelRequest {
+        name: body.name,
+        sourced_bps: body.sourced_bps,
+        influencer_bps: body.influencer_bps,
+        direct_bps: body.direct_bps.unwrap_or_default(),
+        window_days: body.window_days.unwrap_or_default(),
+        effective_from: body.effective_from.map(prm_runtime::wire::timestamp),
+    };
+    let r = client(&state)
+        .create_attribution_model(state.grpc(req, Some(&p), idem.as_deref()))
+        .await?
+        .into_inner();
+    let m = r
+        .model
+        .as_ref()
+        .map(AttributionCreditModel::from)
+        .ok_or_else(Problem::internal)?;
+    Ok(json(StatusCode::CREATED, &m))
+}
+
+/// Every version of the attribution credit model, oldest first (staff).
+#[utoipa::path(get, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "OK", body = AttributionCreditModelList)))]
+pub async fn list_models(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(page): QueryParams<PageQuery>,
+) -> Result<Response, Problem> {
+    let req = pb::ListAttributionModelsRequest {
+        page_size: page.page_size.unwrap_or_default(),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let r = client(&state)
+        .list_attribution_models(state.grpc(req, Some(&p), None))
+        .await?
+        .into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &AttributionCreditModelList::page(
+            r.models.iter().map(AttributionCreditModel::from).collect(),
+            r.next_page_token,
+        ),
+    ))
+}
+
+// ------------------------------------------------------------ JSON shapes
+
+wire_enum!(ShareRole: pb::ShareRole {
+    Sourced = "sourced" => Sourced,
+    Influencer = "influencer" => Influencer,
+    Direct = "direct" => Direct,
+});
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAttributionModel {
+    #[schema(example = "Sourced 70 / influencers 30")]
+    pub name: String,
+    /// The registering partner's weight, in basis points.
+    #[schema(example = 7000)]
+    pub sourced_bps: i32,
+    /// Split equally between the influencing partners; with none, it goes
+    /// to the registering partner.
+    #[schema(example = 3000)]
+    pub influencer_bps: i32,
+    /// The direct team's weight (default 0).
+    pub direct_bps: Option<i32>,
+    /// How long before the registration an influencing conversion may be
+    /// (1 to 365 days, default 90).
+    pub window_days: Option<i32>,
+    pub effective_from: Option<DateTime<Utc>>,
+}
+
+/// A version of the attribution credit model.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AttributionCreditModel {
+    pub id: String,
+    pub version: i32,
+    pub name: String,
+    pub sourced_bps: i32,
+    pub influencer_bps: i32,
+    pub direct_bps: i32,
+    pub window_days: i32,
+    pub effective_from: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub created_by_user_id: Option<String>,
+}
+
+pub type AttributionCreditModelList = List<AttributionCreditModel>;
+
+impl From<&pb::AttributionModel> for AttributionCreditModel {
+    fn from(m: &pb::AttributionModel) -> Self {
+        Self {
+            id: m.id.clone(),
+            version: m.version,
+            name: m.name.clone(),
+            sourced_bps: m.sourced_bps,
+            influencer_bps: m.influencer_bps,
+            direct_bps: m.direct_bps,
+            window_days: m.window_days,
+            effective_from: time(&m.effective_from),
+            created_at: time(&m.created_at),
+            created_by_user_id: id(&m.created_by_user_id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CreditShare {
+    pub role: Option<ShareRole>,
+    /// Null for the direct team.
+    pub partner_id: Option<String>,
+    /// The share's weight under the model, in basis points (an
+    /// influencer's is its equal part, rounded down).
+    pub weight_bps: i32,
+    pub amount: Option<Money>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DealAttribution {
+    pub deal_registration_id: String,
+    pub customer_domain: String,
+    pub amount: Option<Money>,
+    pub won_at: Option<DateTime<Utc>>,
+    /// Null with version 0 for the built-in model (the registering partner
+    /// gets the whole deal).
+    pub model_id: Option<String>,
+    pub model_version: i32,
+    pub shares: Vec<CreditShare>,
+    /// How shares are rounded to minor units.
+    pub rounding: String,
+}
+
+impl From<&pb::DealAttribution> for DealAttribution {
+    fn from(a: &pb::DealAttribution) -> Self {
+        Self {
+            deal_registration_id: a.deal_registration_id.clone(),
+            customer_domain: a.customer_domain.clone(),
+            amount: Money::from_proto(&a.amount),
+            won_at: time(&a.won_at),
+            model_id: id(&a.model_id),
+            model_version: a.model_version,
+            shares: a
+                .shares
+                .iter()
+                .map(|s| CreditShare {
+                    role: ShareRole::from_proto(s.role),
+                    partner_id: id(&s.partner_id),
+                    weight_bps: s.weight_bps,
+                    amount: Money::from_proto(&s.amount),
+                    reason: s.reason.clone(),
+                })
+                .collect(),
+            rounding: a.rounding.clone(),
+        }
+    }
+}
