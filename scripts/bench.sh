@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PG_PORT="${PRM_PG_PORT:-55432}"
 NATS_PORT="${PRM_NATS_PORT:-54222}"
-cargo build --release --locked -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-commissions -p prm-gateway -p prm-bench
+cargo build --release --locked -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-commissions -p prm-reporting -p prm-gateway -p prm-bench
 started="$(scripts/deps.sh up)"
 cleanup() {
   case "$started" in *nats*) scripts/deps.sh nats-down ;; esac

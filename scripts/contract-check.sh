@@ -10,7 +10,7 @@
 #      credentials away (revoke a key, deactivate a user, suspend or
 #      terminate a partner) get passes of their own at the end, see below.
 #
-# It starts its own onboarding, dealreg, mdf, commissions and gateway on free ports, against
+# It starts its own onboarding, dealreg, mdf, commissions, reporting and gateway on free ports, against
 # fresh databases (one per service) and its own NATS namespace on the
 # project's PostgreSQL and NATS
 # (scripts/deps.sh, stopping only what that started), seeds them through the
@@ -44,16 +44,16 @@ t0=$(date +%s)
 
 # --- binaries ----------------------------------------------------------------
 if [ "${PRM_CONTRACT_SKIP_BUILD:-}" != 1 ]; then
-  cargo build --quiet --locked --bins -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-commissions -p prm-gateway
+  cargo build --quiet --locked --bins -p prm-onboarding -p prm-dealreg -p prm-mdf -p prm-commissions -p prm-reporting -p prm-gateway
 fi
 waited=0
 until [ -x target/debug/prm-onboarding ] && [ -x target/debug/prm-dealreg ] && [ -x target/debug/prm-mdf ] \
-  && [ -x target/debug/prm-commissions ] && [ -x target/debug/prm-gateway ]; do
+  && [ -x target/debug/prm-commissions ] && [ -x target/debug/prm-reporting ] && [ -x target/debug/prm-gateway ]; do
   if [ "$waited" -ge "$BIN_WAIT_SECS" ]; then
-    log "target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
+    log "target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions, prm-reporting and prm-gateway did not appear within ${BIN_WAIT_SECS}s"
     exit 1
   fi
-  log "waiting for target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions and prm-gateway (a build in progress?); ${waited}s so far"
+  log "waiting for target/debug/prm-onboarding, prm-dealreg, prm-mdf, prm-commissions, prm-reporting and prm-gateway (a build in progress?); ${waited}s so far"
   sleep 30
   waited=$((waited + 30))
 done
@@ -62,7 +62,7 @@ mkdir -p "$OUT/bin" "$OUT/reports"
 # Private copies, so a concurrent build relinking target/debug cannot swap
 # one binary under the run.
 for try in 1 2 3; do
-  cp target/debug/prm-onboarding target/debug/prm-dealreg target/debug/prm-mdf target/debug/prm-commissions \
+  cp target/debug/prm-onboarding target/debug/prm-dealreg target/debug/prm-mdf target/debug/prm-commissions target/debug/prm-reporting \
     target/debug/prm-gateway "$OUT/bin/" && break
   [ "$try" = 3 ] && exit 1
   sleep 5
@@ -93,6 +93,7 @@ DB="prm_contract_$rand"
 DEALREG_DB="prm_contract_${rand}_dealreg"
 MDF_DB="prm_contract_${rand}_mdf"
 COMMISSIONS_DB="prm_contract_${rand}_commissions"
+REPORTING_DB="prm_contract_${rand}_reporting"
 NS="contract$rand"
 PSQL=(psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
 pids=()
@@ -137,7 +138,7 @@ cleanup() {
     sleep 0.2
   done
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; done
-  for db in "$DB" "$DEALREG_DB" "$MDF_DB" "$COMMISSIONS_DB"; do
+  for db in "$DB" "$DEALREG_DB" "$MDF_DB" "$COMMISSIONS_DB" "$REPORTING_DB"; do
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
       || log "could not drop database $db"
   done
@@ -159,11 +160,12 @@ done
 "${PSQL[@]}" -c "CREATE DATABASE \"$DEALREG_DB\"" >/dev/null
 "${PSQL[@]}" -c "CREATE DATABASE \"$MDF_DB\"" >/dev/null
 "${PSQL[@]}" -c "CREATE DATABASE \"$COMMISSIONS_DB\"" >/dev/null
+"${PSQL[@]}" -c "CREATE DATABASE \"$REPORTING_DB\"" >/dev/null
 
-# Distinct free ports: onboarding's, dealreg's, mdf's, commissions' and the gateway's.
-read -r ONBOARDING_PORT DEALREG_PORT MDF_PORT COMMISSIONS_PORT HTTP_PORT < <(python3 -c '
+# Distinct free ports: onboarding's, dealreg's, mdf's, commissions', reporting's and the gateway's.
+read -r ONBOARDING_PORT DEALREG_PORT MDF_PORT COMMISSIONS_PORT REPORTING_PORT HTTP_PORT < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -184,6 +186,7 @@ DEALREG_ENV=(PRM_GRPC__PORT="$DEALREG_PORT" PRM_DATABASE__URL="postgres://postgr
   PRM_ONBOARDING_URL="http://127.0.0.1:$ONBOARDING_PORT")
 MDF_ENV=(PRM_GRPC__PORT="$MDF_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$MDF_DB")
 COMMISSIONS_ENV=(PRM_GRPC__PORT="$COMMISSIONS_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$COMMISSIONS_DB")
+REPORTING_ENV=(PRM_GRPC__PORT="$REPORTING_PORT" PRM_DATABASE__URL="postgres://postgres@127.0.0.1:$PG_PORT/$REPORTING_DB")
 env "${ONBOARDING_ENV[@]}" "$BIN/prm-onboarding" migrate >"$OUT/onboarding-migrate.log" 2>&1 \
   || { log "migrating onboarding failed; see $OUT/onboarding-migrate.log"; exit 1; }
 env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" migrate >"$OUT/dealreg-migrate.log" 2>&1 \
@@ -192,6 +195,8 @@ env "${MDF_ENV[@]}" "$BIN/prm-mdf" migrate >"$OUT/mdf-migrate.log" 2>&1 \
   || { log "migrating mdf failed; see $OUT/mdf-migrate.log"; exit 1; }
 env "${COMMISSIONS_ENV[@]}" "$BIN/prm-commissions" migrate >"$OUT/commissions-migrate.log" 2>&1 \
   || { log "migrating commissions failed; see $OUT/commissions-migrate.log"; exit 1; }
+env "${REPORTING_ENV[@]}" "$BIN/prm-reporting" migrate >"$OUT/reporting-migrate.log" 2>&1 \
+  || { log "migrating reporting failed; see $OUT/reporting-migrate.log"; exit 1; }
 env "${ONBOARDING_ENV[@]}" PRM_BOOTSTRAP_ADMIN_KEY="$ADMIN_KEY" "$BIN/prm-onboarding" serve >"$OUT/onboarding.log" 2>&1 &
 pids+=($!)
 env "${DEALREG_ENV[@]}" "$BIN/prm-dealreg" serve >"$OUT/dealreg.log" 2>&1 &
@@ -200,12 +205,15 @@ env "${MDF_ENV[@]}" "$BIN/prm-mdf" serve >"$OUT/mdf.log" 2>&1 &
 pids+=($!)
 env "${COMMISSIONS_ENV[@]}" "$BIN/prm-commissions" serve >"$OUT/commissions.log" 2>&1 &
 pids+=($!)
+env "${REPORTING_ENV[@]}" "$BIN/prm-reporting" serve >"$OUT/reporting.log" 2>&1 &
+pids+=($!)
 # /readyz answers 200 only once every upstream is serving.
 PRM_HTTP__PORT="$HTTP_PORT" \
 PRM_UPSTREAMS__ONBOARDING="http://127.0.0.1:$ONBOARDING_PORT" \
 PRM_UPSTREAMS__DEALREG="http://127.0.0.1:$DEALREG_PORT" \
 PRM_UPSTREAMS__MDF="http://127.0.0.1:$MDF_PORT" \
 PRM_UPSTREAMS__COMMISSIONS="http://127.0.0.1:$COMMISSIONS_PORT" \
+PRM_UPSTREAMS__REPORTING="http://127.0.0.1:$REPORTING_PORT" \
 PRM_TRACKING__NATS_URL="nats://127.0.0.1:$NATS_PORT" \
 PRM_TRACKING__NATS_NAMESPACE="$NS" \
 PRM_RATE_LIMIT__PER_KEY_PER_SECOND=100000 \
@@ -217,13 +225,13 @@ pids+=($!)
 for _ in $(seq 1 120); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] && break
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log and $OUT/gateway.log"; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { log "a service exited; see $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log, $OUT/reporting.log and $OUT/gateway.log"; exit 1; }
   done
   sleep 0.5
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] \
-  || { log "the gateway did not become ready; see $OUT/gateway.log, $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log and $OUT/commissions.log"; exit 1; }
-log "onboarding on grpc 127.0.0.1:$ONBOARDING_PORT, dealreg on 127.0.0.1:$DEALREG_PORT, mdf on 127.0.0.1:$MDF_PORT, commissions on 127.0.0.1:$COMMISSIONS_PORT and gateway on $API are ready (databases $DB, $DEALREG_DB, $MDF_DB and $COMMISSIONS_DB, NATS namespace $NS)"
+  || { log "the gateway did not become ready; see $OUT/gateway.log, $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log and $OUT/reporting.log"; exit 1; }
+log "onboarding on grpc 127.0.0.1:$ONBOARDING_PORT, dealreg on 127.0.0.1:$DEALREG_PORT, mdf on 127.0.0.1:$MDF_PORT, commissions on 127.0.0.1:$COMMISSIONS_PORT, reporting on 127.0.0.1:$REPORTING_PORT and gateway on $API are ready (databases $DB, $DEALREG_DB, $MDF_DB, $COMMISSIONS_DB and $REPORTING_DB, NATS namespace $NS)"
 
 # --- 3. seed data through the gateway ----------------------------------------
 # call METHOD PATH KEY [JSON] [IDEMPOTENCY-KEY]: the body on 2xx, else fail.
@@ -326,7 +334,18 @@ call GET "/v1/postbacks?program_id=$program&token=$TOKEN&click_id=$click_id&tran
 call PUT "/v1/partners/$partner/payout-profile" "$ADMIN_KEY" '{"method": "paypal", "paypal_email": "pay@acme.example",
   "payee_name": "Acme GmbH", "tax_form": "w9", "tax_form_received_on": "2026-11-01"}' >/dev/null
 call POST /v1/payouts "$ADMIN_KEY" "{\"program_id\": \"$program\", \"currency\": \"EUR\"}" >/dev/null
-log "seeded program $program, partner $partner (and its admin key), a suspended partner, applications, terms, content, a course, a certification, an MDF budget, fund, requests and a claim, and commission settings, a plan, a link, a click, a conversion and a payout batch"
+# Reporting: an attribution model, and a deal the partner registered and
+# won, which reporting credits (its scorecard then has figures).
+call POST /v1/attribution-models "$ADMIN_KEY" '{"name": "Contract 70/30", "sourced_bps": 7000,
+  "influencer_bps": 3000, "window_days": 90}' >/dev/null
+deal="$(call POST /v1/deal-registrations "$PARTNER_KEY" "{\"customer_company\": \"Contract Buyer\",
+  \"customer_domain\": \"contract-buyer.example\", \"contact\": {\"name\": \"Bo\", \"email\": \"bo@contract-buyer.example\"},
+  \"estimated_value\": {\"amount_minor\": 250000, \"currency\": \"EUR\"},
+  \"expected_close_date\": \"$(date -u -d '+30 days' +%F)\"}" | field .id)"
+call POST "/v1/deal-registrations/$deal/approve" "$ADMIN_KEY" '{}' >/dev/null
+call POST "/v1/deal-registrations/$deal/win" "$ADMIN_KEY" \
+  '{"amount": {"amount_minor": 200000, "currency": "EUR"}}' >/dev/null
+log "seeded program $program, partner $partner (and its admin key), a suspended partner, applications, terms, content, a course, a certification, an MDF budget, fund, requests and a claim, commission settings, a plan, a link, a click, a conversion and a payout batch, an attribution model and a won deal"
 
 # --- 4. schemathesis, as the admin and as a partner --------------------------
 # --url: requests go to this run's gateway whatever `servers` says.
@@ -443,7 +462,7 @@ if [ "${#failed[@]}" -gt 0 ]; then
   for f in "${failed[@]}"; do
     case "$f" in " "*) echo "$f" ;; ?*) echo "  - $f" ;; esac
   done
-  echo "  logs: $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log, $OUT/gateway.log; reports: $OUT/reports/"
+  echo "  logs: $OUT/onboarding.log, $OUT/dealreg.log, $OUT/mdf.log, $OUT/commissions.log, $OUT/reporting.log, $OUT/gateway.log; reports: $OUT/reports/"
   exit 1
 fi
 echo "contract-check: passed in $(( $(date +%s) - t0 ))s (redocly lint; schemathesis as admin and as partner)"

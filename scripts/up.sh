@@ -11,7 +11,7 @@ LOCAL="$ROOT/.local"
 LOGS="$LOCAL/logs"
 # Services in start order, with their gRPC ports (DESIGN.md port table).
 # Onboarding first: dealreg calls it.
-SERVICES=(onboarding:50051 dealreg:50052 mdf:50053 commissions:50054)
+SERVICES=(onboarding:50051 dealreg:50052 mdf:50053 commissions:50054 reporting:50055)
 
 # The local address of a service in SERVICES.
 address_of() {

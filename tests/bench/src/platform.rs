@@ -22,7 +22,7 @@ const SERVICE_TOKEN: &str = "bench-service-token";
 /// The services `make bench` starts behind the gateway (binary
 /// `prm-<name>`): one line per service, in start order, each after the
 /// services it calls (see [`service_env`]).
-const SERVICES: &[&str] = &["onboarding", "dealreg", "mdf", "commissions"];
+const SERVICES: &[&str] = &["onboarding", "dealreg", "mdf", "commissions", "reporting"];
 
 /// A service's settings beyond its port, database and NATS: its own
 /// secrets, and the addresses of the services it calls, from those already
