@@ -25,6 +25,9 @@ psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -At \
   | psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres >/dev/null
 
 start=$(date +%s)
+# The scenario test (tests/e2e/tests/scenario.rs) runs the binaries as
+# processes: build them first.
+cargo build --workspace --bins --locked --quiet
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --status-level fail --final-status-level slow
 else

@@ -4,6 +4,7 @@
 
 pub mod balancer;
 pub mod load;
+pub mod processes;
 
 use std::net::SocketAddr;
 
@@ -67,6 +68,25 @@ impl Reply {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned()
+    }
+}
+
+/// Sends `req` and reads the whole reply (JSON, or text as a string).
+pub async fn send(req: reqwest::RequestBuilder) -> Reply {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -226,21 +246,7 @@ impl Stack {
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.expect("body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(req).await
     }
 
     fn auth(req: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
