@@ -36,6 +36,15 @@
 //!   written to the ledger; one partner per client) against pgbench's
 //!   single-row insert. Target: at least 0.25 of pgbench.
 //!
+//! - `reporting`: events applied per second (a burst of commissions
+//!   events published once reporting has caught up, timed until its lag is
+//!   zero again); then the scorecard and the program view (by tier) through
+//!   the gateway, with `PRM_BENCH_REPORTING_DEALS` (a million) deal
+//!   registrations and `PRM_BENCH_REPORTING_CONVERSIONS` (ten million)
+//!   conversions behind them, one request at a time, against the same
+//!   figures by aggregate SQL over the raw events. Target: read models at
+//!   least 10x faster (p50).
+//!
 //! Later services add their benchmarks here.
 
 mod commissions;
@@ -44,6 +53,7 @@ mod load;
 mod mdf;
 mod platform;
 mod report;
+mod reporting;
 
 use std::time::Duration;
 
@@ -239,6 +249,50 @@ async fn main() -> anyhow::Result<()> {
     };
     let registered_full = load::run(&register, concurrency, Duration::from_secs(seconds)).await?;
 
+    // Reporting: ingestion, then the read models against the raw events.
+    let reporting_events: u64 = env_or("PRM_BENCH_REPORTING_EVENTS", 20_000);
+    let reporting_deals: u64 = env_or("PRM_BENCH_REPORTING_DEALS", 1_000_000);
+    let reporting_conversions: u64 = env_or("PRM_BENCH_REPORTING_CONVERSIONS", 10_000_000);
+    eprintln!("reporting: catching up, then applying {reporting_events} events...");
+    let ingestion = reporting::ingestion(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &platform.nats_url,
+        &platform.namespace,
+        reporting_events,
+    )
+    .await
+    .context("reporting ingestion")?;
+    eprintln!(
+        "  {:.0} events/s ({} in {:.1}s)",
+        ingestion.events_per_second, ingestion.events, ingestion.seconds
+    );
+    eprintln!(
+        "reporting: generating {reporting_deals} deal registrations and {reporting_conversions} conversions..."
+    );
+    let reporting_db = platform.database_url("reporting");
+    let seeded_reporting =
+        reporting::seed(&reporting_db, reporting_deals, reporting_conversions).await?;
+    eprintln!("  seeded in {:.0}s", seeded_reporting.seconds);
+    eprintln!("reporting: scorecards, read models against the raw events, one at a time");
+    let (cards, raw_cards) = reporting::scorecards(
+        platform.gateway_addr,
+        platform::ADMIN_KEY,
+        &reporting_db,
+        40,
+    )
+    .await?;
+    eprintln!("reporting: program views by tier, read models against the raw events");
+    let (views, raw_views) =
+        reporting::program_views(platform.gateway_addr, platform::ADMIN_KEY, &reporting_db, 4)
+            .await?;
+    let reporting_facts = reporting::ReportingFacts {
+        scorecard_speedup_p50: raw_cards.quantile_ms(0.5) / cards.quantile_ms(0.5).max(1e-9),
+        program_view_speedup_p50: raw_views.quantile_ms(0.5) / views.quantile_ms(0.5).max(1e-9),
+        ingestion,
+        seeded: seeded_reporting,
+    };
+
     let report = Report {
         concurrency,
         seconds_per_round: seconds,
@@ -290,6 +344,22 @@ async fn main() -> anyhow::Result<()> {
                 &pgbench,
             ),
             BenchmarkReport::compare(
+                &format!(
+                    "reporting scorecard, {reporting_deals} deals, {reporting_conversions} conversions, 1 at a time"
+                ),
+                "GET .../scorecard (read models)",
+                &cards,
+                "aggregate SQL over raw events",
+                &raw_cards,
+            ),
+            BenchmarkReport::compare(
+                "reporting program view by tier, a quarter, 1 at a time",
+                "GET /v1/reports/program (read models)",
+                &views,
+                "aggregate SQL over raw events",
+                &raw_views,
+            ),
+            BenchmarkReport::compare(
                 &format!("mdf_approvals, {concurrency} concurrent"),
                 "approve, every client on one fund",
                 &contended,
@@ -299,6 +369,7 @@ async fn main() -> anyhow::Result<()> {
         ],
         mdf_ledger: Some(mdf_ledger),
         clicks: Some(clicks),
+        reporting: Some(reporting_facts),
         memory: platform
             .names()
             .into_iter()

@@ -47,6 +47,9 @@ pub struct Platform {
     pub services: Vec<(&'static str, SocketAddr)>,
     pub gateway_addr: SocketAddr,
     pub service_token: String,
+    /// The NATS server and the run's namespace.
+    pub nats_url: String,
+    pub namespace: String,
     processes: Vec<(&'static str, Child)>,
     admin_url: String,
     databases: Vec<String>,
@@ -129,6 +132,8 @@ impl Platform {
             services: Vec::new(),
             gateway_addr: format!("127.0.0.1:{}", free_port()?).parse()?,
             service_token: SERVICE_TOKEN.into(),
+            nats_url: nats_url.clone(),
+            namespace: format!("bench{suffix}"),
             processes: Vec::new(),
             admin_url: admin_url.clone(),
             databases: Vec::new(),

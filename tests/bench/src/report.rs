@@ -77,6 +77,9 @@ pub struct Report {
     /// Clicks the gateway redirected against clicks the commissions
     /// service stored, after the flush.
     pub clicks: Option<crate::commissions::ClickAccounting>,
+    /// Reporting's ingestion rate, what its read models were seeded with,
+    /// and their speed-up over aggregating the raw events.
+    pub reporting: Option<crate::reporting::ReportingFacts>,
     pub memory: Vec<MemoryReport>,
 }
 
@@ -124,6 +127,24 @@ impl Report {
                 c.served,
                 c.persisted,
                 if c.equal { "equal" } else { "NOT EQUAL" }
+            );
+            println!();
+        }
+        if let Some(r) = &self.reporting {
+            println!(
+                "Reporting: {:.0} events applied per second ({} events in {:.1} s)",
+                r.ingestion.events_per_second, r.ingestion.events, r.ingestion.seconds
+            );
+            println!(
+                "  read models over {} deal registrations and {} conversions ({} raw events, seeded in {:.0} s):",
+                r.seeded.deal_registrations,
+                r.seeded.conversions,
+                r.seeded.raw_events,
+                r.seeded.seconds
+            );
+            println!(
+                "  p50 speed-up over the raw aggregate: scorecard {:.1}x, program view {:.1}x (target 10x)",
+                r.scorecard_speedup_p50, r.program_view_speedup_p50
             );
             println!();
         }
