@@ -73,7 +73,11 @@ CREATE TABLE deals (
 CREATE INDEX deals_partner_registered ON deals (partner_id, registered_at);
 CREATE INDEX deals_partner_approved ON deals (partner_id, approved_at) WHERE approved_at IS NOT NULL;
 CREATE INDEX deals_partner_won ON deals (partner_id, won_at) WHERE won_at IS NOT NULL;
-CREATE INDEX deals_won ON deals (won_at) WHERE won_at IS NOT NULL;
+-- The program view's medians read these without visiting the table.
+CREATE INDEX deals_approved ON deals (approved_at) INCLUDE (partner_id, registered_at)
+    WHERE approved_at IS NOT NULL;
+CREATE INDEX deals_won ON deals (won_at) INCLUDE (partner_id, registered_at)
+    WHERE won_at IS NOT NULL;
 CREATE INDEX deals_partner_lost ON deals (partner_id, lost_at) WHERE lost_at IS NOT NULL;
 CREATE INDEX deals_domain_registered ON deals (customer_domain, registered_at);
 
@@ -106,11 +110,35 @@ CREATE TABLE deal_credits (
 );
 CREATE INDEX deal_credits_partner ON deal_credits (partner_id, won_at);
 
--- Additive daily counters per partner (UTC days), the rollup that
--- scorecards and the program view sum over.
-CREATE TABLE partner_days (
+-- Who influenced a deal's registration: another partner's latest
+-- attributed conversion for its customer domain, up to a year before it
+-- (the model's window is applied when read: the partner influenced the
+-- deal if its latest conversion is within it). Written from both sides,
+-- the registration and the conversion, so either may arrive first.
+CREATE TABLE deal_influences (
+    deal_id          uuid NOT NULL,
+    partner_id       uuid NOT NULL,
+    last_at          timestamptz NOT NULL,
+    registered_at    timestamptz NOT NULL,
+    estimated_minor  bigint NOT NULL,
+    currency         text NOT NULL,
+    PRIMARY KEY (deal_id, partner_id)
+);
+CREATE INDEX deal_influences_partner ON deal_influences (partner_id, registered_at);
+
+-- A partner's first approved deal (time-to-first-deal).
+CREATE TABLE partner_first_deals (
+    partner_id        uuid PRIMARY KEY,
+    first_approved_at timestamptz NOT NULL
+);
+
+-- Additive counters per partner, by UTC day (grain 'd') and by month
+-- (grain 'm', starts_on the 1st): every event adds to both rows, so a
+-- month or a quarter sums one to three rows per partner and a week seven.
+CREATE TABLE partner_rollups (
     partner_id        uuid NOT NULL,
-    day               date NOT NULL,
+    grain             "char" NOT NULL CHECK (grain IN ('d', 'm')),
+    starts_on         date NOT NULL,
     deals_registered  bigint NOT NULL DEFAULT 0,
     deals_approved    bigint NOT NULL DEFAULT 0,
     deals_rejected    bigint NOT NULL DEFAULT 0,
@@ -118,31 +146,39 @@ CREATE TABLE partner_days (
     deals_lost        bigint NOT NULL DEFAULT 0,
     deals_expired     bigint NOT NULL DEFAULT 0,
     sla_breaches      bigint NOT NULL DEFAULT 0,
+    -- Of the deals registered on this day (month), how many were won.
+    cohort_won        bigint NOT NULL DEFAULT 0,
     clicks            bigint NOT NULL DEFAULT 0,
     conversions       bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (partner_id, day)
+    PRIMARY KEY (partner_id, grain, starts_on)
 );
 
--- Additive daily money per partner and currency.
-CREATE TABLE partner_day_money (
-    partner_id            uuid NOT NULL,
-    day                   date NOT NULL,
-    currency              text NOT NULL,
-    sourced_pipeline      bigint NOT NULL DEFAULT 0,
-    won_revenue           bigint NOT NULL DEFAULT 0,
-    mdf_backed_won        bigint NOT NULL DEFAULT 0,
-    mdf_requested         bigint NOT NULL DEFAULT 0,
-    mdf_approved          bigint NOT NULL DEFAULT 0,
-    mdf_claimed           bigint NOT NULL DEFAULT 0,
-    mdf_paid              bigint NOT NULL DEFAULT 0,
-    commissions_earned    bigint NOT NULL DEFAULT 0,
+-- Additive money per partner and currency, by day and by month.
+CREATE TABLE partner_money_rollups (
+    partner_id             uuid NOT NULL,
+    grain                  "char" NOT NULL CHECK (grain IN ('d', 'm')),
+    starts_on              date NOT NULL,
+    currency               text NOT NULL,
+    sourced_pipeline       bigint NOT NULL DEFAULT 0,
+    won_revenue            bigint NOT NULL DEFAULT 0,
+    mdf_backed_won         bigint NOT NULL DEFAULT 0,
+    credited_revenue       bigint NOT NULL DEFAULT 0,
+    mdf_requested          bigint NOT NULL DEFAULT 0,
+    mdf_approved           bigint NOT NULL DEFAULT 0,
+    mdf_claimed            bigint NOT NULL DEFAULT 0,
+    mdf_paid               bigint NOT NULL DEFAULT 0,
+    commissions_earned     bigint NOT NULL DEFAULT 0,
     conversion_commissions bigint NOT NULL DEFAULT 0,
-    commissions_reversed  bigint NOT NULL DEFAULT 0,
-    commissions_paid      bigint NOT NULL DEFAULT 0,
-    conversion_revenue    bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (partner_id, day, currency)
+    commissions_reversed   bigint NOT NULL DEFAULT 0,
+    commissions_paid       bigint NOT NULL DEFAULT 0,
+    conversion_revenue     bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (partner_id, grain, starts_on, currency)
 );
 
--- The day of the partner's last attributed conversion is in partner_days
--- (conversions > 0); this index finds it.
-CREATE INDEX partner_days_conversions ON partner_days (partner_id, day) WHERE conversions > 0;
+-- A period's rows of every partner (the program view).
+CREATE INDEX partner_rollups_period ON partner_rollups (grain, starts_on);
+CREATE INDEX partner_money_rollups_period ON partner_money_rollups (grain, starts_on);
+
+-- The last day with a conversion, as of any day.
+CREATE INDEX partner_rollups_conversions ON partner_rollups (partner_id, starts_on)
+    WHERE grain = 'd' AND conversions > 0;

@@ -22,7 +22,7 @@ use prost::Name;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::store::{self, DayCounts, DayMoney, DealFacts, NewPartner};
+use crate::store::{self, DayCounts, DayMoney, DealDates, DealFacts, NewPartner};
 
 /// The streams reporting reads, by producing service.
 pub const SOURCES: [&str; 4] = ["onboarding", "dealreg", "mdf", "commissions"];
@@ -168,14 +168,29 @@ async fn deal_event(
     facts: DealFacts<'_>,
     counts: DayCounts,
     money: Option<(&str, DayMoney)>,
-) -> anyhow::Result<(Uuid, Uuid)> {
+) -> anyhow::Result<(Uuid, Uuid, DealDates)> {
     let (deal, partner) = (id("deal id", deal)?, id("partner id", partner)?);
-    store::record_deal(tx, deal, partner, &facts).await?;
+    let dates = store::record_deal(tx, deal, partner, &facts).await?;
     store::add_day_counts(tx, partner, when.date_naive(), &counts).await?;
     if let Some((currency, m)) = money {
         store::add_day_money(tx, partner, when.date_naive(), currency, &m).await?;
     }
-    Ok((deal, partner))
+    Ok((deal, partner, dates))
+}
+
+/// Counts a won deal in the cohort of its registration day, once both its
+/// registration and its win are known (whichever comes second does it).
+async fn count_cohort_win(
+    tx: &mut PgConnection,
+    partner: Uuid,
+    registered_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let counts = DayCounts {
+        cohort_won: 1,
+        ..Default::default()
+    };
+    store::add_day_counts(tx, partner, registered_at.date_naive(), &counts).await?;
+    Ok(())
 }
 
 async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
@@ -198,7 +213,7 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             ..Default::default()
         };
         let money = (!currency.is_empty()).then_some((currency.as_str(), m));
-        deal_event(
+        let (deal, partner, dates) = deal_event(
             tx,
             &e.deal_registration_id,
             &e.partner_id,
@@ -208,6 +223,10 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             money,
         )
         .await?;
+        store::influences_on_registration(tx, deal).await?;
+        if dates.won_at.is_some() {
+            count_cohort_win(tx, partner, when).await?;
+        }
     } else if event.is::<ev::DealRegistrationApproved>() {
         let e: ev::DealRegistrationApproved = event.decode()?;
         let when = at(e.approved_at.as_ref(), event);
@@ -219,7 +238,7 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             deals_approved: 1,
             ..Default::default()
         };
-        deal_event(
+        let (_, partner, _) = deal_event(
             tx,
             &e.deal_registration_id,
             &e.partner_id,
@@ -229,6 +248,7 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             None,
         )
         .await?;
+        store::first_approved_deal(tx, partner, when).await?;
     } else if event.is::<ev::DealRejected>() {
         let e: ev::DealRejected = event.decode()?;
         let when = at(e.rejected_at.as_ref(), event);
@@ -270,7 +290,7 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             ..Default::default()
         };
         let money = (!currency.is_empty()).then_some((currency.as_str(), m));
-        let (deal, _) = deal_event(
+        let (deal, partner, dates) = deal_event(
             tx,
             &e.deal_registration_id,
             &e.partner_id,
@@ -280,6 +300,9 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
             money,
         )
         .await?;
+        if let Some(registered_at) = dates.registered_at {
+            count_cohort_win(tx, partner, registered_at).await?;
+        }
         store::credit_deal(tx, deal).await?;
     } else if event.is::<ev::DealLost>() {
         let e: ev::DealLost = event.decode()?;
@@ -442,6 +465,7 @@ async fn commissions(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Re
             let conversion = id("conversion id", &e.conversion_id)?;
             store::record_domain_conversion(tx, conversion, partner, &e.customer_domain, when)
                 .await?;
+            store::influences_of_conversion(tx, partner, &e.customer_domain, when).await?;
             // A conversion applied after the deals it influenced were
             // credited: credit them again.
             for deal in store::won_deals_influenced_by(tx, &e.customer_domain, when).await? {

@@ -228,7 +228,7 @@ pub async fn seed(database_url: &str, deals: u64, conversions: u64) -> anyhow::R
          FROM (SELECT g, {PARTNER_ID} AS partner_id,
                       ('20000000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid AS deal_id,
                       timestamptz '2026-01-01' + g * interval '31 seconds' AS registered_at,
-                      'c' || (g % 200000) || '.example' AS domain,
+                      'c' || ((g * 7) % 200000) || '.example' AS domain,
                       10000 + (g % 97) * 1000 AS estimate
                FROM generate_series(1, $1::bigint) g) d
          CROSS JOIN LATERAL (VALUES
@@ -284,27 +284,57 @@ pub async fn seed(database_url: &str, deals: u64, conversions: u64) -> anyhow::R
                 MAX(occurred_at) FILTER (WHERE event_type = 'deal.lost')
          FROM bench_raw_events WHERE deal_id IS NOT NULL
          GROUP BY deal_id, partner_id, customer_domain",
-        "INSERT INTO partner_days (partner_id, day, deals_registered, deals_approved, deals_won,
-                                   deals_lost, conversions)
-         SELECT partner_id, occurred_at::date,
+        "INSERT INTO partner_rollups (partner_id, grain, starts_on, deals_registered,
+                                      deals_approved, deals_won, deals_lost, conversions)
+         SELECT partner_id, g.grain,
+                CASE g.grain WHEN 'd' THEN occurred_at::date
+                             ELSE date_trunc('month', occurred_at)::date END,
                 COUNT(*) FILTER (WHERE event_type = 'deal.registered'),
                 COUNT(*) FILTER (WHERE event_type = 'deal.approved'),
                 COUNT(*) FILTER (WHERE event_type = 'deal.won'),
                 COUNT(*) FILTER (WHERE event_type = 'deal.lost'),
                 COUNT(*) FILTER (WHERE event_type = 'conversion')
-         FROM bench_raw_events GROUP BY 1, 2
-         ON CONFLICT (partner_id, day) DO NOTHING",
-        "INSERT INTO partner_day_money (partner_id, day, currency, sourced_pipeline, won_revenue,
-                                        conversion_revenue)
-         SELECT partner_id, occurred_at::date, 'USD',
+         FROM bench_raw_events CROSS JOIN (VALUES ('d'::\"char\"), ('m'::\"char\")) g(grain)
+         GROUP BY 1, 2, 3",
+        "INSERT INTO partner_rollups AS r (partner_id, grain, starts_on, cohort_won)
+         SELECT partner_id, g.grain,
+                CASE g.grain WHEN 'd' THEN registered_at::date
+                             ELSE date_trunc('month', registered_at)::date END,
+                COUNT(*)
+         FROM deals CROSS JOIN (VALUES ('d'::\"char\"), ('m'::\"char\")) g(grain)
+         WHERE won_at IS NOT NULL AND deal_id::text LIKE '20000000-%'
+         GROUP BY 1, 2, 3
+         ON CONFLICT (partner_id, grain, starts_on) DO UPDATE SET cohort_won = EXCLUDED.cohort_won",
+        "INSERT INTO partner_money_rollups (partner_id, grain, starts_on, currency,
+                     sourced_pipeline, won_revenue, credited_revenue, conversion_revenue)
+         SELECT partner_id, g.grain,
+                CASE g.grain WHEN 'd' THEN occurred_at::date
+                             ELSE date_trunc('month', occurred_at)::date END,
+                'USD',
                 COALESCE(SUM(amount_minor) FILTER (WHERE event_type = 'deal.registered'), 0),
                 COALESCE(SUM(amount_minor) FILTER (WHERE event_type = 'deal.won'), 0),
+                -- No model: the registering partner is credited the whole deal.
+                COALESCE(SUM(amount_minor) FILTER (WHERE event_type = 'deal.won'), 0),
                 COALESCE(SUM(amount_minor) FILTER (WHERE event_type = 'conversion'), 0)
-         FROM bench_raw_events GROUP BY 1, 2
-         ON CONFLICT (partner_id, day, currency) DO NOTHING",
+         FROM bench_raw_events CROSS JOIN (VALUES ('d'::\"char\"), ('m'::\"char\")) g(grain)
+         GROUP BY 1, 2, 3",
         "INSERT INTO domain_conversions (conversion_id, partner_id, customer_domain, occurred_at)
          SELECT gen_random_uuid(), partner_id, customer_domain, occurred_at
          FROM bench_raw_events WHERE event_type = 'conversion' AND customer_domain IS NOT NULL",
+        "INSERT INTO deal_influences (deal_id, partner_id, last_at, registered_at, estimated_minor,
+                                      currency)
+         SELECT d.deal_id, c.partner_id, MAX(c.occurred_at), d.registered_at, d.estimated_minor,
+                'USD'
+         FROM deals d JOIN domain_conversions c
+              ON c.customer_domain = d.customer_domain
+             AND c.occurred_at BETWEEN d.registered_at - interval '365 days' AND d.registered_at
+             AND c.partner_id <> d.partner_id
+         WHERE d.deal_id::text LIKE '20000000-%'
+         GROUP BY d.deal_id, c.partner_id, d.registered_at, d.estimated_minor",
+        "INSERT INTO partner_first_deals (partner_id, first_approved_at)
+         SELECT partner_id, MIN(approved_at) FROM deals
+         WHERE approved_at IS NOT NULL AND deal_id::text LIKE '20000000-%'
+         GROUP BY partner_id",
         "INSERT INTO deal_credits (deal_id, position, role, partner_id, weight_bps, amount_minor,
                                    currency, reason, won_at, model_version)
          SELECT deal_id, 0, 'sourced', partner_id, 10000, won_minor, 'USD',

@@ -9,7 +9,7 @@ use super::{Reporting, convert};
 use crate::domain::DEFAULT_CURRENCY;
 use crate::domain::attribution::Weights;
 use crate::domain::period::Period;
-use crate::store::{self, Grouping, RawFigures, Selection};
+use crate::store::{self, GroupFigures, Grouping, RawFigures, Selection};
 
 /// The currency asked for, USD when none.
 fn currency(value: &str) -> Result<String, String> {
@@ -45,12 +45,15 @@ impl Reporting {
             currency,
             window_days,
             now,
+            whole_months: period.whole_months(),
         })
     }
 
-    async fn figures(&self, s: &Selection) -> Result<Vec<(String, RawFigures)>, ApiError> {
-        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
-        Ok(store::figures(&mut conn, s).await?.into_iter().collect())
+    async fn figures(&self, s: &Selection) -> Result<GroupFigures, ApiError> {
+        let mut tx = self.db.begin().await.map_err(anyhow::Error::from)?;
+        let figures = store::figures(&mut tx, s).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(figures)
     }
 
     pub(super) async fn get_partner_scorecard(
@@ -80,13 +83,7 @@ impl Reporting {
                 currency.clone(),
             )
             .await?;
-        let raw = self
-            .figures(&s)
-            .await?
-            .into_iter()
-            .next()
-            .map(|(_, f)| f)
-            .unwrap_or_default();
+        let raw = self.figures(&s).await?.total;
         Ok(GetPartnerScorecardResponse {
             scorecard: Some(Scorecard {
                 partner: Some(convert::partner(&row)),
@@ -121,17 +118,7 @@ impl Reporting {
         let s = self
             .selection(grouping, None, program, &period, currency.clone())
             .await?;
-        let groups = self.figures(&s).await?;
-        let total = self
-            .figures(&Selection {
-                grouping: Grouping::All,
-                ..s.clone()
-            })
-            .await?
-            .into_iter()
-            .next()
-            .map(|(_, f)| f)
-            .unwrap_or_default();
+        let GroupFigures { groups, total } = self.figures(&s).await?;
         Ok(GetProgramReportResponse {
             period: Some(convert::period(&period)),
             currency,
@@ -176,7 +163,7 @@ impl Reporting {
             )
             .await?;
         let figures: std::collections::HashMap<String, RawFigures> =
-            self.figures(&s).await?.into_iter().collect();
+            self.figures(&s).await?.groups.into_iter().collect();
         let mut csv = convert::CSV_HEADER.to_owned();
         for p in &partners {
             let raw = figures

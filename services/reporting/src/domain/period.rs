@@ -65,6 +65,12 @@ impl Period {
         })
     }
 
+    /// Whether the period is whole calendar months (a month or a quarter),
+    /// not a week.
+    pub fn whole_months(&self) -> bool {
+        !self.name.contains('W')
+    }
+
     /// Weeks in the period (a month is about 4.4).
     pub fn weeks(&self) -> f64 {
         (self.end - self.start).num_seconds() as f64 / (7.0 * 86_400.0)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Db, Result};
+use super::{DayMoney, Db, Result};
 use crate::domain::attribution::{self, Influence, MAX_WINDOW_DAYS, ShareRole, Weights, WonDeal};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -80,10 +80,25 @@ pub async fn credit_deal(db: Db<'_>, deal: Uuid) -> Result<()> {
     };
     let chosen = attribution::influencers(&won, &weights, &candidates);
     let shares = attribution::credit(&won, &weights, &chosen);
-    sqlx::query("DELETE FROM deal_credits WHERE deal_id = $1")
-        .bind(deal)
-        .execute(&mut *db)
-        .await?;
+    // The rollups hold the credited revenue: take the old shares out of
+    // them, and put the new ones in.
+    let old: Vec<(Uuid, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "DELETE FROM deal_credits WHERE deal_id = $1
+         RETURNING partner_id, amount_minor, currency, won_at",
+    )
+    .bind(deal)
+    .fetch_all(&mut *db)
+    .await?
+    .into_iter()
+    .filter_map(|(p, a, c, w): (Option<Uuid>, i64, String, DateTime<Utc>)| p.map(|p| (p, a, c, w)))
+    .collect();
+    for (partner, amount, currency, won_at) in old {
+        let m = DayMoney {
+            credited_revenue: -amount,
+            ..Default::default()
+        };
+        super::add_day_money(&mut *db, partner, won_at.date_naive(), &currency, &m).await?;
+    }
     for (position, s) in shares.iter().enumerate() {
         sqlx::query(
             "INSERT INTO deal_credits (deal_id, position, role, partner_id, weight_bps,
@@ -103,6 +118,20 @@ pub async fn credit_deal(db: Db<'_>, deal: Uuid) -> Result<()> {
         .bind(model.as_ref().map_or(0, |m| m.version))
         .execute(&mut *db)
         .await?;
+        if let Some(partner) = s.partner_id {
+            let m = DayMoney {
+                credited_revenue: s.amount_minor,
+                ..Default::default()
+            };
+            super::add_day_money(
+                &mut *db,
+                partner,
+                row.won_at.date_naive(),
+                &row.won_currency,
+                &m,
+            )
+            .await?;
+        }
     }
     Ok(())
 }

@@ -17,8 +17,6 @@ pub enum Grouping {
     Partner,
     Tier,
     PartnerType,
-    /// Everyone selected, in one group.
-    All,
 }
 
 impl Grouping {
@@ -27,7 +25,6 @@ impl Grouping {
             Grouping::Partner => "partner",
             Grouping::Tier => "tier",
             Grouping::PartnerType => "partner_type",
-            Grouping::All => "all",
         }
     }
 }
@@ -46,6 +43,9 @@ pub struct Selection {
     pub window_days: i32,
     /// "Now", for what is as of now (certifications held).
     pub now: DateTime<Utc>,
+    /// The period is whole calendar months (a month or a quarter): the
+    /// monthly rollups serve it.
+    pub whole_months: bool,
 }
 
 impl Selection {
@@ -103,28 +103,41 @@ macro_rules! selected {
         "WITH p AS (
              SELECT partner_id, CASE $1 WHEN 'tier' THEN tier_name
                                         WHEN 'partner_type' THEN partner_type
-                                        WHEN 'all' THEN 'all'
                                         ELSE partner_id::text END AS grp
              FROM partners
              WHERE ($2::uuid[] IS NULL OR partner_id = ANY($2)) AND ($3::uuid IS NULL OR program_id = $3)) "
     };
 }
 
-type Groups = BTreeMap<String, RawFigures>;
+/// Figures by group key; `None` is every selected partner together (each
+/// query computes both with GROUPING SETS, in one pass).
+type Groups = BTreeMap<Option<String>, RawFigures>;
 
-fn group<'a>(groups: &'a mut Groups, key: &str) -> &'a mut RawFigures {
-    groups.entry(key.to_owned()).or_default()
+fn group(groups: &mut Groups, key: Option<String>) -> &mut RawFigures {
+    groups.entry(key).or_default()
 }
 
-/// Every group's figures, keyed by its group key (a partner id, a tier
-/// name, a partner type, or "all"). Groups without partners are absent.
-pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
+/// The figures of each group and of all of them together.
+#[derive(Clone, Debug, Default)]
+pub struct GroupFigures {
+    /// By group key (a partner id, a tier name, a partner type), in key
+    /// order; groups without partners are absent.
+    pub groups: Vec<(String, RawFigures)>,
+    pub total: RawFigures,
+}
+
+/// Every group's figures and the total. Run it in a transaction: it sets
+/// the sort memory its medians need for that transaction only.
+pub async fn figures(db: Db<'_>, s: &Selection) -> Result<GroupFigures> {
+    sqlx::query("SET LOCAL work_mem = '32MB'")
+        .execute(&mut *db)
+        .await?;
     let mut groups = Groups::new();
     let (mode, partner, program) = (s.grouping.as_str(), &s.partners, s.program);
 
-    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, i64, i64, i64, i64)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, COUNT(*),
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COUNT(*),
                 COALESCE(SUM(ck.done), 0)::bigint,
                 COUNT(*) FILTER (WHERE ck.done >= 4),
                 COUNT(*) FILTER (WHERE COALESCE(ce.held, 0) > 0)
@@ -134,7 +147,7 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
          LEFT JOIN (SELECT partner_id, COUNT(*) AS held FROM certifications
                     WHERE expired_at IS NULL AND (expires_at IS NULL OR expires_at > $4)
                     GROUP BY partner_id) ce ON ce.partner_id = p.partner_id
-         GROUP BY p.grp"
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -143,18 +156,18 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, partners, done, onboarded, certified) in rows {
-        let g = group(&mut groups, &key);
+        let g = group(&mut groups, key);
         g.partners = partners;
         g.checklist_items_done = done;
         g.partners_onboarded = onboarded;
         g.partners_certified = certified;
     }
 
-    let rows: Vec<(String, i64)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, COUNT(*) FROM p JOIN certifications c ON c.partner_id = p.partner_id
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COUNT(*) FROM p JOIN certifications c ON c.partner_id = p.partner_id
          WHERE c.expired_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > $4)
-         GROUP BY p.grp"
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -163,41 +176,59 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, held) in rows {
-        group(&mut groups, &key).certifications_held = held;
+        group(&mut groups, key).certifications_held = held;
     }
 
-    type Counts = (String, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    // Sums: whole months read the monthly rollups (one to three rows per
+    // partner), weeks the daily ones.
+    let grain = if s.whole_months { "m" } else { "d" };
+    type Counts = (
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
     let rows: Vec<Counts> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, SUM(d.deals_registered)::bigint, SUM(d.deals_approved)::bigint,
-                SUM(d.deals_rejected)::bigint, SUM(d.deals_won)::bigint, SUM(d.deals_lost)::bigint,
-                SUM(d.deals_expired)::bigint, SUM(d.sla_breaches)::bigint, SUM(d.clicks)::bigint,
-                SUM(d.conversions)::bigint
-         FROM p JOIN partner_days d ON d.partner_id = p.partner_id
-         WHERE d.day >= $4 AND d.day < $5
-         GROUP BY p.grp"
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(r.deals_registered), 0)::bigint, COALESCE(SUM(r.deals_approved), 0)::bigint,
+                COALESCE(SUM(r.deals_rejected), 0)::bigint, COALESCE(SUM(r.deals_won), 0)::bigint, COALESCE(SUM(r.deals_lost), 0)::bigint,
+                COALESCE(SUM(r.deals_expired), 0)::bigint, COALESCE(SUM(r.sla_breaches), 0)::bigint,
+                COALESCE(SUM(r.cohort_won), 0)::bigint, COALESCE(SUM(r.clicks), 0)::bigint, COALESCE(SUM(r.conversions), 0)::bigint
+         FROM p JOIN partner_rollups r ON r.partner_id = p.partner_id
+         WHERE r.grain = ($6::text)::\"char\" AND r.starts_on >= $4 AND r.starts_on < $5
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
     .bind(program)
     .bind(s.first_day())
     .bind(s.end_day())
+    .bind(grain)
     .fetch_all(&mut *db)
     .await?;
-    for (key, reg, appr, rej, won, lost, exp, sla, clicks, conv) in rows {
-        let g = group(&mut groups, &key);
+    for (key, reg, appr, rej, won, lost, exp, sla, cohort_won, clicks, conv) in rows {
+        let g = group(&mut groups, key);
         (g.deals_registered, g.deals_approved, g.deals_rejected) = (reg, appr, rej);
         (g.deals_won, g.deals_lost, g.deals_expired, g.sla_breaches) = (won, lost, exp, sla);
+        (g.cohort_registered, g.cohort_won) = (reg, cohort_won);
         (g.clicks, g.conversions) = (clicks, conv);
     }
 
-    let rows: Vec<(String, Option<NaiveDate>)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, Option<NaiveDate>)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, MAX(l.day) FROM p
-         CROSS JOIN LATERAL (SELECT day FROM partner_days d
-                             WHERE d.partner_id = p.partner_id AND d.conversions > 0 AND d.day < $4
-                             ORDER BY day DESC LIMIT 1) l
-         GROUP BY p.grp"
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, MAX(l.starts_on) FROM p
+         CROSS JOIN LATERAL (SELECT starts_on FROM partner_rollups r
+                             WHERE r.partner_id = p.partner_id AND r.grain = 'd'
+                               AND r.conversions > 0 AND r.starts_on < $4
+                             ORDER BY starts_on DESC LIMIT 1) l
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -206,11 +237,12 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, day) in rows {
-        group(&mut groups, &key).last_conversion_day = day;
+        group(&mut groups, key).last_conversion_day = day;
     }
 
     type Money = (
-        String,
+        Option<String>,
+        i64,
         i64,
         i64,
         i64,
@@ -226,15 +258,17 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     );
     let rows: Vec<Money> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, SUM(m.sourced_pipeline)::bigint, SUM(m.won_revenue)::bigint,
-                SUM(m.mdf_backed_won)::bigint, SUM(m.mdf_requested)::bigint,
-                SUM(m.mdf_approved)::bigint, SUM(m.mdf_claimed)::bigint, SUM(m.mdf_paid)::bigint,
-                SUM(m.commissions_earned)::bigint, SUM(m.conversion_commissions)::bigint,
-                SUM(m.commissions_reversed)::bigint, SUM(m.commissions_paid)::bigint,
-                SUM(m.conversion_revenue)::bigint
-         FROM p JOIN partner_day_money m ON m.partner_id = p.partner_id
-         WHERE m.day >= $4 AND m.day < $5 AND m.currency = $6
-         GROUP BY p.grp"
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(m.sourced_pipeline), 0)::bigint, COALESCE(SUM(m.won_revenue), 0)::bigint,
+                COALESCE(SUM(m.mdf_backed_won), 0)::bigint, COALESCE(SUM(m.credited_revenue), 0)::bigint,
+                COALESCE(SUM(m.mdf_requested), 0)::bigint, COALESCE(SUM(m.mdf_approved), 0)::bigint,
+                COALESCE(SUM(m.mdf_claimed), 0)::bigint, COALESCE(SUM(m.mdf_paid), 0)::bigint,
+                COALESCE(SUM(m.commissions_earned), 0)::bigint, COALESCE(SUM(m.conversion_commissions), 0)::bigint,
+                COALESCE(SUM(m.commissions_reversed), 0)::bigint, COALESCE(SUM(m.commissions_paid), 0)::bigint,
+                COALESCE(SUM(m.conversion_revenue), 0)::bigint
+         FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
+         WHERE m.grain = ($7::text)::\"char\" AND m.starts_on >= $4 AND m.starts_on < $5
+           AND m.currency = $6
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -242,25 +276,42 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .bind(s.first_day())
     .bind(s.end_day())
     .bind(&s.currency)
+    .bind(grain)
     .fetch_all(&mut *db)
     .await?;
-    for (key, src, won, mdfw, req, appr, claimed, paid, earned, conv_c, rev, paid_c, conv_rev) in
-        rows
+    for (
+        key,
+        src,
+        won,
+        mdfw,
+        credited,
+        req,
+        appr,
+        claimed,
+        paid,
+        earned,
+        conv_c,
+        rev,
+        paid_c,
+        conv_rev,
+    ) in rows
     {
-        let g = group(&mut groups, &key);
+        let g = group(&mut groups, key);
         (g.sourced_pipeline, g.won_revenue, g.mdf_backed_won) = (src, won, mdfw);
+        g.credited_revenue = credited;
         (g.mdf_requested, g.mdf_approved, g.mdf_claimed, g.mdf_paid) = (req, appr, claimed, paid);
         (g.commissions_earned, g.conversion_commissions) = (earned, conv_c);
         (g.commissions_reversed, g.commissions_paid) = (rev, paid_c);
         g.conversion_revenue = conv_rev;
     }
 
-    let rows: Vec<(String, Vec<String>)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, Vec<String>)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, array_agg(DISTINCT m.currency ORDER BY m.currency)
-         FROM p JOIN partner_day_money m ON m.partner_id = p.partner_id
-         WHERE m.day >= $4 AND m.day < $5 AND m.currency <> $6
-         GROUP BY p.grp"
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(array_agg(DISTINCT m.currency ORDER BY m.currency), '{}')
+         FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
+         WHERE m.grain = ($7::text)::\"char\" AND m.starts_on >= $4 AND m.starts_on < $5
+           AND m.currency <> $6
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -268,38 +319,21 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .bind(s.first_day())
     .bind(s.end_day())
     .bind(&s.currency)
+    .bind(grain)
     .fetch_all(&mut *db)
     .await?;
     for (key, currencies) in rows {
-        group(&mut groups, &key).other_currencies = currencies;
+        group(&mut groups, key).other_currencies = currencies;
     }
 
-    let rows: Vec<(String, i64)> = sqlx::query_as(concat!(
+    // Medians over the deals themselves (covering indexes by time).
+    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, SUM(c.amount_minor)::bigint
-         FROM p JOIN deal_credits c ON c.partner_id = p.partner_id
-         WHERE c.won_at >= $4 AND c.won_at < $5 AND c.currency = $6
-         GROUP BY p.grp"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.start)
-    .bind(s.end)
-    .bind(&s.currency)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, credited) in rows {
-        group(&mut groups, &key).credited_revenue = credited;
-    }
-
-    let rows: Vec<(String, Option<f64>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT p.grp, percentile_cont(0.5) WITHIN GROUP (
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
                     ORDER BY EXTRACT(EPOCH FROM d.approved_at - d.registered_at) / 3600.0)::float8
          FROM p JOIN deals d ON d.partner_id = p.partner_id
          WHERE d.approved_at >= $4 AND d.approved_at < $5 AND d.registered_at IS NOT NULL
-         GROUP BY p.grp"
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -309,16 +343,16 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, median) in rows {
-        group(&mut groups, &key).median_approval_hours = median;
+        group(&mut groups, key).median_approval_hours = median;
     }
 
-    let rows: Vec<(String, Option<f64>)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, percentile_cont(0.5) WITHIN GROUP (
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
                     ORDER BY EXTRACT(EPOCH FROM d.won_at - d.registered_at) / 86400.0)::float8
          FROM p JOIN deals d ON d.partner_id = p.partner_id
          WHERE d.won_at >= $4 AND d.won_at < $5 AND d.registered_at IS NOT NULL
-         GROUP BY p.grp"
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -328,37 +362,16 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, median) in rows {
-        group(&mut groups, &key).median_velocity_days = median;
+        group(&mut groups, key).median_velocity_days = median;
     }
 
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, COUNT(*), COUNT(*) FILTER (WHERE d.won_at IS NOT NULL)
-         FROM p JOIN deals d ON d.partner_id = p.partner_id
-         WHERE d.registered_at >= $4 AND d.registered_at < $5
-         GROUP BY p.grp"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.start)
-    .bind(s.end)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, registered, won) in rows {
-        let g = group(&mut groups, &key);
-        (g.cohort_registered, g.cohort_won) = (registered, won);
-    }
-
-    let rows: Vec<(String, Option<f64>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT p.grp, percentile_cont(0.5) WITHIN GROUP (
-                    ORDER BY EXTRACT(EPOCH FROM f.first_at - pa.approved_at) / 86400.0)::float8
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
+                    ORDER BY EXTRACT(EPOCH FROM f.first_approved_at - pa.approved_at) / 86400.0)::float8
          FROM p JOIN partners pa ON pa.partner_id = p.partner_id
-         CROSS JOIN LATERAL (SELECT MIN(d.approved_at) AS first_at FROM deals d
-                             WHERE d.partner_id = p.partner_id AND d.approved_at IS NOT NULL) f
-         WHERE f.first_at IS NOT NULL
-         GROUP BY p.grp"
+         JOIN partner_first_deals f ON f.partner_id = p.partner_id
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -366,25 +379,16 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, median) in rows {
-        group(&mut groups, &key).median_days_to_first_deal = median;
+        group(&mut groups, key).median_days_to_first_deal = median;
     }
 
-    let rows: Vec<(String, i64)> = sqlx::query_as(concat!(
+    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(concat!(
         selected!(),
-        "SELECT p.grp, COALESCE(SUM(d.estimated_minor), 0)::bigint
-         FROM p
-         CROSS JOIN LATERAL (SELECT DISTINCT c.customer_domain FROM domain_conversions c
-                             WHERE c.partner_id = p.partner_id
-                               AND c.occurred_at >= $4::timestamptz - make_interval(days => $7)
-                               AND c.occurred_at < $5) dom
-         JOIN deals d ON d.customer_domain = dom.customer_domain
-                     AND d.registered_at >= $4 AND d.registered_at < $5
-                     AND d.partner_id <> p.partner_id AND d.currency = $6
-         WHERE EXISTS (SELECT 1 FROM domain_conversions c
-                       WHERE c.partner_id = p.partner_id AND c.customer_domain = d.customer_domain
-                         AND c.occurred_at BETWEEN d.registered_at - make_interval(days => $7)
-                                               AND d.registered_at)
-         GROUP BY p.grp"
+        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(i.estimated_minor), 0)::bigint
+         FROM p JOIN deal_influences i ON i.partner_id = p.partner_id
+         WHERE i.registered_at >= $4 AND i.registered_at < $5 AND i.currency = $6
+           AND i.last_at >= i.registered_at - make_interval(days => $7)
+         GROUP BY GROUPING SETS ((p.grp), ())"
     ))
     .bind(mode)
     .bind(partner)
@@ -396,12 +400,18 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<Groups> {
     .fetch_all(&mut *db)
     .await?;
     for (key, influenced) in rows {
-        group(&mut groups, &key).influenced_pipeline = influenced;
+        group(&mut groups, key).influenced_pipeline = influenced;
     }
 
-    // Groups are the partners' groups: drop figures of groups without one.
-    groups.retain(|_, g| g.partners > 0);
-    Ok(groups)
+    let total = groups.remove(&None).unwrap_or_default();
+    Ok(GroupFigures {
+        groups: groups
+            .into_iter()
+            .filter(|(_, g)| g.partners > 0)
+            .filter_map(|(k, g)| k.map(|k| (k, g)))
+            .collect(),
+        total,
+    })
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -2,7 +2,7 @@
 //! that either adds to a counter or sets a column once, so applying the
 //! events of different streams in any order gives the same rows.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use prm_runtime::PartnerType;
 use uuid::Uuid;
 
@@ -153,13 +153,26 @@ pub struct DealFacts<'a> {
     pub sla_breached_at: Option<DateTime<Utc>>,
 }
 
-/// Records a deal event's facts; columns another event set stay.
-pub async fn record_deal(db: Db<'_>, deal: Uuid, partner: Uuid, f: &DealFacts<'_>) -> Result<()> {
+/// The deal as it stands after an event: when it was registered and won.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct DealDates {
+    pub registered_at: Option<DateTime<Utc>>,
+    pub won_at: Option<DateTime<Utc>>,
+}
+
+/// Records a deal event's facts (columns another event set stay), and
+/// returns the deal's dates as they now are.
+pub async fn record_deal(
+    db: Db<'_>,
+    deal: Uuid,
+    partner: Uuid,
+    f: &DealFacts<'_>,
+) -> Result<DealDates> {
     let (won_at, won_minor, won_currency, mdf_backed) = match f.won {
         Some((at, minor, currency, mdf)) => (Some(at), Some(minor), Some(currency), mdf),
         None => (None, None, None, false),
     };
-    sqlx::query(
+    sqlx::query_as(
         "INSERT INTO deals (deal_id, partner_id, customer_domain, estimated_minor, currency,
                             registered_at, approved_at, rejected_at, won_at, won_minor,
                             won_currency, mdf_backed, lost_at, expired_at, sla_breached_at)
@@ -177,7 +190,8 @@ pub async fn record_deal(db: Db<'_>, deal: Uuid, partner: Uuid, f: &DealFacts<'_
              mdf_backed = deals.mdf_backed OR EXCLUDED.mdf_backed,
              lost_at = COALESCE(deals.lost_at, EXCLUDED.lost_at),
              expired_at = COALESCE(deals.expired_at, EXCLUDED.expired_at),
-             sla_breached_at = COALESCE(deals.sla_breached_at, EXCLUDED.sla_breached_at)",
+             sla_breached_at = COALESCE(deals.sla_breached_at, EXCLUDED.sla_breached_at)
+         RETURNING registered_at, won_at",
     )
     .bind(deal)
     .bind(partner)
@@ -194,12 +208,11 @@ pub async fn record_deal(db: Db<'_>, deal: Uuid, partner: Uuid, f: &DealFacts<'_
     .bind(f.lost_at)
     .bind(f.expired_at)
     .bind(f.sla_breached_at)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_one(db)
+    .await
 }
 
-/// Counters one event adds to a partner's day.
+/// Counters one event adds to a partner's day (and month).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DayCounts {
     pub deals_registered: i64,
@@ -209,10 +222,17 @@ pub struct DayCounts {
     pub deals_lost: i64,
     pub deals_expired: i64,
     pub sla_breaches: i64,
+    pub cohort_won: i64,
     pub clicks: i64,
     pub conversions: i64,
 }
 
+/// The first of `day`'s month.
+fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// Adds `c` to the partner's rows of `day` and of its month.
 pub async fn add_day_counts(
     db: Db<'_>,
     partner: Uuid,
@@ -220,23 +240,26 @@ pub async fn add_day_counts(
     c: &DayCounts,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO partner_days AS d (partner_id, day, deals_registered, deals_approved,
-                 deals_rejected, deals_won, deals_lost, deals_expired, sla_breaches, clicks,
-                 conversions)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (partner_id, day) DO UPDATE SET
-             deals_registered = d.deals_registered + EXCLUDED.deals_registered,
-             deals_approved = d.deals_approved + EXCLUDED.deals_approved,
-             deals_rejected = d.deals_rejected + EXCLUDED.deals_rejected,
-             deals_won = d.deals_won + EXCLUDED.deals_won,
-             deals_lost = d.deals_lost + EXCLUDED.deals_lost,
-             deals_expired = d.deals_expired + EXCLUDED.deals_expired,
-             sla_breaches = d.sla_breaches + EXCLUDED.sla_breaches,
-             clicks = d.clicks + EXCLUDED.clicks,
-             conversions = d.conversions + EXCLUDED.conversions",
+        "INSERT INTO partner_rollups AS r (partner_id, grain, starts_on, deals_registered,
+                 deals_approved, deals_rejected, deals_won, deals_lost, deals_expired,
+                 sla_breaches, cohort_won, clicks, conversions)
+         SELECT $1, g.grain, g.starts_on, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+         FROM (VALUES ('d'::\"char\", $2::date), ('m'::\"char\", $3::date)) g(grain, starts_on)
+         ON CONFLICT (partner_id, grain, starts_on) DO UPDATE SET
+             deals_registered = r.deals_registered + EXCLUDED.deals_registered,
+             deals_approved = r.deals_approved + EXCLUDED.deals_approved,
+             deals_rejected = r.deals_rejected + EXCLUDED.deals_rejected,
+             deals_won = r.deals_won + EXCLUDED.deals_won,
+             deals_lost = r.deals_lost + EXCLUDED.deals_lost,
+             deals_expired = r.deals_expired + EXCLUDED.deals_expired,
+             sla_breaches = r.sla_breaches + EXCLUDED.sla_breaches,
+             cohort_won = r.cohort_won + EXCLUDED.cohort_won,
+             clicks = r.clicks + EXCLUDED.clicks,
+             conversions = r.conversions + EXCLUDED.conversions",
     )
     .bind(partner)
     .bind(day)
+    .bind(month_of(day))
     .bind(c.deals_registered)
     .bind(c.deals_approved)
     .bind(c.deals_rejected)
@@ -244,6 +267,7 @@ pub async fn add_day_counts(
     .bind(c.deals_lost)
     .bind(c.deals_expired)
     .bind(c.sla_breaches)
+    .bind(c.cohort_won)
     .bind(c.clicks)
     .bind(c.conversions)
     .execute(db)
@@ -251,12 +275,13 @@ pub async fn add_day_counts(
     Ok(())
 }
 
-/// Money one event adds to a partner's day, in one currency.
+/// Money one event adds to a partner's day (and month), in one currency.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DayMoney {
     pub sourced_pipeline: i64,
     pub won_revenue: i64,
     pub mdf_backed_won: i64,
+    pub credited_revenue: i64,
     pub mdf_requested: i64,
     pub mdf_approved: i64,
     pub mdf_claimed: i64,
@@ -268,6 +293,7 @@ pub struct DayMoney {
     pub conversion_revenue: i64,
 }
 
+/// Adds `m` to the partner's rows of `day` and of its month.
 pub async fn add_day_money(
     db: Db<'_>,
     partner: Uuid,
@@ -276,31 +302,36 @@ pub async fn add_day_money(
     m: &DayMoney,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO partner_day_money AS d (partner_id, day, currency, sourced_pipeline,
-                 won_revenue, mdf_backed_won, mdf_requested, mdf_approved, mdf_claimed, mdf_paid,
-                 commissions_earned, conversion_commissions, commissions_reversed,
-                 commissions_paid, conversion_revenue)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (partner_id, day, currency) DO UPDATE SET
-             sourced_pipeline = d.sourced_pipeline + EXCLUDED.sourced_pipeline,
-             won_revenue = d.won_revenue + EXCLUDED.won_revenue,
-             mdf_backed_won = d.mdf_backed_won + EXCLUDED.mdf_backed_won,
-             mdf_requested = d.mdf_requested + EXCLUDED.mdf_requested,
-             mdf_approved = d.mdf_approved + EXCLUDED.mdf_approved,
-             mdf_claimed = d.mdf_claimed + EXCLUDED.mdf_claimed,
-             mdf_paid = d.mdf_paid + EXCLUDED.mdf_paid,
-             commissions_earned = d.commissions_earned + EXCLUDED.commissions_earned,
-             conversion_commissions = d.conversion_commissions + EXCLUDED.conversion_commissions,
-             commissions_reversed = d.commissions_reversed + EXCLUDED.commissions_reversed,
-             commissions_paid = d.commissions_paid + EXCLUDED.commissions_paid,
-             conversion_revenue = d.conversion_revenue + EXCLUDED.conversion_revenue",
+        "INSERT INTO partner_money_rollups AS r (partner_id, grain, starts_on, currency,
+                 sourced_pipeline, won_revenue, mdf_backed_won, credited_revenue, mdf_requested,
+                 mdf_approved, mdf_claimed, mdf_paid, commissions_earned, conversion_commissions,
+                 commissions_reversed, commissions_paid, conversion_revenue)
+         SELECT $1, g.grain, g.starts_on, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                $16, $17
+         FROM (VALUES ('d'::\"char\", $2::date), ('m'::\"char\", $3::date)) g(grain, starts_on)
+         ON CONFLICT (partner_id, grain, starts_on, currency) DO UPDATE SET
+             sourced_pipeline = r.sourced_pipeline + EXCLUDED.sourced_pipeline,
+             won_revenue = r.won_revenue + EXCLUDED.won_revenue,
+             mdf_backed_won = r.mdf_backed_won + EXCLUDED.mdf_backed_won,
+             credited_revenue = r.credited_revenue + EXCLUDED.credited_revenue,
+             mdf_requested = r.mdf_requested + EXCLUDED.mdf_requested,
+             mdf_approved = r.mdf_approved + EXCLUDED.mdf_approved,
+             mdf_claimed = r.mdf_claimed + EXCLUDED.mdf_claimed,
+             mdf_paid = r.mdf_paid + EXCLUDED.mdf_paid,
+             commissions_earned = r.commissions_earned + EXCLUDED.commissions_earned,
+             conversion_commissions = r.conversion_commissions + EXCLUDED.conversion_commissions,
+             commissions_reversed = r.commissions_reversed + EXCLUDED.commissions_reversed,
+             commissions_paid = r.commissions_paid + EXCLUDED.commissions_paid,
+             conversion_revenue = r.conversion_revenue + EXCLUDED.conversion_revenue",
     )
     .bind(partner)
     .bind(day)
+    .bind(month_of(day))
     .bind(currency)
     .bind(m.sourced_pipeline)
     .bind(m.won_revenue)
     .bind(m.mdf_backed_won)
+    .bind(m.credited_revenue)
     .bind(m.mdf_requested)
     .bind(m.mdf_approved)
     .bind(m.mdf_claimed)
@@ -310,6 +341,72 @@ pub async fn add_day_money(
     .bind(m.commissions_reversed)
     .bind(m.commissions_paid)
     .bind(m.conversion_revenue)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The partner's first approved deal, if `at` is earlier than the one known.
+pub async fn first_approved_deal(db: Db<'_>, partner: Uuid, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO partner_first_deals (partner_id, first_approved_at) VALUES ($1, $2)
+         ON CONFLICT (partner_id) DO UPDATE
+         SET first_approved_at = LEAST(partner_first_deals.first_approved_at, EXCLUDED.first_approved_at)",
+    )
+    .bind(partner)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Influences on a newly registered deal: other partners' conversions for
+/// its domain in the year before.
+pub async fn influences_on_registration(db: Db<'_>, deal: Uuid) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deal_influences (deal_id, partner_id, last_at, registered_at,
+                                      estimated_minor, currency)
+         SELECT d.deal_id, c.partner_id, MAX(c.occurred_at), d.registered_at, d.estimated_minor,
+                d.currency
+         FROM deals d
+         JOIN domain_conversions c ON c.customer_domain = d.customer_domain
+                                  AND c.occurred_at BETWEEN d.registered_at - interval '365 days'
+                                                        AND d.registered_at
+                                  AND c.partner_id <> d.partner_id
+         WHERE d.deal_id = $1 AND d.registered_at IS NOT NULL AND d.estimated_minor IS NOT NULL
+           AND d.currency IS NOT NULL
+         GROUP BY d.deal_id, c.partner_id, d.registered_at, d.estimated_minor, d.currency
+         ON CONFLICT (deal_id, partner_id) DO UPDATE
+         SET last_at = GREATEST(deal_influences.last_at, EXCLUDED.last_at)",
+    )
+    .bind(deal)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A conversion's influence on deals registered for its domain in the
+/// year after it, by other partners.
+pub async fn influences_of_conversion(
+    db: Db<'_>,
+    partner: Uuid,
+    domain: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deal_influences (deal_id, partner_id, last_at, registered_at,
+                                      estimated_minor, currency)
+         SELECT d.deal_id, $1, $3, d.registered_at, d.estimated_minor, d.currency
+         FROM deals d
+         WHERE d.customer_domain = $2
+           AND d.registered_at BETWEEN $3 AND $3 + interval '365 days'
+           AND d.partner_id <> $1 AND d.estimated_minor IS NOT NULL AND d.currency IS NOT NULL
+         ON CONFLICT (deal_id, partner_id) DO UPDATE
+         SET last_at = GREATEST(deal_influences.last_at, EXCLUDED.last_at)",
+    )
+    .bind(partner)
+    .bind(domain)
+    .bind(at)
     .execute(db)
     .await?;
     Ok(())

@@ -11,7 +11,8 @@ use super::{Db, Result};
 pub async fn empty_read_models(db: Db<'_>, consumer: &str) -> Result<()> {
     sqlx::query(
         "TRUNCATE partners, checklist_items, certifications, deals, domain_conversions,
-                  deal_credits, partner_days, partner_day_money",
+                  deal_credits, deal_influences, partner_first_deals, partner_rollups,
+                  partner_money_rollups",
     )
     .execute(&mut *db)
     .await?;

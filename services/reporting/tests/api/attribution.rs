@@ -293,4 +293,20 @@ async fn a_won_deal_is_shared_under_the_model_in_force_summing_exactly() {
             (ShareRole::Direct as i32, String::new(), 1_000),
         ]
     );
+    // The scorecards' credited revenue follows the shares as they are now
+    // (the late deal's 9,000 went back from the reseller to the referrer).
+    let month = now.format("%Y-%m").to_string();
+    let credited = |p| {
+        let (t, month) = (&t, month.clone());
+        async move {
+            t.scorecard(p, &month)
+                .await
+                .figures
+                .expect("figures")
+                .credited_revenue_minor
+        }
+    };
+    assert_eq!(credited(referrer).await, 15_001 + 3_000);
+    assert_eq!(credited(reseller).await, 60_002 + 6_000);
+    assert_eq!(credited(affiliate).await, 15_000);
 }
