@@ -1,7 +1,7 @@
 -- Reporting: read models built only from the other services' events, and
 -- the attribution models staff agree (the service's own data, which a
--- rebuild keeps). Every read-model table is listed in `read_model_tables`
--- below, so that a rebuild empties exactly them.
+-- rebuild keeps). A rebuild empties every other table here (the list is in
+-- src/store/rebuild.rs; a new read-model table goes there too).
 
 -- Staff-agreed attribution credit models, versioned and effective-dated.
 CREATE TABLE attribution_models (

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use prm_proto::reporting::*;
 use prm_runtime::{ApiError, CallContext, FieldErrors, Page, Principal, auth::STAFF, validate};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Reporting, convert};
@@ -21,22 +22,23 @@ fn currency(value: &str) -> Result<String, String> {
 }
 
 impl Reporting {
-    /// The selection's influence window: the model in force at the
+    /// The figures of `partners` (or a program's, or everyone's) for a
+    /// period, in `tx`; the influence window is the model's in force at the
     /// period's end (or now, if sooner).
-    async fn selection(
+    async fn report(
         &self,
+        tx: &mut PgConnection,
         grouping: Grouping,
         partners: Option<Vec<Uuid>>,
         program: Option<Uuid>,
         period: &Period,
         currency: String,
-    ) -> Result<Selection, ApiError> {
+    ) -> Result<(Selection, GroupFigures), ApiError> {
         let now = self.clock.now();
-        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
-        let window_days = store::model_at(&mut conn, period.end.min(now))
+        let window_days = store::model_at(&mut *tx, period.end.min(now))
             .await?
             .map_or(Weights::BUILT_IN.window_days, |m| m.window_days);
-        Ok(Selection {
+        let s = Selection {
             grouping,
             partners,
             program,
@@ -46,14 +48,13 @@ impl Reporting {
             window_days,
             now,
             whole_months: period.whole_months(),
-        })
+        };
+        let figures = store::figures(tx, &s).await?;
+        Ok((s, figures))
     }
 
-    async fn figures(&self, s: &Selection) -> Result<GroupFigures, ApiError> {
-        let mut tx = self.db.begin().await.map_err(anyhow::Error::from)?;
-        let figures = store::figures(&mut tx, s).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
-        Ok(figures)
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ApiError> {
+        Ok(self.db.begin().await.map_err(anyhow::Error::from)?)
     }
 
     pub(super) async fn get_partner_scorecard(
@@ -69,13 +70,14 @@ impl Reporting {
         let (partner, period, currency) =
             errors.finish_with(|| Some((partner?, period?, currency?)))?;
         principal.ensure_partner_access(partner, "partner")?;
-        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
-        let row = store::partner(&mut conn, partner)
+        // One transaction, one connection: the partner, the model, the figures.
+        let mut tx = self.begin().await?;
+        let row = store::partner(&mut tx, partner)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        drop(conn);
-        let s = self
-            .selection(
+        let (s, figures) = self
+            .report(
+                &mut tx,
                 Grouping::Partner,
                 Some(vec![partner]),
                 None,
@@ -83,7 +85,8 @@ impl Reporting {
                 currency.clone(),
             )
             .await?;
-        let raw = self.figures(&s).await?.total;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        let raw = figures.total;
         Ok(GetPartnerScorecardResponse {
             scorecard: Some(Scorecard {
                 partner: Some(convert::partner(&row)),
@@ -115,10 +118,11 @@ impl Reporting {
         let (grouping, period, currency, program) =
             errors.finish_with(|| Some((grouping?, period?, currency?, program?)))?;
         require_staff(principal)?;
-        let s = self
-            .selection(grouping, None, program, &period, currency.clone())
+        let mut tx = self.begin().await?;
+        let (s, GroupFigures { groups, total }) = self
+            .report(&mut tx, grouping, None, program, &period, currency.clone())
             .await?;
-        let GroupFigures { groups, total } = self.figures(&s).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(GetProgramReportResponse {
             period: Some(convert::period(&period)),
             currency,
@@ -147,14 +151,14 @@ impl Reporting {
         let (period, currency) = errors.finish_with(|| Some((period?, currency?)))?;
         let page = page?;
         require_staff(principal)?;
-        let mut conn = self.db.acquire().await.map_err(anyhow::Error::from)?;
+        let mut tx = self.begin().await?;
         let mut partners =
-            store::partners_page(&mut conn, page.after_or_nil(), page.fetch_limit()).await?;
-        drop(conn);
+            store::partners_page(&mut tx, page.after_or_nil(), page.fetch_limit()).await?;
         let next = page.finish(&mut partners, |p| p.partner_id);
         let ids: Vec<Uuid> = partners.iter().map(|p| p.partner_id).collect();
-        let s = self
-            .selection(
+        let (s, figures) = self
+            .report(
+                &mut tx,
                 Grouping::Partner,
                 Some(ids),
                 None,
@@ -162,8 +166,9 @@ impl Reporting {
                 currency.clone(),
             )
             .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         let figures: std::collections::HashMap<String, RawFigures> =
-            self.figures(&s).await?.groups.into_iter().collect();
+            figures.groups.into_iter().collect();
         let mut csv = convert::CSV_HEADER.to_owned();
         for p in &partners {
             let raw = figures

@@ -1,10 +1,8 @@
 //! The figures queries: one set of statements computes any group of
 //! partners' figures (one partner, a tier, a partner type, a program),
-//! from the daily rollups for what adds up, and from the deals for
-//! medians and cohorts. The grouping is a parameter ($1), so the SQL is
-//! static.
-
-use std::collections::BTreeMap;
+//! and their total (GROUPING SETS), from the monthly rollups (daily for a
+//! week) for what adds up, and from the deals for medians. The grouping
+//! is a parameter ($1), so the SQL is static.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -58,7 +56,7 @@ impl Selection {
 }
 
 /// A group's raw sums and medians, before ratios are taken.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, sqlx::FromRow)]
 pub struct RawFigures {
     pub partners: i64,
     pub sourced_pipeline: i64,
@@ -97,24 +95,12 @@ pub struct RawFigures {
     pub other_currencies: Vec<String>,
 }
 
-/// The partners selected, each with its group key.
-macro_rules! selected {
-    () => {
-        "WITH p AS (
-             SELECT partner_id, CASE $1 WHEN 'tier' THEN tier_name
-                                        WHEN 'partner_type' THEN partner_type
-                                        ELSE partner_id::text END AS grp
-             FROM partners
-             WHERE ($2::uuid[] IS NULL OR partner_id = ANY($2)) AND ($3::uuid IS NULL OR program_id = $3)) "
-    };
-}
-
-/// Figures by group key; `None` is every selected partner together (each
-/// query computes both with GROUPING SETS, in one pass).
-type Groups = BTreeMap<Option<String>, RawFigures>;
-
-fn group(groups: &mut Groups, key: Option<String>) -> &mut RawFigures {
-    groups.entry(key).or_default()
+#[derive(sqlx::FromRow)]
+struct FiguresRow {
+    /// The group key; NULL for the total of every group.
+    key: Option<String>,
+    #[sqlx(flatten)]
+    figures: RawFigures,
 }
 
 /// The figures of each group and of all of them together.
@@ -126,292 +112,186 @@ pub struct GroupFigures {
     pub total: RawFigures,
 }
 
+/// Every figure of every group and of the total, in one statement (one
+/// round trip): each part groups by GROUPING SETS ((grp), ()), so the
+/// total comes from the same pass, and the parts are joined on the key.
+///
+/// $1 grouping, $2 partners (or NULL), $3 program (or NULL), $4 / $5 the
+/// period's start and end, $6 / $7 their days, $8 currency, $9 the rollup
+/// grain ('m' or 'd'), $10 the influence window in days, $11 now.
+const FIGURES: &str = r#"
+WITH p AS (
+    SELECT partner_id, CASE $1 WHEN 'tier' THEN tier_name
+                               WHEN 'partner_type' THEN partner_type
+                               ELSE partner_id::text END AS grp
+    FROM partners
+    WHERE ($2::uuid[] IS NULL OR partner_id = ANY($2)) AND ($3::uuid IS NULL OR program_id = $3)),
+base AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           COUNT(*) AS partners,
+           COALESCE(SUM(ck.done), 0)::bigint AS checklist_items_done,
+           COUNT(*) FILTER (WHERE ck.done >= 4) AS partners_onboarded,
+           COALESCE(SUM(ce.held), 0)::bigint AS certifications_held,
+           COUNT(*) FILTER (WHERE COALESCE(ce.held, 0) > 0) AS partners_certified
+    FROM p
+    LEFT JOIN (SELECT partner_id, COUNT(*) AS done FROM checklist_items GROUP BY partner_id) ck
+           ON ck.partner_id = p.partner_id
+    LEFT JOIN (SELECT partner_id, COUNT(*) AS held FROM certifications
+               WHERE expired_at IS NULL AND (expires_at IS NULL OR expires_at > $11)
+               GROUP BY partner_id) ce ON ce.partner_id = p.partner_id
+    GROUP BY GROUPING SETS ((p.grp), ())),
+counts AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           SUM(r.deals_registered)::bigint AS deals_registered,
+           SUM(r.deals_approved)::bigint AS deals_approved,
+           SUM(r.deals_rejected)::bigint AS deals_rejected,
+           SUM(r.deals_won)::bigint AS deals_won,
+           SUM(r.deals_lost)::bigint AS deals_lost,
+           SUM(r.deals_expired)::bigint AS deals_expired,
+           SUM(r.sla_breaches)::bigint AS sla_breaches,
+           SUM(r.cohort_won)::bigint AS cohort_won,
+           SUM(r.clicks)::bigint AS clicks,
+           SUM(r.conversions)::bigint AS conversions
+    FROM p JOIN partner_rollups r ON r.partner_id = p.partner_id
+    WHERE r.grain = ($9::text)::"char" AND r.starts_on >= $6 AND r.starts_on < $7
+    GROUP BY GROUPING SETS ((p.grp), ())),
+last_conversion AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           MAX(l.starts_on) AS last_conversion_day
+    FROM p
+    CROSS JOIN LATERAL (SELECT starts_on FROM partner_rollups r
+                        WHERE r.partner_id = p.partner_id AND r.grain = 'd'
+                          AND r.conversions > 0 AND r.starts_on < $7
+                        ORDER BY starts_on DESC LIMIT 1) l
+    GROUP BY GROUPING SETS ((p.grp), ())),
+money AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           SUM(m.sourced_pipeline)::bigint AS sourced_pipeline,
+           SUM(m.won_revenue)::bigint AS won_revenue,
+           SUM(m.mdf_backed_won)::bigint AS mdf_backed_won,
+           SUM(m.credited_revenue)::bigint AS credited_revenue,
+           SUM(m.mdf_requested)::bigint AS mdf_requested,
+           SUM(m.mdf_approved)::bigint AS mdf_approved,
+           SUM(m.mdf_claimed)::bigint AS mdf_claimed,
+           SUM(m.mdf_paid)::bigint AS mdf_paid,
+           SUM(m.commissions_earned)::bigint AS commissions_earned,
+           SUM(m.conversion_commissions)::bigint AS conversion_commissions,
+           SUM(m.commissions_reversed)::bigint AS commissions_reversed,
+           SUM(m.commissions_paid)::bigint AS commissions_paid,
+           SUM(m.conversion_revenue)::bigint AS conversion_revenue
+    FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
+    WHERE m.grain = ($9::text)::"char" AND m.starts_on >= $6 AND m.starts_on < $7
+      AND m.currency = $8
+    GROUP BY GROUPING SETS ((p.grp), ())),
+currencies AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           array_agg(DISTINCT m.currency ORDER BY m.currency) AS other_currencies
+    FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
+    WHERE m.grain = ($9::text)::"char" AND m.starts_on >= $6 AND m.starts_on < $7
+      AND m.currency <> $8
+    GROUP BY GROUPING SETS ((p.grp), ())),
+approval AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY EXTRACT(EPOCH FROM d.approved_at - d.registered_at) / 3600.0)::float8
+               AS median_approval_hours
+    FROM p JOIN deals d ON d.partner_id = p.partner_id
+    WHERE d.approved_at >= $4 AND d.approved_at < $5 AND d.registered_at IS NOT NULL
+    GROUP BY GROUPING SETS ((p.grp), ())),
+velocity AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY EXTRACT(EPOCH FROM d.won_at - d.registered_at) / 86400.0)::float8
+               AS median_velocity_days
+    FROM p JOIN deals d ON d.partner_id = p.partner_id
+    WHERE d.won_at >= $4 AND d.won_at < $5 AND d.registered_at IS NOT NULL
+    GROUP BY GROUPING SETS ((p.grp), ())),
+first_deal AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY EXTRACT(EPOCH FROM f.first_approved_at - pa.approved_at) / 86400.0)::float8
+               AS median_days_to_first_deal
+    FROM p JOIN partners pa ON pa.partner_id = p.partner_id
+    JOIN partner_first_deals f ON f.partner_id = p.partner_id
+    GROUP BY GROUPING SETS ((p.grp), ())),
+influenced AS (
+    SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
+           SUM(i.estimated_minor)::bigint AS influenced_pipeline
+    FROM p JOIN deal_influences i ON i.partner_id = p.partner_id
+    WHERE i.registered_at >= $4 AND i.registered_at < $5 AND i.currency = $8
+      AND i.last_at >= i.registered_at - make_interval(days => $10)
+    GROUP BY GROUPING SETS ((p.grp), ()))
+SELECT base.key, base.partners, base.checklist_items_done, base.partners_onboarded,
+       base.certifications_held, base.partners_certified,
+       COALESCE(c.deals_registered, 0) AS deals_registered,
+       COALESCE(c.deals_approved, 0) AS deals_approved,
+       COALESCE(c.deals_rejected, 0) AS deals_rejected,
+       COALESCE(c.deals_won, 0) AS deals_won,
+       COALESCE(c.deals_lost, 0) AS deals_lost,
+       COALESCE(c.deals_expired, 0) AS deals_expired,
+       COALESCE(c.sla_breaches, 0) AS sla_breaches,
+       COALESCE(c.deals_registered, 0) AS cohort_registered,
+       COALESCE(c.cohort_won, 0) AS cohort_won,
+       COALESCE(c.clicks, 0) AS clicks,
+       COALESCE(c.conversions, 0) AS conversions,
+       l.last_conversion_day,
+       COALESCE(m.sourced_pipeline, 0) AS sourced_pipeline,
+       COALESCE(m.won_revenue, 0) AS won_revenue,
+       COALESCE(m.mdf_backed_won, 0) AS mdf_backed_won,
+       COALESCE(m.credited_revenue, 0) AS credited_revenue,
+       COALESCE(m.mdf_requested, 0) AS mdf_requested,
+       COALESCE(m.mdf_approved, 0) AS mdf_approved,
+       COALESCE(m.mdf_claimed, 0) AS mdf_claimed,
+       COALESCE(m.mdf_paid, 0) AS mdf_paid,
+       COALESCE(m.commissions_earned, 0) AS commissions_earned,
+       COALESCE(m.conversion_commissions, 0) AS conversion_commissions,
+       COALESCE(m.commissions_reversed, 0) AS commissions_reversed,
+       COALESCE(m.commissions_paid, 0) AS commissions_paid,
+       COALESCE(m.conversion_revenue, 0) AS conversion_revenue,
+       COALESCE(cu.other_currencies, '{}') AS other_currencies,
+       a.median_approval_hours, v.median_velocity_days, f.median_days_to_first_deal,
+       COALESCE(i.influenced_pipeline, 0) AS influenced_pipeline
+FROM base
+LEFT JOIN counts c ON c.key IS NOT DISTINCT FROM base.key
+LEFT JOIN last_conversion l ON l.key IS NOT DISTINCT FROM base.key
+LEFT JOIN money m ON m.key IS NOT DISTINCT FROM base.key
+LEFT JOIN currencies cu ON cu.key IS NOT DISTINCT FROM base.key
+LEFT JOIN approval a ON a.key IS NOT DISTINCT FROM base.key
+LEFT JOIN velocity v ON v.key IS NOT DISTINCT FROM base.key
+LEFT JOIN first_deal f ON f.key IS NOT DISTINCT FROM base.key
+LEFT JOIN influenced i ON i.key IS NOT DISTINCT FROM base.key
+ORDER BY base.key COLLATE "C" NULLS FIRST
+"#;
+
 /// Every group's figures and the total. Run it in a transaction: it sets
 /// the sort memory its medians need for that transaction only.
 pub async fn figures(db: Db<'_>, s: &Selection) -> Result<GroupFigures> {
     sqlx::query("SET LOCAL work_mem = '32MB'")
         .execute(&mut *db)
         .await?;
-    let mut groups = Groups::new();
-    let (mode, partner, program) = (s.grouping.as_str(), &s.partners, s.program);
-
-    let rows: Vec<(Option<String>, i64, i64, i64, i64)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COUNT(*),
-                COALESCE(SUM(ck.done), 0)::bigint,
-                COUNT(*) FILTER (WHERE ck.done >= 4),
-                COUNT(*) FILTER (WHERE COALESCE(ce.held, 0) > 0)
-         FROM p
-         LEFT JOIN (SELECT partner_id, COUNT(*) AS done FROM checklist_items GROUP BY partner_id) ck
-                ON ck.partner_id = p.partner_id
-         LEFT JOIN (SELECT partner_id, COUNT(*) AS held FROM certifications
-                    WHERE expired_at IS NULL AND (expires_at IS NULL OR expires_at > $4)
-                    GROUP BY partner_id) ce ON ce.partner_id = p.partner_id
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.now)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, partners, done, onboarded, certified) in rows {
-        let g = group(&mut groups, key);
-        g.partners = partners;
-        g.checklist_items_done = done;
-        g.partners_onboarded = onboarded;
-        g.partners_certified = certified;
+    let rows: Vec<FiguresRow> = sqlx::query_as(FIGURES)
+        .bind(s.grouping.as_str())
+        .bind(&s.partners)
+        .bind(s.program)
+        .bind(s.start)
+        .bind(s.end)
+        .bind(s.first_day())
+        .bind(s.end_day())
+        .bind(&s.currency)
+        .bind(if s.whole_months { "m" } else { "d" })
+        .bind(s.window_days)
+        .bind(s.now)
+        .fetch_all(db)
+        .await?;
+    let mut out = GroupFigures::default();
+    for row in rows {
+        match row.key {
+            None => out.total = row.figures,
+            Some(key) if row.figures.partners > 0 => out.groups.push((key, row.figures)),
+            Some(_) => {}
+        }
     }
-
-    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COUNT(*) FROM p JOIN certifications c ON c.partner_id = p.partner_id
-         WHERE c.expired_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > $4)
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.now)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, held) in rows {
-        group(&mut groups, key).certifications_held = held;
-    }
-
-    // Sums: whole months read the monthly rollups (one to three rows per
-    // partner), weeks the daily ones.
-    let grain = if s.whole_months { "m" } else { "d" };
-    type Counts = (
-        Option<String>,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Counts> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(r.deals_registered), 0)::bigint, COALESCE(SUM(r.deals_approved), 0)::bigint,
-                COALESCE(SUM(r.deals_rejected), 0)::bigint, COALESCE(SUM(r.deals_won), 0)::bigint, COALESCE(SUM(r.deals_lost), 0)::bigint,
-                COALESCE(SUM(r.deals_expired), 0)::bigint, COALESCE(SUM(r.sla_breaches), 0)::bigint,
-                COALESCE(SUM(r.cohort_won), 0)::bigint, COALESCE(SUM(r.clicks), 0)::bigint, COALESCE(SUM(r.conversions), 0)::bigint
-         FROM p JOIN partner_rollups r ON r.partner_id = p.partner_id
-         WHERE r.grain = ($6::text)::\"char\" AND r.starts_on >= $4 AND r.starts_on < $5
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.first_day())
-    .bind(s.end_day())
-    .bind(grain)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, reg, appr, rej, won, lost, exp, sla, cohort_won, clicks, conv) in rows {
-        let g = group(&mut groups, key);
-        (g.deals_registered, g.deals_approved, g.deals_rejected) = (reg, appr, rej);
-        (g.deals_won, g.deals_lost, g.deals_expired, g.sla_breaches) = (won, lost, exp, sla);
-        (g.cohort_registered, g.cohort_won) = (reg, cohort_won);
-        (g.clicks, g.conversions) = (clicks, conv);
-    }
-
-    let rows: Vec<(Option<String>, Option<NaiveDate>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, MAX(l.starts_on) FROM p
-         CROSS JOIN LATERAL (SELECT starts_on FROM partner_rollups r
-                             WHERE r.partner_id = p.partner_id AND r.grain = 'd'
-                               AND r.conversions > 0 AND r.starts_on < $4
-                             ORDER BY starts_on DESC LIMIT 1) l
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.end_day())
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, day) in rows {
-        group(&mut groups, key).last_conversion_day = day;
-    }
-
-    type Money = (
-        Option<String>,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Money> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(m.sourced_pipeline), 0)::bigint, COALESCE(SUM(m.won_revenue), 0)::bigint,
-                COALESCE(SUM(m.mdf_backed_won), 0)::bigint, COALESCE(SUM(m.credited_revenue), 0)::bigint,
-                COALESCE(SUM(m.mdf_requested), 0)::bigint, COALESCE(SUM(m.mdf_approved), 0)::bigint,
-                COALESCE(SUM(m.mdf_claimed), 0)::bigint, COALESCE(SUM(m.mdf_paid), 0)::bigint,
-                COALESCE(SUM(m.commissions_earned), 0)::bigint, COALESCE(SUM(m.conversion_commissions), 0)::bigint,
-                COALESCE(SUM(m.commissions_reversed), 0)::bigint, COALESCE(SUM(m.commissions_paid), 0)::bigint,
-                COALESCE(SUM(m.conversion_revenue), 0)::bigint
-         FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
-         WHERE m.grain = ($7::text)::\"char\" AND m.starts_on >= $4 AND m.starts_on < $5
-           AND m.currency = $6
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.first_day())
-    .bind(s.end_day())
-    .bind(&s.currency)
-    .bind(grain)
-    .fetch_all(&mut *db)
-    .await?;
-    for (
-        key,
-        src,
-        won,
-        mdfw,
-        credited,
-        req,
-        appr,
-        claimed,
-        paid,
-        earned,
-        conv_c,
-        rev,
-        paid_c,
-        conv_rev,
-    ) in rows
-    {
-        let g = group(&mut groups, key);
-        (g.sourced_pipeline, g.won_revenue, g.mdf_backed_won) = (src, won, mdfw);
-        g.credited_revenue = credited;
-        (g.mdf_requested, g.mdf_approved, g.mdf_claimed, g.mdf_paid) = (req, appr, claimed, paid);
-        (g.commissions_earned, g.conversion_commissions) = (earned, conv_c);
-        (g.commissions_reversed, g.commissions_paid) = (rev, paid_c);
-        g.conversion_revenue = conv_rev;
-    }
-
-    let rows: Vec<(Option<String>, Vec<String>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(array_agg(DISTINCT m.currency ORDER BY m.currency), '{}')
-         FROM p JOIN partner_money_rollups m ON m.partner_id = p.partner_id
-         WHERE m.grain = ($7::text)::\"char\" AND m.starts_on >= $4 AND m.starts_on < $5
-           AND m.currency <> $6
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.first_day())
-    .bind(s.end_day())
-    .bind(&s.currency)
-    .bind(grain)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, currencies) in rows {
-        group(&mut groups, key).other_currencies = currencies;
-    }
-
-    // Medians over the deals themselves (covering indexes by time).
-    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
-                    ORDER BY EXTRACT(EPOCH FROM d.approved_at - d.registered_at) / 3600.0)::float8
-         FROM p JOIN deals d ON d.partner_id = p.partner_id
-         WHERE d.approved_at >= $4 AND d.approved_at < $5 AND d.registered_at IS NOT NULL
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.start)
-    .bind(s.end)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, median) in rows {
-        group(&mut groups, key).median_approval_hours = median;
-    }
-
-    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
-                    ORDER BY EXTRACT(EPOCH FROM d.won_at - d.registered_at) / 86400.0)::float8
-         FROM p JOIN deals d ON d.partner_id = p.partner_id
-         WHERE d.won_at >= $4 AND d.won_at < $5 AND d.registered_at IS NOT NULL
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.start)
-    .bind(s.end)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, median) in rows {
-        group(&mut groups, key).median_velocity_days = median;
-    }
-
-    let rows: Vec<(Option<String>, Option<f64>)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, percentile_cont(0.5) WITHIN GROUP (
-                    ORDER BY EXTRACT(EPOCH FROM f.first_approved_at - pa.approved_at) / 86400.0)::float8
-         FROM p JOIN partners pa ON pa.partner_id = p.partner_id
-         JOIN partner_first_deals f ON f.partner_id = p.partner_id
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, median) in rows {
-        group(&mut groups, key).median_days_to_first_deal = median;
-    }
-
-    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(concat!(
-        selected!(),
-        "SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END, COALESCE(SUM(i.estimated_minor), 0)::bigint
-         FROM p JOIN deal_influences i ON i.partner_id = p.partner_id
-         WHERE i.registered_at >= $4 AND i.registered_at < $5 AND i.currency = $6
-           AND i.last_at >= i.registered_at - make_interval(days => $7)
-         GROUP BY GROUPING SETS ((p.grp), ())"
-    ))
-    .bind(mode)
-    .bind(partner)
-    .bind(program)
-    .bind(s.start)
-    .bind(s.end)
-    .bind(&s.currency)
-    .bind(s.window_days)
-    .fetch_all(&mut *db)
-    .await?;
-    for (key, influenced) in rows {
-        group(&mut groups, key).influenced_pipeline = influenced;
-    }
-
-    let total = groups.remove(&None).unwrap_or_default();
-    Ok(GroupFigures {
-        groups: groups
-            .into_iter()
-            .filter(|(_, g)| g.partners > 0)
-            .filter_map(|(k, g)| k.map(|k| (k, g)))
-            .collect(),
-        total,
-    })
+    Ok(out)
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
