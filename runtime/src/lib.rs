@@ -36,7 +36,7 @@ pub use host::ServiceHost;
 pub use idempotency::{Begun, Idempotency, Tx};
 pub use outbox::{Aggregate, EventMeta, Outbox};
 pub use paging::Page;
-pub use vocabulary::{Money, PartnerType};
+pub use vocabulary::{ConversionKind, Money, PartnerStatus, PartnerType};
 
 /// What the runtime's macros expand to; not part of the API.
 #[doc(hidden)]

@@ -1,9 +1,12 @@
-//! Domain vocabulary every service speaks: partner types and money.
-//! (Rules about them belong to the owning service; only the words are shared.)
+//! Domain vocabulary every service speaks: partner types and statuses,
+//! conversion kinds, and money. (Rules about them belong to the owning
+//! service; only the words are shared.)
 
 use std::fmt;
 
+use prm_proto::commissions::ConversionKind as ConversionKindProto;
 use prm_proto::common::{Money as MoneyProto, PartnerType as PartnerTypeProto};
+use prm_proto::onboarding::PartnerStatus as PartnerStatusProto;
 
 use crate::validate;
 
@@ -15,6 +18,27 @@ crate::domain_enum! {
         Technology = "technology" => Technology,
         Referral = "referral" => Referral,
         Affiliate = "affiliate" => Affiliate,
+    }
+}
+
+crate::domain_enum! {
+    /// A partner's status as onboarding announces it. Onboarding owns the
+    /// transitions; services that keep a copy of partners use these words.
+    pub enum PartnerStatus: PartnerStatusProto as "partner status" {
+        Active = "active" => Active,
+        Suspended = "suspended" => Suspended,
+        Terminated = "terminated" => Terminated,
+    }
+}
+
+crate::domain_enum! {
+    /// What a tracked conversion is (commissions owns the rules; reporting
+    /// reads its events).
+    pub enum ConversionKind: ConversionKindProto as "conversion kind" {
+        /// A sign-up: no amount needed.
+        Lead = "lead" => Lead,
+        /// A purchase: an amount in minor units and its currency.
+        Sale = "sale" => Sale,
     }
 }
 

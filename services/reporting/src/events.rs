@@ -15,9 +15,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use prm_proto::common::Money;
 use prm_proto::events as ev;
+use prm_runtime::PartnerStatus::{Active, Suspended, Terminated};
 use prm_runtime::inbox::{EventHandler, ReceivedEvent};
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{PartnerType, validate};
+use prm_runtime::{ConversionKind, PartnerType, validate};
 use prost::Name;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -123,14 +124,13 @@ async fn onboarding(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Res
         .await?;
     } else if event.is::<ev::PartnerSuspended>() {
         let e: ev::PartnerSuspended = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, "suspended", version)
-            .await?;
+        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Suspended, version).await?;
     } else if event.is::<ev::PartnerReactivated>() {
         let e: ev::PartnerReactivated = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, "active", version).await?;
+        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Active, version).await?;
     } else if event.is::<ev::PartnerTerminated>() {
         let e: ev::PartnerTerminated = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, "terminated", version)
+        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Terminated, version)
             .await?;
     } else if event.is::<ev::OnboardingChecklistItemCompleted>() {
         let e: ev::OnboardingChecklistItemCompleted = event.decode()?;
@@ -454,7 +454,7 @@ async fn commissions(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Re
             ..Default::default()
         };
         store::add_day_counts(tx, partner, when.date_naive(), &counts).await?;
-        if e.kind == "sale" {
+        if ConversionKind::parse(&e.kind) == Some(ConversionKind::Sale) {
             add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
                 conversion_revenue: v,
                 ..Default::default()

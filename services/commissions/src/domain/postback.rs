@@ -9,8 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use prm_proto::commissions::{
-    ConversionKind as ConversionKindProto, ConversionStatus as ConversionStatusProto,
-    HoldReason as HoldReasonProto, RecordPostbackRequest,
+    ConversionStatus as ConversionStatusProto, HoldReason as HoldReasonProto, RecordPostbackRequest,
 };
 use prm_runtime::auth::constant_time_eq;
 use prm_runtime::validate;
@@ -24,14 +23,7 @@ use super::settings::sha256_hex;
 pub const MAX_TRANSACTION_ID_LEN: usize = 64;
 pub const MAX_CUSTOMER_ID_LEN: usize = 128;
 
-prm_runtime::domain_enum! {
-    pub enum ConversionKind: ConversionKindProto as "conversion kind" {
-        /// A sign-up: no amount needed.
-        Lead = "lead" => Lead,
-        /// A purchase: an amount in minor units and its currency.
-        Sale = "sale" => Sale,
-    }
-}
+pub use prm_runtime::ConversionKind;
 
 prm_runtime::domain_enum! {
     pub enum ConversionStatus: ConversionStatusProto as "conversion status" {

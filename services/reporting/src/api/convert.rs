@@ -17,7 +17,7 @@ pub fn partner(row: &PartnerRow) -> PartnerSummary {
         partner_type: row.partner_type.to_proto(),
         program_id: row.program_id.to_string(),
         tier_name: row.tier_name.clone(),
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
     }
 }
 
@@ -173,7 +173,7 @@ pub fn csv_line(
         text(&p.company_name),
         p.partner_type.as_str().to_owned(),
         text(&p.tier_name),
-        p.status.clone(),
+        p.status.as_str().to_owned(),
         period.name.clone(),
         currency.to_owned(),
         x.sourced_pipeline_minor.to_string(),

@@ -305,7 +305,7 @@ pub struct PartnerRow {
     pub company_name: String,
     pub partner_type: prm_runtime::PartnerType,
     pub tier_name: String,
-    pub status: String,
+    pub status: prm_runtime::PartnerStatus,
 }
 
 pub async fn partner(db: Db<'_>, id: Uuid) -> Result<Option<PartnerRow>> {

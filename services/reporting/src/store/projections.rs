@@ -3,7 +3,7 @@
 //! events of different streams in any order gives the same rows.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use prm_runtime::PartnerType;
+use prm_runtime::{PartnerStatus, PartnerType};
 use uuid::Uuid;
 
 use super::{Db, Result};
@@ -60,7 +60,7 @@ pub async fn set_partner_tier(db: Db<'_>, partner: Uuid, tier: &str, version: i6
 pub async fn set_partner_status(
     db: Db<'_>,
     partner: Uuid,
-    status: &str,
+    status: PartnerStatus,
     version: i64,
 ) -> Result<()> {
     sqlx::query(
