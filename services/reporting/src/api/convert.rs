@@ -65,7 +65,7 @@ pub fn figures(raw: &RawFigures, period: &Period, now: DateTime<Utc>) -> Figures
         deals_lost: raw.deals_lost,
         deals_expired: raw.deals_expired,
         sla_breaches: raw.sla_breaches,
-        registration_conversion_rate: r(ratio(f(raw.cohort_won), f(raw.cohort_registered))),
+        registration_conversion_rate: r(ratio(f(raw.cohort_won), f(raw.deals_registered))),
         median_approval_hours: m(raw.median_approval_hours),
         deal_velocity_days: m(raw.median_velocity_days),
         win_rate: r(ratio(f(raw.deals_won), f(raw.deals_won + raw.deals_lost))),

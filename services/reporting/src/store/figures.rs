@@ -71,7 +71,8 @@ pub struct RawFigures {
     pub deals_lost: i64,
     pub deals_expired: i64,
     pub sla_breaches: i64,
-    pub cohort_registered: i64,
+    /// Of the deals registered in the period (`deals_registered`), those
+    /// won so far.
     pub cohort_won: i64,
     pub median_approval_hours: Option<f64>,
     pub median_velocity_days: Option<f64>,
@@ -228,7 +229,6 @@ SELECT base.key, base.partners, base.checklist_items_done, base.partners_onboard
        COALESCE(c.deals_lost, 0) AS deals_lost,
        COALESCE(c.deals_expired, 0) AS deals_expired,
        COALESCE(c.sla_breaches, 0) AS sla_breaches,
-       COALESCE(c.deals_registered, 0) AS cohort_registered,
        COALESCE(c.cohort_won, 0) AS cohort_won,
        COALESCE(c.clicks, 0) AS clicks,
        COALESCE(c.conversions, 0) AS conversions,
