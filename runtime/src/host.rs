@@ -25,10 +25,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{PgConnection, PgPool};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
-use tokio_stream::wrappers::TcpListenerStream;
 pub use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use uuid::Uuid;
@@ -387,7 +387,6 @@ impl ServiceHost {
             // (`connection_timeout_future` in tonic's server/mod.rs).
             .max_connection_age(Duration::from_secs(grpc.max_connection_age_secs.max(1)))
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .tcp_nodelay(true)
             .trace_fn(crate::telemetry::grpc_request_span)
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                 grpc.concurrency_limit.max(1),
@@ -397,7 +396,11 @@ impl ServiceHost {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .serve_with_incoming_shutdown(
-                TcpListenerStream::new(listener),
+                // Every accepted connection without Nagle: a response whose
+                // trailers go out in a second write would otherwise wait for
+                // the peer's delayed ACK, 40 ms. (The builder's `tcp_nodelay`
+                // applies only to listeners tonic binds itself.)
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
                 stop_accepting.clone().cancelled_owned(),
             );
         tracing::info!(service = identity.name, addr = %local_addr, "gRPC listening");
