@@ -116,6 +116,11 @@ impl DrainingListener {
     }
 
     fn track(&self, (stream, addr): (TcpStream, SocketAddr)) -> (Tracked, SocketAddr) {
+        // Without it, a response hyper writes in two segments waits for the
+        // client's delayed ACK (40 ms on Linux): Nagle's algorithm.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
         self.unread.fetch_add(1, Ordering::SeqCst);
         (
             Tracked {
@@ -258,5 +263,35 @@ impl AsyncWrite for Tracked {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    use super::*;
+
+    /// Both ways a connection is taken (accepted live, or from the backlog
+    /// when the listener closes) turn Nagle's algorithm off.
+    #[tokio::test]
+    async fn accepted_connections_send_without_delay() -> anyhow::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (mut draining, control) = DrainingListener::new(listener);
+        let _live = TcpStream::connect(addr).await?;
+        let (accepted, _) = draining.accept().await;
+        assert!(
+            accepted.stream.nodelay()?,
+            "a live connection keeps Nagle on"
+        );
+        let _queued = TcpStream::connect(addr).await?;
+        control.close.cancel();
+        let (from_backlog, _) = draining.accept().await;
+        assert!(
+            from_backlog.stream.nodelay()?,
+            "a connection from the backlog keeps Nagle on"
+        );
+        Ok(())
     }
 }
