@@ -23,11 +23,11 @@ fn currency(value: &str) -> Result<String, String> {
 
 impl Reporting {
     /// The figures of `partners` (or a program's, or everyone's) for a
-    /// period, in `tx`; the influence window is the model's in force at the
-    /// period's end (or now, if sooner).
+    /// period, on `db`, in one statement; the influence window is the
+    /// model's in force at the period's end (or now, if sooner).
     async fn report(
         &self,
-        tx: &mut PgConnection,
+        db: &mut PgConnection,
         grouping: Grouping,
         partners: Option<Vec<Uuid>>,
         program: Option<Uuid>,
@@ -35,9 +35,6 @@ impl Reporting {
         currency: String,
     ) -> Result<(Selection, GroupFigures), ApiError> {
         let now = self.clock.now();
-        let window_days = store::model_at(&mut *tx, period.end.min(now))
-            .await?
-            .map_or(Weights::BUILT_IN.window_days, |m| m.window_days);
         let s = Selection {
             grouping,
             partners,
@@ -45,16 +42,18 @@ impl Reporting {
             start: period.start,
             end: period.end,
             currency,
-            window_days,
+            default_window_days: Weights::BUILT_IN.window_days,
             now,
             whole_months: period.whole_months(),
         };
-        let figures = store::figures(tx, &s).await?;
+        let figures = store::figures(db, &s).await?;
         Ok((s, figures))
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ApiError> {
-        Ok(self.db.begin().await.map_err(anyhow::Error::from)?)
+    /// One connection for a request's reads. No transaction: the figures
+    /// are one statement, so one snapshot.
+    async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, ApiError> {
+        Ok(self.db.acquire().await.map_err(anyhow::Error::from)?)
     }
 
     pub(super) async fn get_partner_scorecard(
@@ -70,14 +69,14 @@ impl Reporting {
         let (partner, period, currency) =
             errors.finish_with(|| Some((partner?, period?, currency?)))?;
         principal.ensure_partner_access(partner, "partner")?;
-        // One transaction, one connection: the partner, the model, the figures.
-        let mut tx = self.begin().await?;
-        let row = store::partner(&mut tx, partner)
+        // One connection: the partner, then the figures.
+        let mut db = self.connection().await?;
+        let row = store::partner(&mut db, partner)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
         let (s, figures) = self
             .report(
-                &mut tx,
+                &mut db,
                 Grouping::Partner,
                 Some(vec![partner]),
                 None,
@@ -85,7 +84,6 @@ impl Reporting {
                 currency.clone(),
             )
             .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
         let raw = figures.total;
         Ok(GetPartnerScorecardResponse {
             scorecard: Some(Scorecard {
@@ -118,11 +116,10 @@ impl Reporting {
         let (grouping, period, currency, program) =
             errors.finish_with(|| Some((grouping?, period?, currency?, program?)))?;
         require_staff(principal)?;
-        let mut tx = self.begin().await?;
+        let mut db = self.connection().await?;
         let (s, GroupFigures { groups, total }) = self
-            .report(&mut tx, grouping, None, program, &period, currency.clone())
+            .report(&mut db, grouping, None, program, &period, currency.clone())
             .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(GetProgramReportResponse {
             period: Some(convert::period(&period)),
             currency,
@@ -151,14 +148,14 @@ impl Reporting {
         let (period, currency) = errors.finish_with(|| Some((period?, currency?)))?;
         let page = page?;
         require_staff(principal)?;
-        let mut tx = self.begin().await?;
+        let mut db = self.connection().await?;
         let mut partners =
-            store::partners_page(&mut tx, page.after_or_nil(), page.fetch_limit()).await?;
+            store::partners_page(&mut db, page.after_or_nil(), page.fetch_limit()).await?;
         let next = page.finish(&mut partners, |p| p.partner_id);
         let ids: Vec<Uuid> = partners.iter().map(|p| p.partner_id).collect();
         let (s, figures) = self
             .report(
-                &mut tx,
+                &mut db,
                 Grouping::Partner,
                 Some(ids),
                 None,
@@ -166,7 +163,6 @@ impl Reporting {
                 currency.clone(),
             )
             .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
         let figures: std::collections::HashMap<String, RawFigures> =
             figures.groups.into_iter().collect();
         let mut csv = convert::CSV_HEADER.to_owned();

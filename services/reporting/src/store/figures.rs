@@ -37,8 +37,10 @@ pub struct Selection {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub currency: String,
-    /// The influence window for influenced pipeline, in days.
-    pub window_days: i32,
+    /// The influence window, in days, when no attribution model is in
+    /// force at the period's end (or now, if sooner); otherwise that
+    /// model's (the statement looks it up, as `models::model_at` does).
+    pub default_window_days: i32,
     /// "Now", for what is as of now (certifications held).
     pub now: DateTime<Utc>,
     /// The period is whole calendar months (a month or a quarter): the
@@ -119,7 +121,8 @@ pub struct GroupFigures {
 ///
 /// $1 grouping, $2 partners (or NULL), $3 program (or NULL), $4 / $5 the
 /// period's start and end, $6 / $7 their days, $8 currency, $9 the rollup
-/// grain ('m' or 'd'), $10 the influence window in days, $11 now.
+/// grain ('m' or 'd'), $10 the influence window in days when no model is
+/// in force, $11 now.
 const FIGURES: &str = r#"
 WITH p AS (
     SELECT partner_id, CASE $1 WHEN 'tier' THEN tier_name
@@ -127,6 +130,10 @@ WITH p AS (
                                ELSE partner_id::text END COLLATE "C" AS grp
     FROM partners
     WHERE ($2::uuid[] IS NULL OR partner_id = ANY($2)) AND ($3::uuid IS NULL OR program_id = $3)),
+window_days AS (
+    SELECT COALESCE((SELECT window_days FROM attribution_models
+                     WHERE effective_from <= LEAST($5, $11)
+                     ORDER BY effective_from DESC, version DESC LIMIT 1), $10) AS days),
 base AS (
     SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
            COUNT(*) AS partners,
@@ -216,9 +223,9 @@ first_deal AS (
 influenced AS (
     SELECT CASE WHEN GROUPING(p.grp) = 1 THEN NULL ELSE p.grp END AS key,
            SUM(i.estimated_minor)::bigint AS influenced_pipeline
-    FROM p JOIN deal_influences i ON i.partner_id = p.partner_id
+    FROM p JOIN deal_influences i ON i.partner_id = p.partner_id CROSS JOIN window_days w
     WHERE i.registered_at >= $4 AND i.registered_at < $5 AND i.currency = $8
-      AND i.last_at >= i.registered_at - make_interval(days => $10)
+      AND i.last_at >= i.registered_at - make_interval(days => w.days)
     GROUP BY GROUPING SETS ((p.grp), ()))
 SELECT base.key, base.partners, base.checklist_items_done, base.partners_onboarded,
        base.certifications_held, base.partners_certified,
@@ -261,18 +268,10 @@ LEFT JOIN influenced i ON i.key IS NOT DISTINCT FROM base.key
 ORDER BY base.key COLLATE "C" NULLS FIRST
 "#;
 
-/// Every group's figures and the total. Run it in a transaction: it sets
-/// the sort memory its medians need for that transaction only.
+/// Every group's figures and the total. The service's connections keep
+/// one generic plan of it and give its medians 32 MB to sort in (see
+/// `app.rs`).
 pub async fn figures(db: Db<'_>, s: &Selection) -> Result<GroupFigures> {
-    // Sort memory for the medians; and one plan per connection, not one
-    // per call (planning the statement costs more than running it for one
-    // partner).
-    sqlx::query(
-        "SELECT set_config('work_mem', '32MB', true),
-                set_config('plan_cache_mode', 'force_generic_plan', true)",
-    )
-    .execute(&mut *db)
-    .await?;
     let rows: Vec<FiguresRow> = sqlx::query_as(FIGURES)
         .bind(s.grouping.as_str())
         .bind(&s.partners)
@@ -283,7 +282,7 @@ pub async fn figures(db: Db<'_>, s: &Selection) -> Result<GroupFigures> {
         .bind(s.end_day())
         .bind(&s.currency)
         .bind(if s.whole_months { "m" } else { "d" })
-        .bind(s.window_days)
+        .bind(s.default_window_days)
         .bind(s.now)
         .fetch_all(db)
         .await?;

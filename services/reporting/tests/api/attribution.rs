@@ -109,6 +109,49 @@ async fn models_are_validated_versioned_and_only_for_staff() {
 }
 
 #[tokio::test]
+async fn influenced_pipeline_counts_within_the_window_of_the_model_in_force() {
+    let t = reporting().await;
+    let program = Uuid::now_v7();
+    let (reseller, referrer, stranger) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    for (p, kind) in [
+        (reseller, PartnerType::Reseller),
+        (referrer, PartnerType::Referral),
+        (stranger, PartnerType::Affiliate),
+    ] {
+        t.approve(p, program, "Gold", kind, Utc::now() - Duration::days(60))
+            .await;
+    }
+    // A 30-day window, in force from now: narrower than the built-in 90.
+    t.client()
+        .create_attribution_model(as_of(model("Narrow", 7_000, 3_000, 0), &t.admin))
+        .await
+        .expect("model");
+    let registered = Utc::now() + Duration::minutes(1);
+    t.convert(
+        referrer,
+        "window.example",
+        None,
+        registered - Duration::days(10),
+    )
+    .await;
+    t.convert(
+        stranger,
+        "window.example",
+        None,
+        registered - Duration::days(40),
+    )
+    .await;
+    t.register(reseller, "window.example", 100_000, registered)
+        .await;
+    t.settle().await;
+    let period = registered.format("%Y-%m").to_string();
+    let influenced = |c: Scorecard| c.figures.expect("figures").influenced_pipeline_minor;
+    assert_eq!(influenced(t.scorecard(referrer, &period).await), 100_000);
+    // 40 days before: inside the built-in window, outside the model's.
+    assert_eq!(influenced(t.scorecard(stranger, &period).await), 0);
+}
+
+#[tokio::test]
 async fn a_won_deal_is_shared_under_the_model_in_force_summing_exactly() {
     let t = reporting().await;
     let program = Uuid::now_v7();
