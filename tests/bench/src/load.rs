@@ -83,7 +83,8 @@ impl LoadResult {
     }
 }
 
-/// One HTTP/1.1 request on a fresh connection (for seeding and probes).
+/// One request on a new connection; the body parsed as JSON (Null if it
+/// is not JSON).
 pub async fn http_json(
     addr: SocketAddr,
     method: &str,
@@ -91,30 +92,59 @@ pub async fn http_json(
     key: Option<&str>,
     body: Option<Value>,
 ) -> anyhow::Result<(u16, Value)> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    let mut req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string());
-    if let Some(k) = key {
-        req = req.header("authorization", format!("Bearer {k}"));
+    HttpConnection::open(addr)
+        .await?
+        .json(method, path, key, body)
+        .await
+}
+
+/// An HTTP/1.1 connection kept alive across requests, as a dashboard or
+/// an SDK keeps one (and as the SQL references keep theirs).
+pub struct HttpConnection {
+    addr: SocketAddr,
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl HttpConnection {
+    pub async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Self { addr, sender })
     }
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            Full::new(Bytes::from(serde_json::to_vec(&b)?))
+
+    /// A request; the body parsed as JSON (Null if it is not JSON).
+    pub async fn json(
+        &mut self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.addr.to_string());
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
         }
-        None => Full::new(Bytes::new()),
-    };
-    let res = sender.send_request(req.body(body)?).await?;
-    let status = res.status().as_u16();
-    let bytes = res.into_body().collect().await?.to_bytes();
-    Ok((
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    ))
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Full::new(Bytes::from(serde_json::to_vec(&b)?))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        self.sender.ready().await?;
+        let res = self.sender.send_request(req.body(body)?).await?;
+        let status = res.status().as_u16();
+        let bytes = res.into_body().collect().await?.to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
 }
 
 /// Runs `concurrency` workers against `target` for `duration`.

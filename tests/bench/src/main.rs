@@ -41,9 +41,10 @@
 //!   zero again); then the scorecard and the program view (by tier) through
 //!   the gateway, with `PRM_BENCH_REPORTING_DEALS` (a million) deal
 //!   registrations and `PRM_BENCH_REPORTING_CONVERSIONS` (ten million)
-//!   conversions behind them, one request at a time, against the same
-//!   figures by aggregate SQL over the raw events. Target: read models at
-//!   least 10x faster (p50).
+//!   conversions behind them, one request at a time on a kept-alive
+//!   connection, against the same figures by aggregate SQL over the raw
+//!   events on a kept connection: a warm-up pass of both, then each side's
+//!   requests back to back. Target: read models at least 10x faster (p50).
 //!
 //! Later services add their benchmarks here.
 
