@@ -80,12 +80,18 @@ nats_up() {
   fi
   command -v nats-server >/dev/null || apt_install nats-server
   mkdir -p "$NATS_DIR"
+  rm -f "$LOCAL/nats.pid"
   # -a keeps it on loopback; without it NATS listens on every interface.
   setsid nohup nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$NATS_DIR" \
     -P "$LOCAL/nats.pid" -l "$LOCAL/nats.log" >/dev/null 2>&1 < /dev/null &
-  local i
-  for i in $(seq 1 100); do
+  # A store that many test runs have filled (each leaves its namespace's
+  # streams) takes a while to restore before NATS listens: wait for as
+  # long as the server is alive, up to two minutes.
+  local i pid
+  for i in $(seq 1 1200); do
     port_open "$NATS_PORT" && break
+    pid="$(cat "$LOCAL/nats.pid" 2>/dev/null || true)"
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then break; fi
     sleep 0.1
   done
   port_open "$NATS_PORT" || { log "NATS did not start; see $LOCAL/nats.log"; exit 1; }
