@@ -178,6 +178,39 @@ async fn deal_event(
     Ok((deal, partner, dates))
 }
 
+/// A step in a deal's life that only dates the deal and counts once on
+/// its day (registration and win carry more, and are written out).
+#[derive(Clone, Copy)]
+enum DealStep {
+    Approved,
+    Rejected,
+    Lost,
+    Expired,
+    SlaBreached,
+}
+
+/// Records `step` of a deal at `when`; returns the partner.
+async fn dated_step(
+    tx: &mut PgConnection,
+    step: DealStep,
+    deal: &str,
+    partner: &str,
+    when: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    let (mut facts, mut counts) = (DealFacts::default(), DayCounts::default());
+    let (date, counter) = match step {
+        DealStep::Approved => (&mut facts.approved_at, &mut counts.deals_approved),
+        DealStep::Rejected => (&mut facts.rejected_at, &mut counts.deals_rejected),
+        DealStep::Lost => (&mut facts.lost_at, &mut counts.deals_lost),
+        DealStep::Expired => (&mut facts.expired_at, &mut counts.deals_expired),
+        DealStep::SlaBreached => (&mut facts.sla_breached_at, &mut counts.sla_breaches),
+    };
+    *date = Some(when);
+    *counter = 1;
+    let (_, partner, _) = deal_event(tx, deal, partner, when, facts, counts, None).await?;
+    Ok(partner)
+}
+
 /// Counts a won deal in the cohort of its registration day, once both its
 /// registration and its win are known (whichever comes second does it).
 async fn count_cohort_win(
@@ -230,44 +263,24 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
     } else if event.is::<ev::DealRegistrationApproved>() {
         let e: ev::DealRegistrationApproved = event.decode()?;
         let when = at(e.approved_at.as_ref(), event);
-        let facts = DealFacts {
-            approved_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_approved: 1,
-            ..Default::default()
-        };
-        let (_, partner, _) = deal_event(
+        let partner = dated_step(
             tx,
+            DealStep::Approved,
             &e.deal_registration_id,
             &e.partner_id,
             when,
-            facts,
-            counts,
-            None,
         )
         .await?;
         store::first_approved_deal(tx, partner, when).await?;
     } else if event.is::<ev::DealRejected>() {
         let e: ev::DealRejected = event.decode()?;
         let when = at(e.rejected_at.as_ref(), event);
-        let facts = DealFacts {
-            rejected_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_rejected: 1,
-            ..Default::default()
-        };
-        deal_event(
+        dated_step(
             tx,
+            DealStep::Rejected,
             &e.deal_registration_id,
             &e.partner_id,
             when,
-            facts,
-            counts,
-            None,
         )
         .await?;
     } else if event.is::<ev::DealWon>() {
@@ -307,64 +320,34 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
     } else if event.is::<ev::DealLost>() {
         let e: ev::DealLost = event.decode()?;
         let when = at(e.lost_at.as_ref(), event);
-        let facts = DealFacts {
-            lost_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_lost: 1,
-            ..Default::default()
-        };
-        deal_event(
+        dated_step(
             tx,
+            DealStep::Lost,
             &e.deal_registration_id,
             &e.partner_id,
             when,
-            facts,
-            counts,
-            None,
         )
         .await?;
     } else if event.is::<ev::DealExpired>() {
         let e: ev::DealExpired = event.decode()?;
         let when = at(e.expired_at.as_ref(), event);
-        let facts = DealFacts {
-            expired_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_expired: 1,
-            ..Default::default()
-        };
-        deal_event(
+        dated_step(
             tx,
+            DealStep::Expired,
             &e.deal_registration_id,
             &e.partner_id,
             when,
-            facts,
-            counts,
-            None,
         )
         .await?;
     } else if event.is::<ev::DealSlaBreached>() {
         let e: ev::DealSlaBreached = event.decode()?;
         let when = at(e.decision_due_at.as_ref(), event);
-        let facts = DealFacts {
-            sla_breached_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            sla_breaches: 1,
-            ..Default::default()
-        };
-        deal_event(
+        dated_step(
             tx,
+            DealStep::SlaBreached,
             &e.deal_registration_id,
             &e.partner_id,
             when,
-            facts,
-            counts,
-            None,
         )
         .await?;
     }
