@@ -211,6 +211,14 @@ async fn dated_step(
     Ok(partner)
 }
 
+/// See [`store::lock_customer_domain`]; no domain, nothing to meet on.
+async fn lock_customer_domain(tx: &mut PgConnection, domain: &str) -> anyhow::Result<()> {
+    if !domain.is_empty() {
+        store::lock_customer_domain(tx, domain).await?;
+    }
+    Ok(())
+}
+
 /// Counts a won deal in the cohort of its registration day, once both its
 /// registration and its win are known (whichever comes second does it).
 async fn count_cohort_win(
@@ -229,6 +237,7 @@ async fn count_cohort_win(
 async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
     if event.is::<ev::DealRegistered>() {
         let e: ev::DealRegistered = event.decode()?;
+        lock_customer_domain(tx, &e.customer_domain).await?;
         let when = at(e.submitted_at.as_ref(), event);
         let (value, currency) = money(&e.estimated_value);
         let facts = DealFacts {
@@ -285,6 +294,7 @@ async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result
         .await?;
     } else if event.is::<ev::DealWon>() {
         let e: ev::DealWon = event.decode()?;
+        lock_customer_domain(tx, &e.customer_domain).await?;
         let when = at(e.won_at.as_ref(), event);
         let (amount, currency) = money(&e.amount);
         let mdf_backed = !e.mdf_reference.is_empty();
@@ -430,6 +440,7 @@ async fn commissions(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Re
         if !e.hold_reason.is_empty() || e.partner_id.is_empty() {
             return Ok(());
         }
+        lock_customer_domain(tx, &e.customer_domain).await?;
         let when = at(e.occurred_at.as_ref(), event);
         let partner = id("partner id", &e.partner_id)?;
         let counts = DayCounts {

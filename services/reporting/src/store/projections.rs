@@ -412,6 +412,25 @@ pub async fn influences_of_conversion(
     Ok(())
 }
 
+/// The advisory-lock class of customer domains (with `hashtext(domain)`).
+const CUSTOMER_DOMAIN_LOCK: i32 = 0x5245_5044;
+
+/// Serializes, until commit, the events that meet on a customer domain
+/// from two streams: a deal's registration or win, and a conversion. Two
+/// consumers apply them at once, and under READ COMMITTED neither sees the
+/// other's uncommitted row, so the influence between them would be
+/// recorded by neither. With the lock, the second to take it reads the
+/// first's committed rows. Take it before the event's other writes (its
+/// rollup rows), so two events never wait on each other.
+pub async fn lock_customer_domain(db: Db<'_>, domain: &str) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(CUSTOMER_DOMAIN_LOCK)
+        .bind(domain)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// An attributed conversion for a customer domain (an influence).
 pub async fn record_domain_conversion(
     db: Db<'_>,

@@ -152,6 +152,37 @@ async fn influenced_pipeline_counts_within_the_window_of_the_model_in_force() {
 }
 
 #[tokio::test]
+async fn a_conversion_and_a_registration_applied_at_once_still_meet() {
+    let t = reporting().await;
+    let program = Uuid::now_v7();
+    let (reseller, referrer) = (Uuid::now_v7(), Uuid::now_v7());
+    for (p, kind) in [
+        (reseller, PartnerType::Reseller),
+        (referrer, PartnerType::Referral),
+    ] {
+        t.approve(p, program, "Gold", kind, Utc::now() - Duration::days(60))
+            .await;
+    }
+    // Each pair on two streams, with no settling between: the two
+    // consumers apply a conversion and the registration it influenced at
+    // the same time.
+    let registered = Utc::now() + Duration::minutes(1);
+    for n in 0..40 {
+        let domain = format!("race-{n}.example");
+        t.convert(referrer, &domain, None, registered - Duration::days(1))
+            .await;
+        t.register(reseller, &domain, 1_000, registered).await;
+    }
+    t.settle().await;
+    let period = registered.format("%Y-%m").to_string();
+    let card = t.scorecard(referrer, &period).await;
+    assert_eq!(
+        card.figures.expect("figures").influenced_pipeline_minor,
+        40_000
+    );
+}
+
+#[tokio::test]
 async fn a_won_deal_is_shared_under_the_model_in_force_summing_exactly() {
     let t = reporting().await;
     let program = Uuid::now_v7();
