@@ -1,21 +1,20 @@
 //! The command line of every PRM process. A service binary's `main` is
-//! one call to [`service_main`], which gives it `serve` (the default),
+//! one call to [`crate::service::main`], which gives it `serve` (the default),
 //! `migrate` (for a Kubernetes Job or init container), `healthcheck` (asks
 //! the local gRPC health service; for container runtimes without native
 //! gRPC probes) and `check-config`. A process with other commands (the
 //! gateway) declares them as a clap `Subcommand` and reads them with
 //! [`parse`].
 
-use std::future::Future;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use serde::de::DeserializeOwned;
 use sqlx::migrate::Migrator;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::config::{RuntimeSettings, ServiceIdentity, ServiceSettings};
+use crate::config::{RuntimeSettings, ServiceSettings};
+use crate::service::{Application, Service};
 
 /// A PRM process's command line: one subcommand of `C`, or none.
 #[derive(Debug, Parser)]
@@ -30,39 +29,22 @@ pub fn parse<C: Subcommand>(default: C) -> C {
     Cli::<C>::parse().command.unwrap_or(default)
 }
 
-/// Runs a service binary: parses the command line, loads the settings,
-/// starts telemetry, and runs the command; `serve` builds and runs the
-/// application:
-///
-/// ```ignore
-/// prm_runtime::cli::service_main::<OnboardingSettings, _, _>(IDENTITY, migrator(), |settings| async {
-///     let app = Application::build(settings).await?;
-///     prm_runtime::host::cancel_on_signal(app.shutdown_token());
-///     app.run_until_stopped().await
-/// })
-/// .await
-/// ```
-pub async fn service_main<S, F, Fut>(
-    identity: ServiceIdentity,
-    migrator: Migrator,
-    serve: F,
-) -> anyhow::Result<()>
-where
-    S: DeserializeOwned,
-    F: FnOnce(ServiceSettings<S>) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
+/// Runs a service binary (see [`crate::service::main`]): parses the
+/// command line, loads the settings, starts telemetry, and runs the
+/// command; `serve` builds the application and runs it until SIGTERM.
+pub async fn service_main<S: Service>() -> anyhow::Result<()> {
+    let identity = S::IDENTITY;
     let command = parse(Command::Serve);
     if let Command::CheckConfig = command {
-        return check_service_config::<S>(identity);
+        return check_service_config::<S::Settings>(identity);
     }
-    let settings = ServiceSettings::<S>::load(identity)?;
+    let settings = ServiceSettings::<S::Settings>::load(identity)?;
     let telemetry = crate::telemetry::init(identity.name, &settings.runtime.telemetry)?;
     let result = match command {
-        Command::Serve => serve(settings).await,
-        Command::Migrate => migrate(&settings.runtime, &migrator).await,
+        Command::Serve => serve::<S>(settings).await,
+        Command::Migrate => migrate(&settings.runtime, &S::migrator()).await,
         Command::Healthcheck => healthcheck(&settings.runtime).await,
-        Command::CheckConfig => unreachable!("handled above"),
+        Command::CheckConfig => Ok(()),
     };
     if let Err(e) = &result {
         tracing::error!(
@@ -73,6 +55,12 @@ where
     }
     telemetry.shutdown();
     result
+}
+
+async fn serve<S: Service>(settings: ServiceSettings<S::Settings>) -> anyhow::Result<()> {
+    let app = Application::<S>::build(settings).await?;
+    crate::host::cancel_on_signal(app.shutdown_token());
+    app.run_until_stopped().await
 }
 
 /// The subcommands of a service binary.

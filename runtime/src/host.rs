@@ -1,9 +1,10 @@
 //! The process around a service: gRPC server bootstrap, readiness, the
 //! outbox relay, event consumers, periodic jobs, and graceful shutdown.
 //!
-//! A service builds a [`ServiceHost`], wires its handlers with the host's
-//! pool and outbox, registers consumers and jobs, and calls
-//! [`ServiceHost::run_until_stopped`]. The server listens at once and
+//! A service declares itself on a [`ServiceHost`] (see
+//! [`crate::service::Service::declare`]): it wires its handlers with the
+//! host's pool, outbox and clock, registers its consumers and jobs, and
+//! returns its API, which [`ServiceHost::run_until_stopped`] serves. The server listens at once and
 //! reports NotServing on `grpc.health.v1` until the database is reachable,
 //! migrations are applied and NATS is connected; background work starts
 //! only then.
@@ -20,32 +21,37 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
 use sqlx::{PgConnection, PgPool};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 pub use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use uuid::Uuid;
 
+use crate::Clock;
 use crate::auth::ServiceAuth;
 use crate::config::{RuntimeSettings, ServiceIdentity};
+use crate::events::EventRoutes;
 use crate::inbox::{ConsumerSpec, ConsumerStats, EventHandler, IdempotentConsumer};
 use crate::nats::Subjects;
 use crate::outbox::{Outbox, OutboxRelay, RelayStats};
+use crate::service::GrpcApi;
 
 /// The `grpc.health.v1` service name a liveness probe asks for. It is
 /// SERVING for as long as the process runs; readiness uses the overall
 /// status ("") instead.
 pub const LIVENESS_SERVICE: &str = "prm.liveness";
 
-/// Background work as the host runs it: given the pool and the outbox.
-type Job = Arc<dyn Fn(PgPool, Outbox) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+/// Background work as the host runs it: given the pool, the outbox and the
+/// service's clock.
+type Job =
+    Arc<dyn Fn(PgPool, Outbox, Clock) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
 /// See [`ServiceHost::handle`].
 #[derive(Clone)]
@@ -57,9 +63,9 @@ pub struct HostHandle {
     pub consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
 }
 
-/// A job's unit of work: one transaction, and the outbox to stage events in.
-/// The host begins the transaction, and commits it when the work succeeds
-/// (a failure rolls it back).
+/// A unit of start-up work: one transaction, and the outbox to stage
+/// events in. The host begins the transaction, and commits it when the
+/// work succeeds (a failure rolls it back).
 pub trait TxWork<E>:
     for<'a> Fn(&'a mut PgConnection, &'a Outbox) -> BoxFuture<'a, Result<(), E>> + Send + Sync + 'static
 {
@@ -73,14 +79,34 @@ impl<F, E> TxWork<E> for F where
 {
 }
 
+/// A scheduled job's unit of work: as [`TxWork`], told the time of the
+/// run by the service's clock.
+pub trait JobWork<E>:
+    for<'a> Fn(&'a mut PgConnection, &'a Outbox, DateTime<Utc>) -> BoxFuture<'a, Result<(), E>>
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<F, E> JobWork<E> for F where
+    F: for<'a> Fn(&'a mut PgConnection, &'a Outbox, DateTime<Utc>) -> BoxFuture<'a, Result<(), E>>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// A job that runs `work` in one transaction and commits it.
-fn transactional<E: Into<anyhow::Error> + 'static>(work: impl TxWork<E>) -> Job {
+fn transactional<E: Into<anyhow::Error> + 'static>(work: impl JobWork<E>) -> Job {
     let work = Arc::new(work);
-    Arc::new(move |pool: PgPool, outbox: Outbox| {
+    Arc::new(move |pool: PgPool, outbox: Outbox, clock: Clock| {
         let work = work.clone();
         Box::pin(async move {
             let mut tx = pool.begin().await?;
-            work(&mut tx, &outbox).await.map_err(Into::into)?;
+            work(&mut tx, &outbox, clock.now())
+                .await
+                .map_err(Into::into)?;
             tx.commit().await?;
             Ok(())
         })
@@ -96,6 +122,7 @@ struct PeriodicJob {
 pub struct ServiceHost {
     identity: ServiceIdentity,
     settings: RuntimeSettings,
+    clock: Clock,
     pool: PgPool,
     client: async_nats::Client,
     subjects: Subjects,
@@ -113,11 +140,13 @@ pub struct ServiceHost {
 
 impl ServiceHost {
     /// Binds the gRPC listener and prepares (without waiting for) the
-    /// database pool and the NATS connection.
+    /// database pool and the NATS connection. Rules, jobs, events and
+    /// the outbox read the time from `clock`.
     pub async fn build(
         identity: ServiceIdentity,
         settings: RuntimeSettings,
         migrator: Migrator,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         crate::error::set_error_domain(identity.name);
         let addr = format!("{}:{}", settings.grpc.host, settings.grpc.port);
@@ -129,7 +158,7 @@ impl ServiceHost {
         let client =
             crate::nats::connect(&settings.nats, &format!("prm-{}", identity.name)).await?;
         let subjects = Subjects::new(settings.nats.namespace.clone());
-        let outbox = Outbox::new(identity.name, subjects.clone());
+        let outbox = Outbox::new(identity.name, subjects.clone(), clock.clone());
         let relay = OutboxRelay::new(
             pool.clone(),
             client.clone(),
@@ -139,7 +168,7 @@ impl ServiceHost {
             settings.outbox.clone(),
         );
         let retention = Duration::from_secs(settings.outbox.retention_hours.max(1) * 3600);
-        let janitor: Job = Arc::new(move |pool: PgPool, _| {
+        let janitor: Job = Arc::new(move |pool: PgPool, _, _| {
             Box::pin(async move {
                 let outbox = crate::outbox::purge_published(&pool, retention).await?;
                 let keys = crate::idempotency::purge_expired(&pool, retention).await?;
@@ -159,6 +188,7 @@ impl ServiceHost {
         Ok(Self {
             identity,
             settings,
+            clock,
             pool,
             client,
             subjects,
@@ -181,6 +211,11 @@ impl ServiceHost {
 
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
+    }
+
+    /// The time the service's rules read (moved by tests).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn nats(&self) -> &async_nats::Client {
@@ -213,7 +248,29 @@ impl ServiceHost {
         self.relay.stats()
     }
 
-    /// Consumes another service's events once the service is ready.
+    /// Consumes the events of `source`'s stream (those whose
+    /// `<entity>.<verb>` matches `filter`, e.g. "deal.*"; the whole stream
+    /// for `None`) with a durable consumer named after this service, once
+    /// the service is ready. `routes` applies each event type it names, in
+    /// the inbox transaction; the others are acknowledged untouched. One
+    /// filter per consumer: NATS 2.9 ignores lists of them.
+    pub fn consume(
+        &mut self,
+        source: &'static str,
+        filter: Option<&'static str>,
+        routes: EventRoutes,
+    ) -> Arc<ConsumerStats> {
+        let spec = ConsumerSpec {
+            consumer: self.identity.name,
+            source,
+            filter,
+        };
+        let handler = routes.into_handler(self.outbox.clone(), self.clock.clone());
+        self.add_consumer(spec, Arc::new(handler))
+    }
+
+    /// Consumes another service's events with a handler of its own (most
+    /// services declare [`EventRoutes`] with [`ServiceHost::consume`]).
     pub fn add_consumer(
         &mut self,
         spec: ConsumerSpec,
@@ -247,20 +304,19 @@ impl ServiceHost {
 
     /// Runs `work` every `period` once the service is ready, on one replica
     /// at a time (an advisory lock named after the job), in one transaction
-    /// that commits when the work succeeds:
+    /// that commits when the work succeeds, with the time of the run on the
+    /// service's clock:
     ///
     /// ```ignore
-    /// host.every("onboarding.certification_expiry", period, |tx, outbox| {
-    ///     Box::pin(async move {
-    ///         operations::expire_certifications(tx, outbox, Utc::now()).await.map(drop)
-    ///     })
+    /// host.every("onboarding.certification_expiry", period, |tx, outbox, now| {
+    ///     Box::pin(jobs::expire_certifications(tx, outbox, now))
     /// });
     /// ```
     pub fn every<E: Into<anyhow::Error> + 'static>(
         &mut self,
         name: &'static str,
         period: Duration,
-        work: impl TxWork<E>,
+        work: impl JobWork<E>,
     ) {
         self.jobs.push(PeriodicJob {
             name,
@@ -272,36 +328,46 @@ impl ServiceHost {
     /// Every `period`, runs `work` once for each id that `select` returns,
     /// each in its own transaction, on one replica at a time. One item's
     /// failure is logged with its id and rolled back; the others go on.
-    pub fn every_each<E, S>(
+    /// Both are told the time on the service's clock (`work`, when its
+    /// item's turn comes).
+    pub fn every_each<E, F, S>(
         &mut self,
         name: &'static str,
         period: Duration,
         select: S,
-        work: impl for<'a> Fn(&'a mut PgConnection, &'a Outbox, Uuid) -> BoxFuture<'a, Result<(), E>>
+        work: impl for<'a> Fn(
+            &'a mut PgConnection,
+            &'a Outbox,
+            Uuid,
+            DateTime<Utc>,
+        ) -> BoxFuture<'a, Result<(), E>>
         + Send
         + Sync
         + 'static,
     ) where
         E: Into<anyhow::Error> + 'static,
-        S: for<'a> Fn(&'a mut PgConnection) -> BoxFuture<'a, Result<Vec<Uuid>, sqlx::Error>>
+        F: Into<anyhow::Error> + 'static,
+        S: for<'a> Fn(&'a mut PgConnection, DateTime<Utc>) -> BoxFuture<'a, Result<Vec<Uuid>, F>>
             + Send
             + Sync
             + 'static,
     {
         let select = Arc::new(select);
         let work = Arc::new(work);
-        let job: Job = Arc::new(move |pool, outbox| {
+        let job: Job = Arc::new(move |pool, outbox, clock| {
             let (select, work) = (select.clone(), work.clone());
             Box::pin(async move {
                 let ids = {
                     let mut conn = pool.acquire().await?;
-                    select(&mut conn).await?
+                    select(&mut conn, clock.now()).await.map_err(Into::into)?
                 };
                 let mut failed = 0usize;
                 for id in &ids {
                     let result = async {
                         let mut tx = pool.begin().await?;
-                        work(&mut tx, &outbox, *id).await.map_err(Into::into)?;
+                        work(&mut tx, &outbox, *id, clock.now())
+                            .await
+                            .map_err(Into::into)?;
                         tx.commit().await?;
                         anyhow::Ok(())
                     };
@@ -326,17 +392,18 @@ impl ServiceHost {
     /// transaction. A failure is retried like any other readiness step;
     /// once it has succeeded it does not run again in this process.
     pub fn on_ready<E: Into<anyhow::Error> + 'static>(&mut self, work: impl TxWork<E>) {
-        self.ready_hooks.push(transactional(work));
+        let work = Arc::new(work);
+        self.ready_hooks
+            .push(transactional(move |tx, outbox, _| work(tx, outbox)));
     }
 
-    /// Serves `routes` (plus health and reflection) until shutdown.
-    /// `service_names` are the fully qualified gRPC service names whose
-    /// health is reported, e.g. "prm.onboarding.v1.OnboardingService".
-    pub async fn run_until_stopped(
-        self,
-        routes: Routes,
-        service_names: &[&'static str],
-    ) -> anyhow::Result<()> {
+    /// Serves `api` (plus health and reflection) until shutdown; its
+    /// services' health is reported under their names.
+    pub async fn run_until_stopped(self, api: GrpcApi) -> anyhow::Result<()> {
+        let GrpcApi {
+            routes,
+            names: service_names,
+        } = api;
         let Self {
             identity,
             settings,
@@ -351,11 +418,12 @@ impl ServiceHost {
             ready_hooks,
             relay,
             outbox,
+            clock,
             ..
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let mut names: Vec<&str> = vec![""];
-        names.extend_from_slice(service_names);
+        names.extend_from_slice(&service_names);
         set_health(&reporter, &names, ServingStatus::NotServing).await;
         // Liveness is only "the process answers": a database or NATS outage
         // makes the service unready, never a restart loop.
@@ -410,6 +478,7 @@ impl ServiceHost {
             identity,
             pool.clone(),
             outbox,
+            clock,
             client.clone(),
             migrator,
             reporter.clone(),
@@ -497,6 +566,7 @@ async fn readiness(
     identity: ServiceIdentity,
     pool: PgPool,
     outbox: Outbox,
+    clock: Clock,
     client: async_nats::Client,
     migrator: Migrator,
     reporter: HealthReporter,
@@ -516,7 +586,7 @@ async fn readiness(
         let step = async {
             crate::db::migrate(&pool, &migrator).await?;
             while let Some(hook) = pending_hooks.first() {
-                hook(pool.clone(), outbox.clone()).await?;
+                hook(pool.clone(), outbox.clone(), clock.clone()).await?;
                 pending_hooks.remove(0);
             }
             if !crate::nats::is_connected(&client) {
@@ -555,6 +625,7 @@ async fn readiness(
         tasks.spawn(run_periodic(
             pool.clone(),
             outbox.clone(),
+            clock.clone(),
             job,
             stop.clone(),
         ));
@@ -586,7 +657,13 @@ async fn readiness(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn run_periodic(pool: PgPool, outbox: Outbox, job: PeriodicJob, shutdown: CancellationToken) {
+async fn run_periodic(
+    pool: PgPool,
+    outbox: Outbox,
+    clock: Clock,
+    job: PeriodicJob,
+    shutdown: CancellationToken,
+) {
     let mut interval = tokio::time::interval(job.every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -594,7 +671,7 @@ async fn run_periodic(pool: PgPool, outbox: Outbox, job: PeriodicJob, shutdown: 
             _ = interval.tick() => {}
             _ = shutdown.cancelled() => return,
         }
-        let run = (job.job)(pool.clone(), outbox.clone());
+        let run = (job.job)(pool.clone(), outbox.clone(), clock.clone());
         if let Err(e) = crate::db::run_exclusive(&pool, job.name, || run).await {
             // `{:#}` keeps the chain of sources: what failed, and why.
             tracing::warn!(

@@ -4,8 +4,10 @@
 //! idempotency-key store, service credentials and principals, the gRPC
 //! server bootstrap with health and reflection, and graceful shutdown.
 //!
-//! A service owns only its domain, its SQL and its gRPC handlers; everything
-//! that would otherwise be copied five times lives here.
+//! A service owns only its domain, its SQL and its gRPC handlers, and
+//! declares the rest ([`Service`]): what it serves, the events it consumes
+//! ([`EventRoutes`]) and the work it schedules. Everything that would
+//! otherwise be copied into every service lives here.
 
 pub mod auth;
 pub mod cli;
@@ -14,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod grpc;
 pub mod host;
 pub mod idempotency;
@@ -21,6 +24,7 @@ pub mod inbox;
 pub mod nats;
 pub mod outbox;
 pub mod paging;
+pub mod service;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -32,10 +36,12 @@ pub use auth::{CallContext, Principal, Role};
 pub use clock::Clock;
 pub use db::OnConstraint;
 pub use error::{ApiError, FieldErrors, IllegalTransition};
+pub use events::{Delivery, EventRoutes};
 pub use host::ServiceHost;
 pub use idempotency::{Begun, Idempotency, Tx};
 pub use outbox::{Aggregate, EventMeta, Outbox};
 pub use paging::Page;
+pub use service::{Application, GrpcApi, Service};
 pub use vocabulary::{ConversionKind, Money, PartnerStatus, PartnerType};
 
 /// What the runtime's macros expand to; not part of the API.
@@ -45,4 +51,5 @@ pub mod __private {
     pub use serde;
     pub use sqlx;
     pub use tonic;
+    pub use uuid::Uuid;
 }

@@ -22,13 +22,13 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use chrono::Utc;
 use prm_proto::events::EventEnvelope;
 use prost::{Message, Name};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::Clock;
 use crate::config::{NatsSettings, OutboxSettings};
 use crate::db::advisory_key;
 use crate::nats::{Subjects, ensure_stream, is_connected};
@@ -48,7 +48,8 @@ pub struct EventMeta {
 
 /// What events are about: an entity with an identity and a version that
 /// every change to it bumps. Event metadata takes both from the aggregate
-/// itself, so a consumer can order the events of one aggregate.
+/// itself, so a consumer can order the events of one aggregate. A row
+/// declares it with [`aggregate!`](crate::aggregate).
 pub trait Aggregate {
     /// e.g. "partner"; the envelope's `aggregate_type`.
     const TYPE: &'static str;
@@ -57,6 +58,43 @@ pub trait Aggregate {
     fn aggregate_version(&self) -> i64;
     /// The partner the aggregate belongs to, if any.
     fn partner_id(&self) -> Option<Uuid>;
+}
+
+/// Implements [`Aggregate`] for a row with an `id: Uuid` and a
+/// `version` (an `i64` or `i32`), naming its type and the partner it belongs to: a field
+/// (`partner = partner_id`), an optional field
+/// (`partner = optional partner_id`), itself (`partner = id`, a partner)
+/// or none (`partner = none`):
+///
+/// ```ignore
+/// prm_runtime::aggregate!(RegistrationRow: "deal_registration", partner = partner_id);
+/// ```
+#[macro_export]
+macro_rules! aggregate {
+    ($row:ty : $type:literal, partner = none) => {
+        $crate::aggregate!(@impl $row, $type, |_row| ::core::option::Option::None);
+    };
+    ($row:ty : $type:literal, partner = optional $field:ident) => {
+        $crate::aggregate!(@impl $row, $type, |row| row.$field);
+    };
+    ($row:ty : $type:literal, partner = $field:ident) => {
+        $crate::aggregate!(@impl $row, $type, |row| ::core::option::Option::Some(row.$field));
+    };
+    (@impl $row:ty, $type:literal, |$r:ident| $partner:expr) => {
+        impl $crate::Aggregate for $row {
+            const TYPE: &'static str = $type;
+            fn aggregate_id(&self) -> $crate::__private::Uuid {
+                self.id
+            }
+            fn aggregate_version(&self) -> i64 {
+                i64::from(self.version)
+            }
+            fn partner_id(&self) -> ::core::option::Option<$crate::__private::Uuid> {
+                let $r = self;
+                $partner
+            }
+        }
+    };
 }
 
 impl EventMeta {
@@ -72,16 +110,21 @@ impl EventMeta {
     }
 }
 
-/// Writes a service's events into its outbox.
+/// Writes a service's events into its outbox, dated by its clock.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     producer: &'static str,
     subjects: Subjects,
+    clock: Clock,
 }
 
 impl Outbox {
-    pub fn new(producer: &'static str, subjects: Subjects) -> Self {
-        Self { producer, subjects }
+    pub fn new(producer: &'static str, subjects: Subjects, clock: Clock) -> Self {
+        Self {
+            producer,
+            subjects,
+            clock,
+        }
     }
 
     pub fn producer(&self) -> &'static str {
@@ -109,7 +152,7 @@ impl Outbox {
         payload: &M,
     ) -> Result<Uuid, sqlx::Error> {
         let event_id = Uuid::now_v7();
-        let now = Utc::now();
+        let now = self.clock.now();
         let envelope = EventEnvelope {
             event_id: event_id.to_string(),
             r#type: M::full_name(),

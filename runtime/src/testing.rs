@@ -1,8 +1,8 @@
 //! Helpers for integration tests against real PostgreSQL and NATS.
 //!
-//! A service's `testing` module is a few lines: take a [`TestEnv`], build
-//! the application with [`TestEnv::runtime_settings`], and hand it to
-//! [`RunningService::start`]. Its tests then call it through
+//! A service runs in-process with [`spawn`] (its own settings and a clock
+//! the test may move); a service's `testing` module only fills in what its
+//! tests share. Its tests then call it through
 //! [`grpc::request`] and check failures with [`grpc::assert_code`],
 //! [`grpc::reason`] and [`grpc::bad_fields`].
 //!
@@ -29,10 +29,12 @@ use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::config::{RuntimeSettings, ServiceIdentity};
+use crate::Clock;
+use crate::config::{RuntimeSettings, ServiceIdentity, ServiceSettings};
 use crate::host::HostHandle;
 use crate::inbox::ConsumerStats;
 use crate::outbox::RelayStats;
+use crate::service::{Application, Service};
 
 pub const DATABASE_URL_ENV: &str = "PRM_TEST_DATABASE_URL";
 pub const NATS_URL_ENV: &str = "PRM_TEST_NATS_URL";
@@ -267,6 +269,25 @@ impl TestEnv {
         }
         s
     }
+}
+
+/// Starts service `S` in-process with `settings` on `clock`, in a fresh
+/// environment (or the one `opts` names); it may not be SERVING yet (see
+/// [`RunningService::wait_serving`]).
+pub async fn spawn<S: Service>(
+    opts: SpawnOptions,
+    settings: S::Settings,
+    clock: Clock,
+) -> RunningService {
+    let env = TestEnv::new(opts).await;
+    let settings = ServiceSettings {
+        runtime: env.runtime_settings(S::IDENTITY),
+        service: settings,
+    };
+    let app = Application::<S>::build_on(settings, clock)
+        .await
+        .unwrap_or_else(|e| panic!("build {}: {e:#}", S::IDENTITY.name));
+    RunningService::start(env, app.host().handle(), app.run_until_stopped())
 }
 
 /// A service running in-process on a free port, until stopped or dropped.

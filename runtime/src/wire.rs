@@ -57,36 +57,32 @@ pub fn parse_opt_id(s: &str) -> Result<Option<Uuid>, uuid::Error> {
 ///     }
 /// }
 /// ```
+///
+/// An enum with no protobuf counterpart (a history action stored as text)
+/// leaves out `: proto` and the `=> ProtoVariant`s.
 #[macro_export]
 macro_rules! domain_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident as $what:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $stored:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::domain_enum!(@words $(#[$meta])* $vis enum $name as $what {
+            $( $(#[$vmeta])* $variant = $stored ),+
+        });
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident : $proto:ty as $what:literal {
             $( $(#[$vmeta:meta])* $variant:ident = $stored:literal => $pvariant:ident ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        $vis enum $name {
-            $( $(#[$vmeta])* $variant ),+
-        }
+        $crate::domain_enum!(@words $(#[$meta])* $vis enum $name as $what {
+            $( $(#[$vmeta])* $variant = $stored ),+
+        });
 
         impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable lower-case name used in storage, events and REST.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $stored),+ }
-            }
-
-            pub fn parse(s: &str) -> ::core::option::Option<Self> {
-                match s {
-                    $($stored => ::core::option::Option::Some($name::$variant),)+
-                    _ => ::core::option::Option::None,
-                }
-            }
-
             pub fn to_proto(self) -> i32 {
                 match self { $($name::$variant => <$proto>::$pvariant as i32),+ }
             }
@@ -109,6 +105,35 @@ macro_rules! domain_enum {
                     ::core::result::Result::Ok(::core::option::Option::None)
                 } else {
                     Self::from_proto(value).map(::core::option::Option::Some)
+                }
+            }
+        }
+    };
+    (@words
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident as $what:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $stored:literal ),+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable lower-case name used in storage, events and REST.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $stored),+ }
+            }
+
+            pub fn parse(s: &str) -> ::core::option::Option<Self> {
+                match s {
+                    $($stored => ::core::option::Option::Some($name::$variant),)+
+                    _ => ::core::option::Option::None,
                 }
             }
         }

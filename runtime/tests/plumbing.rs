@@ -9,10 +9,11 @@ use std::time::Duration;
 use prm_proto::common::Money;
 use prm_runtime::config::ServiceIdentity;
 use prm_runtime::testing::{RunningService, SpawnOptions, TestEnv, eventually};
-use prm_runtime::{ApiError, CallContext, Idempotency, OnConstraint, ServiceHost, begin_or_replay};
+use prm_runtime::{
+    ApiError, CallContext, Clock, GrpcApi, Idempotency, OnConstraint, ServiceHost, begin_or_replay,
+};
 use sqlx::migrate::Migrator;
 use sqlx::{PgConnection, PgPool};
-use tonic::service::Routes;
 use uuid::Uuid;
 
 const IDENTITY: ServiceIdentity = ServiceIdentity {
@@ -143,25 +144,29 @@ async fn jobs_own_their_transactions_and_one_failing_item_spares_the_others() {
     let env = TestEnv::new(SpawnOptions::default()).await;
     let mut settings = env.runtime_settings(IDENTITY);
     settings.grpc.grace_period_secs = 2;
-    let mut host = ServiceHost::build(IDENTITY, settings, migrator())
+    let mut host = ServiceHost::build(IDENTITY, settings, migrator(), Clock::system())
         .await
         .expect("host");
     host.on_ready(|tx, _| Box::pin(async move { insert(tx, "ready", None).await.map(drop) }));
     // Each run inserts, then fails: nothing of a failed run may remain.
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
-    host.every("test.failing", Duration::from_millis(50), move |tx, _| {
-        let counted = counted.clone();
-        Box::pin(async move {
-            let n = counted.fetch_add(1, Ordering::SeqCst);
-            insert(tx, &format!("failed run {n}"), None).await?;
-            anyhow::bail!("run {n} failed after writing")
-        })
-    });
+    host.every(
+        "test.failing",
+        Duration::from_millis(50),
+        move |tx, _, _| {
+            let counted = counted.clone();
+            Box::pin(async move {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                insert(tx, &format!("failed run {n}"), None).await?;
+                anyhow::bail!("run {n} failed after writing")
+            })
+        },
+    );
     host.every_each(
         "test.each",
         Duration::from_millis(50),
-        |conn| {
+        |conn, _| {
             Box::pin(async move {
                 sqlx::query_scalar("SELECT id FROM entries WHERE label = 'ready'")
                     .fetch_all(conn)
@@ -172,7 +177,7 @@ async fn jobs_own_their_transactions_and_one_failing_item_spares_the_others() {
                     })
             })
         },
-        |tx, _, id| {
+        |tx, _, id, _| {
             Box::pin(async move {
                 insert(tx, &format!("each {id}"), None).await?;
                 if id.is_nil() {
@@ -184,11 +189,8 @@ async fn jobs_own_their_transactions_and_one_failing_item_spares_the_others() {
     );
     let env_copy = env.clone();
     let handle = host.handle();
-    let mut service = RunningService::start(
-        env_copy,
-        handle,
-        host.run_until_stopped(Routes::default(), &[]),
-    );
+    let mut service =
+        RunningService::start(env_copy, handle, host.run_until_stopped(GrpcApi::none()));
     service.wait_serving().await;
     let pool = PgPool::connect(&env.db.url).await.expect("pool");
     let done = eventually(Duration::from_secs(20), || {
@@ -251,13 +253,12 @@ async fn not_serving_is_visible_before_the_port_closes() {
     let env = TestEnv::new(SpawnOptions::default()).await;
     let mut settings = env.runtime_settings(IDENTITY);
     settings.grpc.drain_delay_ms = 1_500;
-    let host = ServiceHost::build(IDENTITY, settings, migrator())
+    let host = ServiceHost::build(IDENTITY, settings, migrator(), Clock::system())
         .await
         .expect("host");
     let handle = host.handle();
     let addr = handle.addr;
-    let mut service =
-        RunningService::start(env, handle, host.run_until_stopped(Routes::default(), &[]));
+    let mut service = RunningService::start(env, handle, host.run_until_stopped(GrpcApi::none()));
     service.wait_serving().await;
     let mut watch = HealthClient::new(service.channel())
         .watch(HealthCheckRequest {

@@ -1,16 +1,32 @@
-//! Scheduled work, each on one replica at a time: approving commissions
-//! whose hold period is over, and publishing each finished hour's click
-//! counts per link (one event per link and hour, never one per click).
+//! The commissions service's scheduled work, each on one replica at a
+//! time, on the service's clock: approving commissions whose hold period
+//! is over, and publishing each finished hour's click counts per link (one
+//! event per link and hour, never one per click).
 
 use chrono::{DateTime, Duration, Utc};
 use prm_proto::events as ev;
-use prm_runtime::Outbox;
 use prm_runtime::wire::timestamp;
+use prm_runtime::{Outbox, ServiceHost};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::config::CommissionsSettings;
 use crate::operations;
 use crate::store;
+
+/// Registers the jobs on `host`.
+pub fn schedule(host: &mut ServiceHost, settings: &CommissionsSettings) {
+    let every = std::time::Duration::from_secs(settings.sweep_interval_secs.max(1));
+    host.every_each(
+        "commissions.approve_after_hold",
+        every,
+        |conn, now| Box::pin(commissions_due(conn, now)),
+        |tx, outbox, id, now| Box::pin(approve_commission(tx, outbox, id, now)),
+    );
+    host.every("commissions.click_hours", every, |tx, outbox, now| {
+        Box::pin(async move { publish_click_hours(tx, outbox, now).await.map(drop) })
+    });
+}
 
 /// Clicks handed over this long after their hour still count in it: the
 /// hour is published only then. (A later click reopens it, and it is

@@ -14,11 +14,11 @@
 //! fraud checks, postback answers, the ledger), without I/O; `store` all
 //! SQL; `api` the gRPC handlers; `events` what it consumes; `operations`
 //! the steps handlers and jobs share; `jobs` the scheduled approval of
-//! commissions after their hold and the hourly click counts; `app` wires it
-//! all into the shared runtime.
+//! commissions after their hold and the hourly click counts; `app` declares
+//! it to the shared runtime.
 
 pub mod api;
-pub mod app;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
@@ -28,5 +28,8 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::Application;
+pub use api::Commissions;
 pub use config::Settings;
+
+/// The service, ready to run (see [`prm_runtime::Application`]).
+pub type Application = prm_runtime::Application<Commissions>;

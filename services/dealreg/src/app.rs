@@ -1,79 +1,28 @@
-//! Wires the deal registration service into the shared runtime: the
-//! onboarding client, the sweep and the gRPC server.
+//! Deal registration, declared: the API (with its client of onboarding)
+//! and the sweep. The runtime does the rest.
 
-use std::time::Duration;
-
-use chrono::Utc;
-use prm_proto::dealreg::dealreg_service_server::{DealregServiceServer, SERVICE_NAME};
-use prm_runtime::ServiceHost;
-use prm_runtime::host::CancellationToken;
+use prm_proto::dealreg::dealreg_service_server::DealregServiceServer;
+use prm_runtime::config::ServiceIdentity;
+use prm_runtime::{GrpcApi, Service, ServiceHost};
 use sqlx::migrate::Migrator;
-use tonic::service::Routes;
 
 use crate::api::Dealreg;
-use crate::config::{IDENTITY, Settings};
+use crate::config::DealregSettings;
+use crate::jobs;
 use crate::onboarding::Onboarding;
-use crate::{store, sweep};
 
-/// Deal registration's own migrations (the runtime adds its tables first).
-pub fn migrator() -> Migrator {
-    sqlx::migrate!("./migrations")
-}
+impl Service for Dealreg {
+    const IDENTITY: ServiceIdentity = crate::config::IDENTITY;
+    type Settings = DealregSettings;
 
-pub struct Application {
-    host: ServiceHost,
-    onboarding: Onboarding,
-}
-
-impl Application {
-    /// Binds the port and prepares everything; serving starts in
-    /// [`Application::run_until_stopped`].
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let onboarding = Onboarding::new(
-            &settings.service.onboarding_url,
-            settings.runtime.auth.service_token.clone(),
-        )?;
-        let mut host = ServiceHost::build(IDENTITY, settings.runtime, migrator()).await?;
-        host.every_each(
-            "dealreg.sweep",
-            Duration::from_secs(settings.service.sweep_interval_secs.max(1)),
-            |conn| {
-                Box::pin(async move {
-                    let policy = store::policy(conn).await?;
-                    sweep::due(conn, &policy, Utc::now()).await
-                })
-            },
-            |tx, outbox, id| {
-                Box::pin(async move {
-                    let policy = store::policy(tx).await?;
-                    sweep::sweep_one(tx, outbox, &policy, id, Utc::now())
-                        .await
-                        .map(drop)
-                })
-            },
-        );
-        Ok(Self { host, onboarding })
+    fn migrator() -> Migrator {
+        sqlx::migrate!("./migrations")
     }
 
-    /// The host, for what watches the service from outside (tests).
-    pub fn host(&self) -> &ServiceHost {
-        &self.host
-    }
-
-    /// Cancelling this token stops the service as SIGTERM does.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let api = Dealreg::new(
-            self.host.pool().clone(),
-            self.host.outbox().clone(),
-            self.onboarding,
-        );
-        let server = DealregServiceServer::with_interceptor(api, self.host.service_auth());
-        self.host
-            .run_until_stopped(Routes::new(server), &[SERVICE_NAME])
-            .await
+    fn declare(host: &mut ServiceHost, settings: DealregSettings) -> anyhow::Result<GrpcApi> {
+        let service_token = host.settings().auth.service_token.clone();
+        let onboarding = Onboarding::new(&settings.onboarding_url, service_token)?;
+        jobs::schedule(host, &settings);
+        Ok(host.serve(DealregServiceServer::new(Dealreg::new(host, onboarding))))
     }
 }

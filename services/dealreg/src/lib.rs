@@ -8,19 +8,24 @@
 //! register.
 //!
 //! Layout: `domain` holds the rules and states, without I/O; `store` all
-//! SQL; `api` the gRPC handlers; `sweep` the scheduled work (expiry, SLA);
-//! `onboarding` the one call it makes to another service; `app` wires it
-//! all into the shared runtime.
+//! SQL; `api` the gRPC handlers; `operations` the steps handlers and jobs
+//! share; `jobs` the scheduled work (expiry, SLA); `onboarding` the one
+//! call it makes to another service; `app` declares it to the shared
+//! runtime.
 
 pub mod api;
-pub mod app;
+mod app;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod onboarding;
+pub mod operations;
 pub mod store;
-pub mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::Application;
+pub use api::Dealreg;
 pub use config::Settings;
+
+/// The service, ready to run (see [`prm_runtime::Application`]).
+pub type Application = prm_runtime::Application<Dealreg>;

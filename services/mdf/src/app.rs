@@ -1,96 +1,26 @@
-//! Wires the MDF service into the shared runtime: the deal events it
-//! consumes, the sweeps, and the gRPC server.
+//! MDF, declared: the API, the deal events it consumes and its sweep. The
+//! runtime does the rest.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use prm_proto::mdf::mdf_service_server::{MdfServiceServer, SERVICE_NAME};
-use prm_runtime::host::CancellationToken;
-use prm_runtime::inbox::ConsumerSpec;
-use prm_runtime::{Clock, ServiceHost};
+use prm_proto::mdf::mdf_service_server::MdfServiceServer;
+use prm_runtime::config::ServiceIdentity;
+use prm_runtime::{GrpcApi, Service, ServiceHost};
 use sqlx::migrate::Migrator;
-use tonic::service::Routes;
 
 use crate::api::Mdf;
-use crate::config::{IDENTITY, Settings};
-use crate::events::DealEvents;
-use crate::sweep;
+use crate::config::MdfSettings;
+use crate::{events, jobs};
 
-/// MDF's own migrations (the runtime adds its tables first).
-pub fn migrator() -> Migrator {
-    sqlx::migrate!("./migrations")
-}
+impl Service for Mdf {
+    const IDENTITY: ServiceIdentity = crate::config::IDENTITY;
+    type Settings = MdfSettings;
 
-pub struct Application {
-    host: ServiceHost,
-    clock: Clock,
-}
-
-impl Application {
-    /// Binds the port and prepares everything; serving starts in
-    /// [`Application::run_until_stopped`].
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_on(settings, Clock::system()).await
+    fn migrator() -> Migrator {
+        sqlx::migrate!("./migrations")
     }
 
-    /// As [`Application::build`], with the rules reading `clock`.
-    pub async fn build_on(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let mut host = ServiceHost::build(IDENTITY, settings.runtime, migrator()).await?;
-        host.add_consumer(
-            ConsumerSpec::new(IDENTITY.name, "dealreg", "deal.*"),
-            Arc::new(DealEvents {
-                outbox: host.outbox().clone(),
-            }),
-        );
-        let every = Duration::from_secs(settings.service.sweep_interval_secs.max(1));
-        let (select_clock, work_clock) = (clock.clone(), clock.clone());
-        host.every_each(
-            "mdf.fund_expiry",
-            every,
-            move |conn| {
-                let now = select_clock.now();
-                Box::pin(async move { sweep::funds_to_expire(conn, now).await })
-            },
-            move |tx, outbox, id| {
-                let now = work_clock.now();
-                Box::pin(async move { sweep::expire_fund(tx, outbox, id, now).await.map(drop) })
-            },
-        );
-        let (select_clock, work_clock) = (clock.clone(), clock.clone());
-        host.every_each(
-            "mdf.request_lapse",
-            every,
-            move |conn| {
-                let now = select_clock.now();
-                Box::pin(async move { sweep::requests_to_lapse(conn, now).await })
-            },
-            move |tx, outbox, id| {
-                let now = work_clock.now();
-                Box::pin(async move { sweep::lapse_request(tx, outbox, id, now).await.map(drop) })
-            },
-        );
-        Ok(Self { host, clock })
-    }
-
-    /// The host, for what watches the service from outside (tests).
-    pub fn host(&self) -> &ServiceHost {
-        &self.host
-    }
-
-    /// Cancelling this token stops the service as SIGTERM does.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let api = Mdf::new(
-            self.host.pool().clone(),
-            self.host.outbox().clone(),
-            self.clock,
-        );
-        let server = MdfServiceServer::with_interceptor(api, self.host.service_auth());
-        self.host
-            .run_until_stopped(Routes::new(server), &[SERVICE_NAME])
-            .await
+    fn declare(host: &mut ServiceHost, settings: MdfSettings) -> anyhow::Result<GrpcApi> {
+        host.consume("dealreg", Some("deal.*"), events::deal_events());
+        jobs::schedule(host, &settings);
+        Ok(host.serve(MdfServiceServer::new(Mdf::new(host))))
     }
 }

@@ -4,21 +4,22 @@
 //! What MDF publishes is staged by the handlers through the outbox; see
 //! `proto/prm/events/v1/mdf.proto` for the list.
 
-use chrono::Utc;
 use prm_proto::events::{DealExpired, DealLost, DealRegistered, DealRejected, DealWon};
-use prm_runtime::inbox::{EventHandler, ReceivedEvent};
-use prm_runtime::wire::from_timestamp;
-use prm_runtime::{Money, Outbox, validate};
-use prost::Name;
+use prm_runtime::{Delivery, EventRoutes, Money, validate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::request::campaign_code;
 use crate::{operations, store};
 
-/// Reacts to `prm.dealreg.deal.*`.
-pub struct DealEvents {
-    pub outbox: Outbox,
+/// `prm.dealreg.deal.*`.
+pub fn deal_events() -> EventRoutes {
+    EventRoutes::new()
+        .on(deal_registered)
+        .on(deal_won)
+        .on(deal_rejected)
+        .on(deal_lost)
+        .on(deal_expired)
 }
 
 fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
@@ -31,65 +32,71 @@ fn code(reference: &str) -> Option<String> {
     campaign_code(reference).ok().filter(|c| !c.is_empty())
 }
 
-#[async_trait::async_trait]
-impl EventHandler for DealEvents {
-    fn wants(&self, event_type: &str) -> bool {
-        [
-            DealRegistered::full_name(),
-            DealWon::full_name(),
-            DealRejected::full_name(),
-            DealLost::full_name(),
-            DealExpired::full_name(),
-        ]
-        .iter()
-        .any(|t| t == event_type)
-    }
+async fn deal_registered(
+    tx: &mut PgConnection,
+    e: DealRegistered,
+    _: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let Some(code) = code(&e.mdf_reference) else {
+        return Ok(());
+    };
+    let value = Money::parse(e.estimated_value.as_ref(), false)
+        .map_err(|m| anyhow::anyhow!("estimated value {m}"))?;
+    store::record_campaign_deal(
+        tx,
+        id("deal id", &e.deal_registration_id)?,
+        id("partner id", &e.partner_id)?,
+        &code,
+        &value.currency,
+        value.amount_minor,
+    )
+    .await?;
+    Ok(())
+}
 
-    async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-        if event.is::<DealRegistered>() {
-            let e: DealRegistered = event.decode()?;
-            if let Some(code) = code(&e.mdf_reference) {
-                let value = Money::parse(e.estimated_value.as_ref(), false)
-                    .map_err(|m| anyhow::anyhow!("estimated value {m}"))?;
-                store::record_campaign_deal(
-                    tx,
-                    id("deal id", &e.deal_registration_id)?,
-                    id("partner id", &e.partner_id)?,
-                    &code,
-                    &value.currency,
-                    value.amount_minor,
-                )
-                .await?;
-            }
-        } else if event.is::<DealWon>() {
-            let e: DealWon = event.decode()?;
-            let deal = id("deal id", &e.deal_registration_id)?;
-            let partner = id("partner id", &e.partner_id)?;
-            let amount = Money::parse(e.amount.as_ref(), false)
-                .map_err(|m| anyhow::anyhow!("amount {m}"))?;
-            let won_at = from_timestamp(e.won_at.as_ref()).unwrap_or_else(Utc::now);
-            operations::accrue_won_deal(tx, &self.outbox, deal, partner, &amount, won_at).await?;
-            if let Some(code) = code(&e.mdf_reference) {
-                store::campaign_deal_won(
-                    tx,
-                    deal,
-                    partner,
-                    &code,
-                    &amount.currency,
-                    amount.amount_minor,
-                )
-                .await?;
-            }
-        } else if event.is::<DealRejected>() {
-            let e: DealRejected = event.decode()?;
-            store::campaign_deal_closed(tx, id("deal id", &e.deal_registration_id)?).await?;
-        } else if event.is::<DealLost>() {
-            let e: DealLost = event.decode()?;
-            store::campaign_deal_closed(tx, id("deal id", &e.deal_registration_id)?).await?;
-        } else if event.is::<DealExpired>() {
-            let e: DealExpired = event.decode()?;
-            store::campaign_deal_closed(tx, id("deal id", &e.deal_registration_id)?).await?;
-        }
-        Ok(())
+async fn deal_won(tx: &mut PgConnection, e: DealWon, on: Delivery<'_>) -> anyhow::Result<()> {
+    let deal = id("deal id", &e.deal_registration_id)?;
+    let partner = id("partner id", &e.partner_id)?;
+    let amount =
+        Money::parse(e.amount.as_ref(), false).map_err(|m| anyhow::anyhow!("amount {m}"))?;
+    let won_at = on.at(e.won_at.as_ref());
+    operations::accrue_won_deal(tx, on.outbox, deal, partner, &amount, won_at).await?;
+    if let Some(code) = code(&e.mdf_reference) {
+        store::campaign_deal_won(
+            tx,
+            deal,
+            partner,
+            &code,
+            &amount.currency,
+            amount.amount_minor,
+        )
+        .await?;
     }
+    Ok(())
+}
+
+/// A registration rejected, lost or expired: its campaign deal is closed.
+async fn closed(tx: &mut PgConnection, deal: &str) -> anyhow::Result<()> {
+    store::campaign_deal_closed(tx, id("deal id", deal)?).await?;
+    Ok(())
+}
+
+async fn deal_rejected(
+    tx: &mut PgConnection,
+    e: DealRejected,
+    _: Delivery<'_>,
+) -> anyhow::Result<()> {
+    closed(tx, &e.deal_registration_id).await
+}
+
+async fn deal_lost(tx: &mut PgConnection, e: DealLost, _: Delivery<'_>) -> anyhow::Result<()> {
+    closed(tx, &e.deal_registration_id).await
+}
+
+async fn deal_expired(
+    tx: &mut PgConnection,
+    e: DealExpired,
+    _: Delivery<'_>,
+) -> anyhow::Result<()> {
+    closed(tx, &e.deal_registration_id).await
 }

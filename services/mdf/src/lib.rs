@@ -10,20 +10,23 @@
 //! reimbursements, accruals and expiries through the outbox.
 //!
 //! Layout: `domain` holds the rules and states, without I/O; `store` all
-//! SQL; `api` the gRPC handlers; `events` what it consumes; `sweep` the
-//! scheduled expiry of accrued funds and lapsed requests; `app` wires it
-//! all into the shared runtime.
+//! SQL; `api` the gRPC handlers; `events` what it consumes; `operations`
+//! the steps they share; `jobs` the scheduled expiry of accrued funds and
+//! lapsed requests; `app` declares it to the shared runtime.
 
 pub mod api;
-pub mod app;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod jobs;
 pub mod operations;
 pub mod store;
-pub mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::Application;
+pub use api::Mdf;
 pub use config::Settings;
+
+/// The service, ready to run (see [`prm_runtime::Application`]).
+pub type Application = prm_runtime::Application<Mdf>;

@@ -3,22 +3,12 @@
 //! a clock the test can move.
 
 use prm_runtime::Clock;
-use prm_runtime::testing::TestEnv;
 pub use prm_runtime::testing::{RunningService, SpawnOptions};
 
-use crate::Application;
-use crate::config::{IDENTITY, MdfSettings, Settings};
+use crate::Mdf;
 
 /// Starts the service on `clock`; it may not be SERVING yet (see
 /// [`RunningService::wait_serving`]).
 pub async fn spawn(opts: SpawnOptions, clock: Clock) -> RunningService {
-    let env = TestEnv::new(opts).await;
-    let settings = Settings {
-        runtime: env.runtime_settings(IDENTITY),
-        service: MdfSettings::default(),
-    };
-    let app = Application::build_on(settings, clock)
-        .await
-        .expect("build mdf");
-    RunningService::start(env, app.host().handle(), app.run_until_stopped())
+    prm_runtime::testing::spawn::<Mdf>(opts, Default::default(), clock).await
 }

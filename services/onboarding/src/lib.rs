@@ -7,19 +7,23 @@
 //! Layout: `domain` holds the rules and states, without I/O; `store` all
 //! SQL, one module per area; `api` the gRPC handlers, one module per area;
 //! `operations` the transactional steps that handlers, the consumer
-//! (`events`) and the periodic jobs share; `app` wires it all into the
-//! shared runtime (`prm_runtime`), which owns everything that is not
+//! (`events`) and the scheduled work (`jobs`) share; `app` declares it to
+//! the shared runtime (`prm_runtime`), which owns everything that is not
 //! onboarding's own.
 
 pub mod api;
-pub mod app;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod jobs;
 pub mod operations;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::Application;
+pub use api::Onboarding;
 pub use config::Settings;
+
+/// The service, ready to run (see [`prm_runtime::Application`]).
+pub type Application = prm_runtime::Application<Onboarding>;

@@ -242,6 +242,7 @@ pub async fn record_deal_outcome(
     partner_id: Uuid,
     outcome: DealOutcome<'_>,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let Some(mut partner) = store::partner_for_update(tx, partner_id).await? else {
         tracing::warn!(%partner_id, %deal_id, "deal outcome for a partner onboarding does not know; ignored");
@@ -262,7 +263,7 @@ pub async fn record_deal_outcome(
         .await?;
     }
     if matches!(outcome, DealOutcome::Won { .. }) {
-        review_partner_tier(tx, outbox, &mut partner, Utc::now()).await?;
+        review_partner_tier(tx, outbox, &mut partner, now).await?;
     }
     Ok(())
 }

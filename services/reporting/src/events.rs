@@ -1,45 +1,35 @@
 //! What reporting consumes: every stream of the other services, whole
 //! (onboarding, dealreg, mdf, commissions), each through its own durable
-//! consumer named `reporting`. One projector applies every event type it
-//! knows to the read models, inside the inbox transaction, so each event
-//! counts once. The writes are additive counters and set-once columns, so
-//! the streams may be applied in any order relative to each other (a
-//! rebuild replays them in another order than they arrived live).
+//! consumer named `reporting`. Each event type it knows has a function
+//! that applies it to the read models, inside the inbox transaction, so
+//! each event counts once. The writes are additive counters and set-once
+//! columns, so the streams may be applied in any order relative to each
+//! other (a rebuild replays them in another order than they arrived live).
 //!
 //! What reporting publishes (attribution model versions, rebuilds) is
 //! staged by its handlers; see `proto/prm/events/v1/reporting.proto`.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use prm_proto::common::Money;
 use prm_proto::events as ev;
-use prm_runtime::PartnerStatus::{Active, Suspended, Terminated};
-use prm_runtime::inbox::{EventHandler, ReceivedEvent};
+use prm_runtime::PartnerStatus::{self, Active, Suspended, Terminated};
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{ConversionKind, PartnerType, validate};
-use prost::Name;
+use prm_runtime::{ConversionKind, Delivery, EventRoutes, PartnerType, validate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store::{self, DayCounts, DayMoney, DealDates, DealFacts, NewPartner};
 
-/// The streams reporting reads, by producing service.
+/// The streams reporting reads, whole, by producing service.
 pub const SOURCES: [&str; 4] = ["onboarding", "dealreg", "mdf", "commissions"];
 
-/// Applies the other services' events to the read models.
-pub struct Projector;
+/// What reporting applies from each stream of [`SOURCES`], in its order.
+pub fn routes() -> [EventRoutes; 4] {
+    [onboarding(), dealreg(), mdf(), commissions()]
+}
 
 fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
     validate::uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
-}
-
-/// The event's business time, or when it was published.
-fn at(t: Option<&prost_types::Timestamp>, event: &ReceivedEvent) -> DateTime<Utc> {
-    from_timestamp(t)
-        .or_else(|| from_timestamp(event.envelope.occurred_at.as_ref()))
-        .unwrap_or_else(Utc::now)
 }
 
 fn money(m: &Option<Money>) -> (i64, String) {
@@ -47,115 +37,121 @@ fn money(m: &Option<Money>) -> (i64, String) {
         .map_or((0, String::new()), |m| (m.amount_minor, m.currency.clone()))
 }
 
-/// Every payload type the projector applies, looked up once per message.
-static KNOWN_TYPES: LazyLock<HashSet<String>> = LazyLock::new(|| known_types().into());
-
-/// Every payload type the projector applies.
-fn known_types() -> [String; 24] {
-    [
-        ev::PartnerApproved::full_name(),
-        ev::PartnerTierChanged::full_name(),
-        ev::PartnerSuspended::full_name(),
-        ev::PartnerReactivated::full_name(),
-        ev::PartnerTerminated::full_name(),
-        ev::OnboardingChecklistItemCompleted::full_name(),
-        ev::CertificationEarned::full_name(),
-        ev::CertificationExpired::full_name(),
-        ev::DealRegistered::full_name(),
-        ev::DealRegistrationApproved::full_name(),
-        ev::DealRejected::full_name(),
-        ev::DealWon::full_name(),
-        ev::DealLost::full_name(),
-        ev::DealExpired::full_name(),
-        ev::DealSlaBreached::full_name(),
-        ev::MdfRequestSubmitted::full_name(),
-        ev::MdfRequestApproved::full_name(),
-        ev::MdfClaimSubmitted::full_name(),
-        ev::MdfClaimReimbursed::full_name(),
-        ev::TrackingLinkClicksCounted::full_name(),
-        ev::ConversionRecorded::full_name(),
-        ev::CommissionEarned::full_name(),
-        ev::CommissionReversed::full_name(),
-        ev::PartnerPaidOut::full_name(),
-    ]
+fn onboarding() -> EventRoutes {
+    EventRoutes::new()
+        .on(partner_approved)
+        .on(partner_tier_changed)
+        .on(partner_suspended)
+        .on(partner_reactivated)
+        .on(partner_terminated)
+        .on(checklist_item_completed)
+        .on(certification_earned)
+        .on(certification_expired)
 }
 
-#[async_trait::async_trait]
-impl EventHandler for Projector {
-    fn wants(&self, event_type: &str) -> bool {
-        KNOWN_TYPES.contains(event_type)
-    }
-
-    async fn handle(&self, tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-        onboarding(tx, event).await?;
-        dealreg(tx, event).await?;
-        mdf(tx, event).await?;
-        commissions(tx, event).await
-    }
+async fn partner_approved(
+    tx: &mut PgConnection,
+    e: ev::PartnerApproved,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let partner_type =
+        PartnerType::from_proto(e.partner_type).map_err(|m| anyhow::anyhow!("partner type {m}"))?;
+    let partner = NewPartner {
+        partner_id: id("partner id", &e.partner_id)?,
+        program_id: id("program id", &e.program_id)?,
+        company_name: &e.company_name,
+        partner_type,
+        tier_name: &e.tier_name,
+        approved_at: on.at(e.approved_at.as_ref()),
+        version: on.version(),
+    };
+    store::upsert_partner(tx, &partner).await?;
+    Ok(())
 }
 
-async fn onboarding(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-    let version = event.envelope.aggregate_version;
-    if event.is::<ev::PartnerApproved>() {
-        let e: ev::PartnerApproved = event.decode()?;
-        let partner_type = PartnerType::from_proto(e.partner_type)
-            .map_err(|m| anyhow::anyhow!("partner type {m}"))?;
-        store::upsert_partner(
-            tx,
-            &NewPartner {
-                partner_id: id("partner id", &e.partner_id)?,
-                program_id: id("program id", &e.program_id)?,
-                company_name: &e.company_name,
-                partner_type,
-                tier_name: &e.tier_name,
-                approved_at: at(e.approved_at.as_ref(), event),
-                version,
-            },
-        )
-        .await?;
-    } else if event.is::<ev::PartnerTierChanged>() {
-        let e: ev::PartnerTierChanged = event.decode()?;
-        store::set_partner_tier(
-            tx,
-            id("partner id", &e.partner_id)?,
-            &e.to_tier_name,
-            version,
-        )
-        .await?;
-    } else if event.is::<ev::PartnerSuspended>() {
-        let e: ev::PartnerSuspended = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Suspended, version).await?;
-    } else if event.is::<ev::PartnerReactivated>() {
-        let e: ev::PartnerReactivated = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Active, version).await?;
-    } else if event.is::<ev::PartnerTerminated>() {
-        let e: ev::PartnerTerminated = event.decode()?;
-        store::set_partner_status(tx, id("partner id", &e.partner_id)?, Terminated, version)
-            .await?;
-    } else if event.is::<ev::OnboardingChecklistItemCompleted>() {
-        let e: ev::OnboardingChecklistItemCompleted = event.decode()?;
-        let when = at(e.completed_at.as_ref(), event);
-        store::complete_checklist_item(tx, id("partner id", &e.partner_id)?, &e.item, when).await?;
-    } else if event.is::<ev::CertificationEarned>() {
-        let e: ev::CertificationEarned = event.decode()?;
-        store::earn_certification(
-            tx,
-            id("certification id", &e.certification_id)?,
-            id("partner id", &e.partner_id)?,
-            at(None, event),
-            from_timestamp(e.expires_at.as_ref()),
-        )
-        .await?;
-    } else if event.is::<ev::CertificationExpired>() {
-        let e: ev::CertificationExpired = event.decode()?;
-        store::expire_certification(
-            tx,
-            id("certification id", &e.certification_id)?,
-            id("partner id", &e.partner_id)?,
-            at(None, event),
-        )
-        .await?;
-    }
+async fn partner_tier_changed(
+    tx: &mut PgConnection,
+    e: ev::PartnerTierChanged,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let partner = id("partner id", &e.partner_id)?;
+    store::set_partner_tier(tx, partner, &e.to_tier_name, on.version()).await?;
+    Ok(())
+}
+
+/// The partner's status is now `status`.
+async fn status(
+    tx: &mut PgConnection,
+    partner: &str,
+    status: PartnerStatus,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    store::set_partner_status(tx, id("partner id", partner)?, status, on.version()).await?;
+    Ok(())
+}
+
+async fn partner_suspended(
+    tx: &mut PgConnection,
+    e: ev::PartnerSuspended,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    status(tx, &e.partner_id, Suspended, on).await
+}
+
+async fn partner_reactivated(
+    tx: &mut PgConnection,
+    e: ev::PartnerReactivated,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    status(tx, &e.partner_id, Active, on).await
+}
+
+async fn partner_terminated(
+    tx: &mut PgConnection,
+    e: ev::PartnerTerminated,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    status(tx, &e.partner_id, Terminated, on).await
+}
+
+async fn checklist_item_completed(
+    tx: &mut PgConnection,
+    e: ev::OnboardingChecklistItemCompleted,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.completed_at.as_ref());
+    store::complete_checklist_item(tx, id("partner id", &e.partner_id)?, &e.item, when).await?;
+    Ok(())
+}
+
+async fn certification_earned(
+    tx: &mut PgConnection,
+    e: ev::CertificationEarned,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    store::earn_certification(
+        tx,
+        id("certification id", &e.certification_id)?,
+        id("partner id", &e.partner_id)?,
+        on.at(None),
+        from_timestamp(e.expires_at.as_ref()),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn certification_expired(
+    tx: &mut PgConnection,
+    e: ev::CertificationExpired,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    store::expire_certification(
+        tx,
+        id("certification id", &e.certification_id)?,
+        id("partner id", &e.partner_id)?,
+        on.at(None),
+    )
+    .await?;
     Ok(())
 }
 
@@ -234,133 +230,143 @@ async fn count_cohort_win(
     Ok(())
 }
 
-async fn dealreg(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-    if event.is::<ev::DealRegistered>() {
-        let e: ev::DealRegistered = event.decode()?;
-        lock_customer_domain(tx, &e.customer_domain).await?;
-        let when = at(e.submitted_at.as_ref(), event);
-        let (value, currency) = money(&e.estimated_value);
-        let facts = DealFacts {
-            customer_domain: Some(&e.customer_domain),
-            estimated: Some((value, &currency)),
-            registered_at: Some(when),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_registered: 1,
-            ..Default::default()
-        };
-        let m = DayMoney {
-            sourced_pipeline: value,
-            ..Default::default()
-        };
-        let money = (!currency.is_empty()).then_some((currency.as_str(), m));
-        let (deal, partner, dates) = deal_event(
-            tx,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-            facts,
-            counts,
-            money,
-        )
-        .await?;
-        store::influences_on_registration(tx, deal).await?;
-        if dates.won_at.is_some() {
-            count_cohort_win(tx, partner, when).await?;
-        }
-    } else if event.is::<ev::DealRegistrationApproved>() {
-        let e: ev::DealRegistrationApproved = event.decode()?;
-        let when = at(e.approved_at.as_ref(), event);
-        let partner = dated_step(
-            tx,
-            DealStep::Approved,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-        )
-        .await?;
-        store::first_approved_deal(tx, partner, when).await?;
-    } else if event.is::<ev::DealRejected>() {
-        let e: ev::DealRejected = event.decode()?;
-        let when = at(e.rejected_at.as_ref(), event);
-        dated_step(
-            tx,
-            DealStep::Rejected,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-        )
-        .await?;
-    } else if event.is::<ev::DealWon>() {
-        let e: ev::DealWon = event.decode()?;
-        lock_customer_domain(tx, &e.customer_domain).await?;
-        let when = at(e.won_at.as_ref(), event);
-        let (amount, currency) = money(&e.amount);
-        let mdf_backed = !e.mdf_reference.is_empty();
-        let facts = DealFacts {
-            customer_domain: Some(&e.customer_domain),
-            won: Some((when, amount, &currency, mdf_backed)),
-            ..Default::default()
-        };
-        let counts = DayCounts {
-            deals_won: 1,
-            ..Default::default()
-        };
-        let m = DayMoney {
-            won_revenue: amount,
-            mdf_backed_won: if mdf_backed { amount } else { 0 },
-            ..Default::default()
-        };
-        let money = (!currency.is_empty()).then_some((currency.as_str(), m));
-        let (deal, partner, dates) = deal_event(
-            tx,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-            facts,
-            counts,
-            money,
-        )
-        .await?;
-        if let Some(registered_at) = dates.registered_at {
-            count_cohort_win(tx, partner, registered_at).await?;
-        }
-        store::credit_deal(tx, deal).await?;
-    } else if event.is::<ev::DealLost>() {
-        let e: ev::DealLost = event.decode()?;
-        let when = at(e.lost_at.as_ref(), event);
-        dated_step(
-            tx,
-            DealStep::Lost,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-        )
-        .await?;
-    } else if event.is::<ev::DealExpired>() {
-        let e: ev::DealExpired = event.decode()?;
-        let when = at(e.expired_at.as_ref(), event);
-        dated_step(
-            tx,
-            DealStep::Expired,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-        )
-        .await?;
-    } else if event.is::<ev::DealSlaBreached>() {
-        let e: ev::DealSlaBreached = event.decode()?;
-        let when = at(e.decision_due_at.as_ref(), event);
-        dated_step(
-            tx,
-            DealStep::SlaBreached,
-            &e.deal_registration_id,
-            &e.partner_id,
-            when,
-        )
-        .await?;
+fn dealreg() -> EventRoutes {
+    EventRoutes::new()
+        .on(deal_registered)
+        .on(deal_approved)
+        .on(deal_rejected)
+        .on(deal_won)
+        .on(deal_lost)
+        .on(deal_expired)
+        .on(deal_sla_breached)
+}
+
+async fn deal_registered(
+    tx: &mut PgConnection,
+    e: ev::DealRegistered,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    lock_customer_domain(tx, &e.customer_domain).await?;
+    let when = on.at(e.submitted_at.as_ref());
+    let (value, currency) = money(&e.estimated_value);
+    let facts = DealFacts {
+        customer_domain: Some(&e.customer_domain),
+        estimated: Some((value, &currency)),
+        registered_at: Some(when),
+        ..Default::default()
+    };
+    let counts = DayCounts {
+        deals_registered: 1,
+        ..Default::default()
+    };
+    let m = DayMoney {
+        sourced_pipeline: value,
+        ..Default::default()
+    };
+    let money = (!currency.is_empty()).then_some((currency.as_str(), m));
+    let (deal, partner, dates) = deal_event(
+        tx,
+        &e.deal_registration_id,
+        &e.partner_id,
+        when,
+        facts,
+        counts,
+        money,
+    )
+    .await?;
+    store::influences_on_registration(tx, deal).await?;
+    if dates.won_at.is_some() {
+        count_cohort_win(tx, partner, when).await?;
     }
+    Ok(())
+}
+
+async fn deal_approved(
+    tx: &mut PgConnection,
+    e: ev::DealRegistrationApproved,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.approved_at.as_ref());
+    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+    let partner = dated_step(tx, DealStep::Approved, deal, partner, when).await?;
+    store::first_approved_deal(tx, partner, when).await?;
+    Ok(())
+}
+
+async fn deal_rejected(
+    tx: &mut PgConnection,
+    e: ev::DealRejected,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.rejected_at.as_ref());
+    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+    dated_step(tx, DealStep::Rejected, deal, partner, when).await?;
+    Ok(())
+}
+
+async fn deal_won(tx: &mut PgConnection, e: ev::DealWon, on: Delivery<'_>) -> anyhow::Result<()> {
+    lock_customer_domain(tx, &e.customer_domain).await?;
+    let when = on.at(e.won_at.as_ref());
+    let (amount, currency) = money(&e.amount);
+    let mdf_backed = !e.mdf_reference.is_empty();
+    let facts = DealFacts {
+        customer_domain: Some(&e.customer_domain),
+        won: Some((when, amount, &currency, mdf_backed)),
+        ..Default::default()
+    };
+    let counts = DayCounts {
+        deals_won: 1,
+        ..Default::default()
+    };
+    let m = DayMoney {
+        won_revenue: amount,
+        mdf_backed_won: if mdf_backed { amount } else { 0 },
+        ..Default::default()
+    };
+    let money = (!currency.is_empty()).then_some((currency.as_str(), m));
+    let (deal, partner, dates) = deal_event(
+        tx,
+        &e.deal_registration_id,
+        &e.partner_id,
+        when,
+        facts,
+        counts,
+        money,
+    )
+    .await?;
+    if let Some(registered_at) = dates.registered_at {
+        count_cohort_win(tx, partner, registered_at).await?;
+    }
+    store::credit_deal(tx, deal).await?;
+    Ok(())
+}
+
+async fn deal_lost(tx: &mut PgConnection, e: ev::DealLost, on: Delivery<'_>) -> anyhow::Result<()> {
+    let when = on.at(e.lost_at.as_ref());
+    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+    dated_step(tx, DealStep::Lost, deal, partner, when).await?;
+    Ok(())
+}
+
+async fn deal_expired(
+    tx: &mut PgConnection,
+    e: ev::DealExpired,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.expired_at.as_ref());
+    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+    dated_step(tx, DealStep::Expired, deal, partner, when).await?;
+    Ok(())
+}
+
+async fn deal_sla_breached(
+    tx: &mut PgConnection,
+    e: ev::DealSlaBreached,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.decision_due_at.as_ref());
+    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+    dated_step(tx, DealStep::SlaBreached, deal, partner, when).await?;
     Ok(())
 }
 
@@ -381,117 +387,164 @@ async fn add_money(
     Ok(())
 }
 
-async fn mdf(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-    if event.is::<ev::MdfRequestSubmitted>() {
-        let e: ev::MdfRequestSubmitted = event.decode()?;
-        let when = at(e.submitted_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.requested, |v| DayMoney {
-            mdf_requested: v,
+fn mdf() -> EventRoutes {
+    EventRoutes::new()
+        .on(mdf_request_submitted)
+        .on(mdf_request_approved)
+        .on(mdf_claim_submitted)
+        .on(mdf_claim_reimbursed)
+}
+
+async fn mdf_request_submitted(
+    tx: &mut PgConnection,
+    e: ev::MdfRequestSubmitted,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.submitted_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.requested, |v| DayMoney {
+        mdf_requested: v,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn mdf_request_approved(
+    tx: &mut PgConnection,
+    e: ev::MdfRequestApproved,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.approved_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.approved, |v| DayMoney {
+        mdf_approved: v,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn mdf_claim_submitted(
+    tx: &mut PgConnection,
+    e: ev::MdfClaimSubmitted,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.submitted_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.reimbursable, |v| DayMoney {
+        mdf_claimed: v,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn mdf_claim_reimbursed(
+    tx: &mut PgConnection,
+    e: ev::MdfClaimReimbursed,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.reimbursed_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.reimbursed, |v| DayMoney {
+        mdf_paid: v,
+        ..Default::default()
+    })
+    .await
+}
+
+fn commissions() -> EventRoutes {
+    EventRoutes::new()
+        .on(clicks_counted)
+        .on(conversion_recorded)
+        .on(commission_earned)
+        .on(commission_reversed)
+        .on(partner_paid_out)
+}
+
+async fn clicks_counted(
+    tx: &mut PgConnection,
+    e: ev::TrackingLinkClicksCounted,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.hour_start.as_ref());
+    let counts = DayCounts {
+        clicks: e.counted_clicks,
+        ..Default::default()
+    };
+    let partner = id("partner id", &e.partner_id)?;
+    store::add_day_counts(tx, partner, when.date_naive(), &counts).await?;
+    Ok(())
+}
+
+async fn conversion_recorded(
+    tx: &mut PgConnection,
+    e: ev::ConversionRecorded,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    // Held conversions (conversion.held) earn nothing and influence
+    // nothing; neither does one without a partner.
+    if !e.hold_reason.is_empty() || e.partner_id.is_empty() {
+        return Ok(());
+    }
+    lock_customer_domain(tx, &e.customer_domain).await?;
+    let when = on.at(e.occurred_at.as_ref());
+    let partner = id("partner id", &e.partner_id)?;
+    let counts = DayCounts {
+        conversions: 1,
+        ..Default::default()
+    };
+    store::add_day_counts(tx, partner, when.date_naive(), &counts).await?;
+    if ConversionKind::parse(&e.kind) == Some(ConversionKind::Sale) {
+        add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
+            conversion_revenue: v,
             ..Default::default()
         })
         .await?;
-    } else if event.is::<ev::MdfRequestApproved>() {
-        let e: ev::MdfRequestApproved = event.decode()?;
-        let when = at(e.approved_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.approved, |v| DayMoney {
-            mdf_approved: v,
-            ..Default::default()
-        })
-        .await?;
-    } else if event.is::<ev::MdfClaimSubmitted>() {
-        let e: ev::MdfClaimSubmitted = event.decode()?;
-        let when = at(e.submitted_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.reimbursable, |v| DayMoney {
-            mdf_claimed: v,
-            ..Default::default()
-        })
-        .await?;
-    } else if event.is::<ev::MdfClaimReimbursed>() {
-        let e: ev::MdfClaimReimbursed = event.decode()?;
-        let when = at(e.reimbursed_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.reimbursed, |v| DayMoney {
-            mdf_paid: v,
-            ..Default::default()
-        })
-        .await?;
+    }
+    if !e.customer_domain.is_empty() {
+        let conversion = id("conversion id", &e.conversion_id)?;
+        store::record_domain_conversion(tx, conversion, partner, &e.customer_domain, when).await?;
+        store::influences_of_conversion(tx, partner, &e.customer_domain, when).await?;
+        // A conversion applied after the deals it influenced were
+        // credited: credit them again.
+        for deal in store::won_deals_influenced_by(tx, &e.customer_domain, when).await? {
+            store::credit_deal(tx, deal).await?;
+        }
     }
     Ok(())
 }
 
-async fn commissions(tx: &mut PgConnection, event: &ReceivedEvent) -> anyhow::Result<()> {
-    if event.is::<ev::TrackingLinkClicksCounted>() {
-        let e: ev::TrackingLinkClicksCounted = event.decode()?;
-        let when = at(e.hour_start.as_ref(), event);
-        let counts = DayCounts {
-            clicks: e.counted_clicks,
-            ..Default::default()
-        };
-        store::add_day_counts(
-            tx,
-            id("partner id", &e.partner_id)?,
-            when.date_naive(),
-            &counts,
-        )
-        .await?;
-    } else if event.is::<ev::ConversionRecorded>() {
-        let e: ev::ConversionRecorded = event.decode()?;
-        // Held conversions (conversion.held) earn nothing and influence
-        // nothing; neither does one without a partner.
-        if !e.hold_reason.is_empty() || e.partner_id.is_empty() {
-            return Ok(());
-        }
-        lock_customer_domain(tx, &e.customer_domain).await?;
-        let when = at(e.occurred_at.as_ref(), event);
-        let partner = id("partner id", &e.partner_id)?;
-        let counts = DayCounts {
-            conversions: 1,
-            ..Default::default()
-        };
-        store::add_day_counts(tx, partner, when.date_naive(), &counts).await?;
-        if ConversionKind::parse(&e.kind) == Some(ConversionKind::Sale) {
-            add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
-                conversion_revenue: v,
-                ..Default::default()
-            })
-            .await?;
-        }
-        if !e.customer_domain.is_empty() {
-            let conversion = id("conversion id", &e.conversion_id)?;
-            store::record_domain_conversion(tx, conversion, partner, &e.customer_domain, when)
-                .await?;
-            store::influences_of_conversion(tx, partner, &e.customer_domain, when).await?;
-            // A conversion applied after the deals it influenced were
-            // credited: credit them again.
-            for deal in store::won_deals_influenced_by(tx, &e.customer_domain, when).await? {
-                store::credit_deal(tx, deal).await?;
-            }
-        }
-    } else if event.is::<ev::CommissionEarned>() {
-        let e: ev::CommissionEarned = event.decode()?;
-        let when = at(None, event);
-        let on_conversion = !e.conversion_id.is_empty();
-        add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
-            commissions_earned: v,
-            conversion_commissions: if on_conversion { v } else { 0 },
-            ..Default::default()
-        })
-        .await?;
-    } else if event.is::<ev::CommissionReversed>() {
-        let e: ev::CommissionReversed = event.decode()?;
-        let when = at(e.reversed_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.reversed, |v| DayMoney {
-            commissions_reversed: v,
-            ..Default::default()
-        })
-        .await?;
-    } else if event.is::<ev::PartnerPaidOut>() {
-        let e: ev::PartnerPaidOut = event.decode()?;
-        let when = at(e.paid_at.as_ref(), event);
-        add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
-            commissions_paid: v,
-            ..Default::default()
-        })
-        .await?;
-    }
-    Ok(())
+async fn commission_earned(
+    tx: &mut PgConnection,
+    e: ev::CommissionEarned,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let on_conversion = !e.conversion_id.is_empty();
+    add_money(tx, &e.partner_id, on.at(None), &e.amount, |v| DayMoney {
+        commissions_earned: v,
+        conversion_commissions: if on_conversion { v } else { 0 },
+        ..Default::default()
+    })
+    .await
+}
+
+async fn commission_reversed(
+    tx: &mut PgConnection,
+    e: ev::CommissionReversed,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.reversed_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.reversed, |v| DayMoney {
+        commissions_reversed: v,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn partner_paid_out(
+    tx: &mut PgConnection,
+    e: ev::PartnerPaidOut,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let when = on.at(e.paid_at.as_ref());
+    add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
+        commissions_paid: v,
+        ..Default::default()
+    })
+    .await
 }

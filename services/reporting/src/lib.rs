@@ -8,8 +8,13 @@
 //! replaying the streams, and the service reports how far it lags behind
 //! each one.
 
+//!
+//! Layout: `domain` holds the rules (periods, attribution shares), without
+//! I/O; `store` all SQL; `api` the gRPC handlers; `events` what it applies
+//! from each stream; `app` declares it to the shared runtime.
+
 pub mod api;
-pub mod app;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
@@ -17,4 +22,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::Application;
+pub use api::Reporting;
+
+/// The service, ready to run (see [`prm_runtime::Application`]).
+pub type Application = prm_runtime::Application<Reporting>;

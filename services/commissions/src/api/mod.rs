@@ -19,7 +19,7 @@ mod reports;
 
 use prm_proto::commissions::commissions_service_server::CommissionsService;
 use prm_proto::commissions::*;
-use prm_runtime::{ApiError, CallContext, Clock, Outbox};
+use prm_runtime::{ApiError, CallContext, Clock, Outbox, ServiceHost};
 use sqlx::PgPool;
 
 /// The commissions service's handlers and what they share.
@@ -31,8 +31,13 @@ pub struct Commissions {
 }
 
 impl Commissions {
-    pub fn new(db: PgPool, outbox: Outbox, clock: Clock) -> Self {
-        Self { db, outbox, clock }
+    /// The handlers on `host`'s database, outbox and clock.
+    pub fn new(host: &ServiceHost) -> Self {
+        Self {
+            db: host.pool().clone(),
+            outbox: host.outbox().clone(),
+            clock: host.clock().clone(),
+        }
     }
 }
 

@@ -38,18 +38,7 @@ impl CommissionRow {
     }
 }
 
-impl prm_runtime::Aggregate for CommissionRow {
-    const TYPE: &'static str = "commission";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(CommissionRow: "commission", partner = partner_id);
 
 /// A commission to write (the plan and hold are filled in by
 /// `operations::earn`).

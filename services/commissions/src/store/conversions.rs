@@ -37,18 +37,7 @@ impl ConversionRow {
     }
 }
 
-impl prm_runtime::Aggregate for ConversionRow {
-    const TYPE: &'static str = "conversion";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        self.partner_id
-    }
-}
+prm_runtime::aggregate!(ConversionRow: "conversion", partner = optional partner_id);
 
 /// Who a new conversion is attributed to, and whether it is held.
 pub struct Attributed {

@@ -18,18 +18,7 @@ pub struct LinkRow {
     pub version: i64,
 }
 
-impl prm_runtime::Aggregate for LinkRow {
-    const TYPE: &'static str = "tracking_link";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(LinkRow: "tracking_link", partner = partner_id);
 
 /// A new link with a fresh code (drawn again on the rare collision).
 pub async fn insert_link(

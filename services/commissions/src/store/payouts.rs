@@ -129,18 +129,7 @@ pub struct BatchRow {
     pub version: i64,
 }
 
-impl prm_runtime::Aggregate for BatchRow {
-    const TYPE: &'static str = "payout_batch";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        None
-    }
-}
+prm_runtime::aggregate!(BatchRow: "payout_batch", partner = none);
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ItemRow {

@@ -347,6 +347,7 @@ impl TestCommissions {
         prm_runtime::Outbox::new(
             "commissions",
             prm_runtime::nats::Subjects::new(self.svc.namespace.clone()),
+            prm_runtime::Clock::system(),
         )
     }
 

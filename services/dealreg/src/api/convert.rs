@@ -72,7 +72,7 @@ pub fn transition(t: &TransitionRow) -> pb::Transition {
     pb::Transition {
         from_status: t.from_status.map_or(0, |s| s.to_proto()),
         to_status: t.to_status.to_proto(),
-        action: t.action.clone(),
+        action: t.action.as_str().to_owned(),
         actor_user_id: prm_runtime::wire::opt_id(t.actor_user_id),
         note: t.note.clone(),
         at: Some(timestamp(t.at)),

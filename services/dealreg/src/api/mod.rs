@@ -13,7 +13,7 @@ mod registrations;
 
 use prm_proto::dealreg::dealreg_service_server::DealregService;
 use prm_proto::dealreg::*;
-use prm_runtime::Outbox;
+use prm_runtime::{Clock, Outbox, ServiceHost};
 use sqlx::PgPool;
 
 use crate::onboarding::Onboarding;
@@ -23,14 +23,18 @@ use crate::onboarding::Onboarding;
 pub struct Dealreg {
     db: PgPool,
     outbox: Outbox,
+    clock: Clock,
     onboarding: Onboarding,
 }
 
 impl Dealreg {
-    pub fn new(db: PgPool, outbox: Outbox, onboarding: Onboarding) -> Self {
+    /// The handlers on `host`'s database, outbox and clock, asking
+    /// `onboarding` about partners.
+    pub fn new(host: &ServiceHost, onboarding: Onboarding) -> Self {
         Self {
-            db,
-            outbox,
+            db: host.pool().clone(),
+            outbox: host.outbox().clone(),
+            clock: host.clock().clone(),
             onboarding,
         }
     }

@@ -17,8 +17,9 @@ use super::{Dealreg, convert};
 use crate::domain::customer::NEAR_MATCH_SIMILARITY;
 use crate::domain::policy::{Policy, add_business_time, business_time_between};
 use crate::domain::registration::{
-    self, Edit, MAX_NOTES_LEN, NewRegistration, RegistrationStatus, RejectionReason,
+    self, Edit, HistoryAction, MAX_NOTES_LEN, NewRegistration, RegistrationStatus, RejectionReason,
 };
+use crate::operations::{self, Announce};
 use crate::store::{self, RegistrationRow};
 
 /// The answer to a registration that would take a held customer. It does
@@ -48,23 +49,15 @@ enum Actor {
 
 /// What a transition did, for the history and the outbox.
 struct Change {
-    action: &'static str,
+    action: HistoryAction,
     note: String,
     event: Option<Announce>,
     /// New product lines, saved with the row.
     products: Option<Vec<registration::ProductLine>>,
 }
 
-/// The events that announce a transition.
-enum Announce {
-    Approved,
-    Rejected,
-    Won,
-    Lost,
-}
-
 impl Change {
-    fn new(action: &'static str, note: impl Into<String>) -> Self {
+    fn new(action: HistoryAction, note: impl Into<String>) -> Self {
         Self {
             action,
             note: note.into(),
@@ -134,7 +127,8 @@ impl Dealreg {
         req: SubmitRegistrationRequest,
     ) -> Result<SubmitRegistrationResponse, ApiError> {
         let principal = ctx.principal()?.clone();
-        let new = NewRegistration::parse(&req)?;
+        let now = self.clock.now();
+        let new = NewRegistration::parse(&req, now.date_naive())?;
         let partner_id = match principal.partner_id {
             Some(own) => {
                 let named = validate::optional_uuid(&req.partner_id)
@@ -159,7 +153,6 @@ impl Dealreg {
         if store::direct_account_holds(&mut tx, &new.domain_key, &new.company_key).await? {
             return Err(customer_conflict());
         }
-        let now = Utc::now();
         let policy = store::policy(&mut tx).await?;
         let mut row =
             store::insert_registration(&mut tx, partner_id, &new, now, policy.decision_due(now))
@@ -173,7 +166,7 @@ impl Dealreg {
         store::record_transition(
             &mut tx,
             row.id,
-            "submitted",
+            HistoryAction::Submitted,
             None,
             row.status,
             Some(principal.user_id),
@@ -323,7 +316,7 @@ impl Dealreg {
             .ok_or(ApiError::not_found("registration"))?;
         principal.ensure_partner_access(row.partner_id, "registration")?;
         let from = row.status;
-        let now = Utc::now();
+        let now = self.clock.now();
         let policy = store::policy(&mut tx).await?;
         let done = change(&mut row, &policy, now)?;
         let row = store::save_registration(&mut tx, &row).await?;
@@ -342,94 +335,11 @@ impl Dealreg {
         )
         .await?;
         if let Some(event) = done.event {
-            self.announce(&mut tx, &row, event, now).await?;
+            operations::announce(&mut tx, &self.outbox, &row, event, now).await?;
         }
         let view = self.view(&mut tx, &principal, &row).await?;
         idem.commit(tx, &view).await?;
         Ok(view)
-    }
-
-    async fn announce(
-        &self,
-        tx: &mut PgConnection,
-        row: &RegistrationRow,
-        event: Announce,
-        at: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
-        let id = row.id.to_string();
-        let partner_id = row.partner_id.to_string();
-        match event {
-            Announce::Approved => {
-                self.outbox
-                    .stage_for(
-                        tx,
-                        "deal.approved",
-                        row,
-                        &ev::DealRegistrationApproved {
-                            deal_registration_id: id,
-                            partner_id,
-                            approved_at: Some(timestamp(at)),
-                            protected_until: row.protected_until.map(timestamp),
-                            customer_domain: row.domain_key.clone(),
-                        },
-                    )
-                    .await?
-            }
-            Announce::Rejected => {
-                self.outbox
-                    .stage_for(
-                        tx,
-                        "deal.rejected",
-                        row,
-                        &ev::DealRejected {
-                            deal_registration_id: id,
-                            partner_id,
-                            reason: row
-                                .rejection_reason
-                                .map_or("", RejectionReason::as_str)
-                                .to_owned(),
-                            rejected_at: Some(timestamp(at)),
-                        },
-                    )
-                    .await?
-            }
-            Announce::Won => {
-                self.outbox
-                    .stage_for(
-                        tx,
-                        "deal.won",
-                        row,
-                        &ev::DealWon {
-                            deal_registration_id: id,
-                            partner_id,
-                            amount: row
-                                .won_minor
-                                .map(|m| Money::new(m, row.currency.clone()).to_proto()),
-                            won_at: Some(timestamp(at)),
-                            customer_company: row.customer_company.clone(),
-                            customer_domain: row.domain_key.clone(),
-                            mdf_reference: row.mdf_reference.clone(),
-                        },
-                    )
-                    .await?
-            }
-            Announce::Lost => {
-                self.outbox
-                    .stage_for(
-                        tx,
-                        "deal.lost",
-                        row,
-                        &ev::DealLost {
-                            deal_registration_id: id,
-                            partner_id,
-                            reason: row.status_note.clone(),
-                            lost_at: Some(timestamp(at)),
-                        },
-                    )
-                    .await?
-            }
-        };
-        Ok(())
     }
 
     pub(super) async fn approve_registration(
@@ -447,7 +357,7 @@ impl Dealreg {
                 row.decided_at = Some(now);
                 row.decided_by = Some(user);
                 row.protected_until = Some(policy.protected_until(now));
-                Ok(Change::new("approved", text).announcing(Announce::Approved))
+                Ok(Change::new(HistoryAction::Approved, text).announcing(Announce::Approved))
             })
             .await?;
         Ok(ApproveRegistrationResponse {
@@ -464,10 +374,7 @@ impl Dealreg {
         let mut errs = FieldErrors::new();
         let reason = errs.check("reason", RejectionReason::from_proto(req.reason));
         let text = errs.check("note", validate::optional_text(&req.note, MAX_NOTES_LEN));
-        errs.finish()?;
-        let (Some(reason), Some(text)) = (reason, text) else {
-            return Err(ApiError::invalid("reason", "is required"));
-        };
+        let (reason, text) = errs.finish_with(|| Some((reason?, text?)))?;
         let idem = Idempotency::new(&ctx, "RejectRegistration", &req);
         let user = ctx.principal()?.user_id;
         let registration = self
@@ -477,10 +384,11 @@ impl Dealreg {
                 row.decided_by = Some(user);
                 row.rejection_reason = Some(reason);
                 row.status_note = text.clone();
-                Ok(
-                    Change::new("rejected", format!("{}: {text}", reason.as_str()))
-                        .announcing(Announce::Rejected),
+                Ok(Change::new(
+                    HistoryAction::Rejected,
+                    format!("{}: {text}", reason.as_str()),
                 )
+                .announcing(Announce::Rejected))
             })
             .await?;
         Ok(RejectRegistrationResponse {
@@ -503,7 +411,7 @@ impl Dealreg {
                 row.status = row.status.send_back().map_err(|e| e.about(subject(row)))?;
                 row.returned_at = Some(now);
                 row.status_note = text.clone();
-                Ok(Change::new("returned", text))
+                Ok(Change::new(HistoryAction::Returned, text))
             })
             .await?;
         Ok(ReturnRegistrationResponse {
@@ -517,7 +425,7 @@ impl Dealreg {
         req: UpdateRegistrationRequest,
     ) -> Result<UpdateRegistrationResponse, ApiError> {
         let id = registration_id(&req.registration_id)?;
-        let edit = Edit::parse(&req)?;
+        let edit = Edit::parse(&req, self.clock.now().date_naive())?;
         if edit.is_empty() {
             return Err(ApiError::invalid(
                 "registration",
@@ -553,7 +461,7 @@ impl Dealreg {
                     row.notes = n.clone();
                     changed.push("notes");
                 }
-                let mut change = Change::new("updated", changed.join(", "));
+                let mut change = Change::new(HistoryAction::Updated, changed.join(", "));
                 change.products = edit.products.clone();
                 Ok(change)
             })
@@ -579,7 +487,7 @@ impl Dealreg {
                     row.decision_due_at = add_business_time(row.decision_due_at, paused);
                 }
                 row.status_note.clear();
-                Ok(Change::new("resubmitted", ""))
+                Ok(Change::new(HistoryAction::Resubmitted, ""))
             })
             .await?;
         Ok(ResubmitRegistrationResponse {
@@ -605,7 +513,7 @@ impl Dealreg {
                 row.extensions_used += 1;
                 // A new window gets its own expiry notice.
                 row.expiring_notified_at = None;
-                Ok(Change::new("extended", text))
+                Ok(Change::new(HistoryAction::Extended, text))
             })
             .await?;
         Ok(ExtendProtectionResponse {
@@ -642,7 +550,7 @@ impl Dealreg {
                 row.status = row.status.win().map_err(|e| e.about(subject(row)))?;
                 row.won_minor = Some(amount.amount_minor);
                 row.closed_at = Some(now);
-                Ok(Change::new("won", amount.to_string()).announcing(Announce::Won))
+                Ok(Change::new(HistoryAction::Won, amount.to_string()).announcing(Announce::Won))
             })
             .await?;
         Ok(WinRegistrationResponse {
@@ -664,7 +572,7 @@ impl Dealreg {
                 row.status = row.status.lose().map_err(|e| e.about(subject(row)))?;
                 row.status_note = reason.clone();
                 row.closed_at = Some(now);
-                Ok(Change::new("lost", reason).announcing(Announce::Lost))
+                Ok(Change::new(HistoryAction::Lost, reason).announcing(Announce::Lost))
             })
             .await?;
         Ok(LoseRegistrationResponse {

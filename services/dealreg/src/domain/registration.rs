@@ -14,7 +14,7 @@
 //! contact, value, close date, products and notes, and the approval SLA is
 //! paused until it resubmits.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use prm_proto::dealreg::{
     Contact as ContactProto, ProductLine as ProductLineProto,
     RegistrationStatus as RegistrationStatusProto, RejectionReason as RejectionReasonProto,
@@ -56,6 +56,23 @@ prm_runtime::domain_enum! {
         DirectAccount = "direct_account" => DirectAccount,
         Incomplete = "incomplete" => Incomplete,
         Other = "other" => Other,
+    }
+}
+
+prm_runtime::domain_enum! {
+    /// What an entry of a registration's history records.
+    pub enum HistoryAction as "history action" {
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+        Returned = "returned",
+        Updated = "updated",
+        Resubmitted = "resubmitted",
+        Extended = "extended",
+        Won = "won",
+        Lost = "lost",
+        Expired = "expired",
+        SlaBreached = "sla_breached",
     }
 }
 
@@ -229,10 +246,10 @@ fn amount(m: Option<&prm_proto::common::Money>) -> Result<Money, String> {
     Ok(money)
 }
 
-fn close_date(value: &str) -> Result<NaiveDate, String> {
+/// An expected close date: from `today` to [`MAX_CLOSE_YEARS`] ahead.
+fn close_date(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map_err(|_| "must be a date as YYYY-MM-DD".to_owned())?;
-    let today = Utc::now().date_naive();
     if date < today {
         return Err(format!("must not be in the past (today is {today})"));
     }
@@ -322,7 +339,7 @@ fn value(
 
 impl NewRegistration {
     /// Checks every field and reports all problems at once.
-    pub fn parse(req: &SubmitRegistrationRequest) -> Result<Self, ApiError> {
+    pub fn parse(req: &SubmitRegistrationRequest, today: NaiveDate) -> Result<Self, ApiError> {
         let mut errs = FieldErrors::new();
         let customer_company = errs.check(
             "customer_company",
@@ -337,8 +354,10 @@ impl NewRegistration {
         let value = products
             .as_ref()
             .and_then(|lines| value(&mut errs, req.estimated_value.as_ref(), lines));
-        let expected_close_date =
-            errs.check("expected_close_date", close_date(&req.expected_close_date));
+        let expected_close_date = errs.check(
+            "expected_close_date",
+            close_date(&req.expected_close_date, today),
+        );
         let notes = errs.check("notes", validate::optional_text(&req.notes, MAX_NOTES_LEN));
         let mdf_reference = errs.check(
             "mdf_reference",
@@ -394,7 +413,7 @@ pub struct Edit {
 }
 
 impl Edit {
-    pub fn parse(req: &UpdateRegistrationRequest) -> Result<Self, ApiError> {
+    pub fn parse(req: &UpdateRegistrationRequest, today: NaiveDate) -> Result<Self, ApiError> {
         let mut errs = FieldErrors::new();
         let contact = req
             .contact
@@ -417,7 +436,10 @@ impl Edit {
         let expected_close_date = if req.expected_close_date.is_empty() {
             None
         } else {
-            errs.check("expected_close_date", close_date(&req.expected_close_date))
+            errs.check(
+                "expected_close_date",
+                close_date(&req.expected_close_date, today),
+            )
         };
         let notes = match &req.notes {
             Some(n) => errs.check("notes", validate::optional_text(n, MAX_NOTES_LEN)),
@@ -447,6 +469,11 @@ pub fn loss_reason(value: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use RegistrationStatus::*;
+    use chrono::Utc;
+
+    fn today() -> NaiveDate {
+        Utc::now().date_naive()
+    }
 
     const ALL: [RegistrationStatus; 7] =
         [Submitted, Returned, Approved, Rejected, Won, Lost, Expired];
@@ -506,7 +533,7 @@ mod tests {
             }),
             estimated_value: money(5_000_000, "EUR"),
             products: vec![],
-            expected_close_date: (Utc::now().date_naive() + Duration::days(30)).to_string(),
+            expected_close_date: (today() + Duration::days(30)).to_string(),
             notes: String::new(),
             mdf_reference: String::new(),
         }
@@ -521,7 +548,7 @@ mod tests {
 
     #[test]
     fn a_valid_submission_is_normalised() {
-        let r = NewRegistration::parse(&request()).expect("valid");
+        let r = NewRegistration::parse(&request(), today()).expect("valid");
         assert_eq!(r.domain_key, "acme.co.uk");
         assert_eq!(r.company_key, "acme");
         assert_eq!(r.value, Money::new(5_000_000, "EUR"));
@@ -540,7 +567,7 @@ mod tests {
         req.estimated_value = money(-1, "EUR");
         req.expected_close_date = "2020-01-01".into();
         assert_eq!(
-            fields(NewRegistration::parse(&req)),
+            fields(NewRegistration::parse(&req, today())),
             [
                 "customer_company",
                 "customer_domain",
@@ -552,15 +579,24 @@ mod tests {
         );
         let mut req = request();
         req.estimated_value = money(MAX_AMOUNT_MINOR + 1, "EUR");
-        assert_eq!(fields(NewRegistration::parse(&req)), ["estimated_value"]);
+        assert_eq!(
+            fields(NewRegistration::parse(&req, today())),
+            ["estimated_value"]
+        );
         req.estimated_value = money(100, "XXY");
-        assert_eq!(fields(NewRegistration::parse(&req)), ["estimated_value"]);
+        assert_eq!(
+            fields(NewRegistration::parse(&req, today())),
+            ["estimated_value"]
+        );
         req.estimated_value = None;
-        assert_eq!(fields(NewRegistration::parse(&req)), ["estimated_value"]);
+        assert_eq!(
+            fields(NewRegistration::parse(&req, today())),
+            ["estimated_value"]
+        );
         req.contact = None;
         req.expected_close_date = "31/12/2030".into();
         assert_eq!(
-            fields(NewRegistration::parse(&req)),
+            fields(NewRegistration::parse(&req, today())),
             ["contact", "estimated_value", "expected_close_date"]
         );
     }
@@ -581,18 +617,21 @@ mod tests {
                 amount: money(500_000, "EUR"),
             },
         ];
-        let r = NewRegistration::parse(&req).expect("valid");
+        let r = NewRegistration::parse(&req, today()).expect("valid");
         assert_eq!(r.value, Money::new(3_500_000, "EUR"));
         assert_eq!(r.products.len(), 2);
         // A stated value must agree with the lines.
         req.estimated_value = money(1, "EUR");
-        assert_eq!(fields(NewRegistration::parse(&req)), ["estimated_value"]);
+        assert_eq!(
+            fields(NewRegistration::parse(&req, today())),
+            ["estimated_value"]
+        );
         // Lines in two currencies, a zero quantity.
         req.estimated_value = None;
         req.products[1].amount = money(1, "USD");
         req.products[0].quantity = 0;
         assert_eq!(
-            fields(NewRegistration::parse(&req)),
+            fields(NewRegistration::parse(&req, today())),
             ["products[0].quantity", "products[1].amount.currency"]
         );
     }

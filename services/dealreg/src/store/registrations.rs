@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Db, Result};
 use crate::domain::registration::{
-    Contact, NewRegistration, ProductLine, RegistrationStatus, RejectionReason,
+    Contact, HistoryAction, NewRegistration, ProductLine, RegistrationStatus, RejectionReason,
 };
 
 /// The unique indexes that make one registration hold a customer.
@@ -61,18 +61,7 @@ impl RegistrationRow {
     }
 }
 
-impl prm_runtime::Aggregate for RegistrationRow {
-    const TYPE: &'static str = "deal_registration";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(RegistrationRow: "deal_registration", partner = partner_id);
 
 pub async fn insert_registration(
     db: Db<'_>,
@@ -326,7 +315,7 @@ pub async fn near_matches_of(db: Db<'_>, ids: &[Uuid]) -> Result<Vec<NearMatchRo
 pub struct TransitionRow {
     pub id: Uuid,
     pub registration_id: Uuid,
-    pub action: String,
+    pub action: HistoryAction,
     pub from_status: Option<RegistrationStatus>,
     pub to_status: RegistrationStatus,
     pub actor_user_id: Option<Uuid>,
@@ -339,7 +328,7 @@ pub struct TransitionRow {
 pub async fn record_transition(
     db: Db<'_>,
     registration_id: Uuid,
-    action: &str,
+    action: HistoryAction,
     from: Option<RegistrationStatus>,
     to: RegistrationStatus,
     actor: Option<Uuid>,

@@ -3,7 +3,7 @@
 //! auto-approved, and two sweeps at once acting once.
 
 use chrono::{DateTime, Duration, Utc};
-use prm_dealreg::sweep::{self, Swept};
+use prm_dealreg::jobs::{self as sweep, Swept};
 use prm_proto::dealreg::*;
 use prm_runtime::Outbox;
 use prm_runtime::nats::Subjects;
@@ -15,7 +15,11 @@ use crate::helpers::*;
 
 impl Platform {
     fn outbox(&self) -> Outbox {
-        Outbox::new("dealreg", Subjects::new(self.dealreg.namespace.clone()))
+        Outbox::new(
+            "dealreg",
+            Subjects::new(self.dealreg.namespace.clone()),
+            prm_runtime::Clock::system(),
+        )
     }
 
     /// One sweep at `now`, as the scheduled job runs it.

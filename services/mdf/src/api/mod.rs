@@ -15,7 +15,7 @@ mod requests;
 
 use prm_proto::mdf::mdf_service_server::MdfService;
 use prm_proto::mdf::*;
-use prm_runtime::{ApiError, Clock, Outbox, Principal, auth::STAFF};
+use prm_runtime::{ApiError, Clock, Outbox, Principal, ServiceHost, auth::STAFF};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -28,8 +28,13 @@ pub struct Mdf {
 }
 
 impl Mdf {
-    pub fn new(db: PgPool, outbox: Outbox, clock: Clock) -> Self {
-        Self { db, outbox, clock }
+    /// The handlers on `host`'s database, outbox and clock.
+    pub fn new(host: &ServiceHost) -> Self {
+        Self {
+            db: host.pool().clone(),
+            outbox: host.outbox().clone(),
+            clock: host.clock().clone(),
+        }
     }
 }
 

@@ -45,18 +45,7 @@ impl ClaimRow {
     }
 }
 
-impl prm_runtime::Aggregate for ClaimRow {
-    const TYPE: &'static str = "mdf_claim";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(ClaimRow: "mdf_claim", partner = partner_id);
 
 pub async fn insert_claim(
     db: Db<'_>,

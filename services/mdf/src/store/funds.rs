@@ -67,18 +67,7 @@ impl FundRow {
     }
 }
 
-impl prm_runtime::Aggregate for FundRow {
-    const TYPE: &'static str = "mdf_fund";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(FundRow: "mdf_fund", partner = partner_id);
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EntryRow {

@@ -40,18 +40,7 @@ impl RequestRow {
     }
 }
 
-impl prm_runtime::Aggregate for RequestRow {
-    const TYPE: &'static str = "mdf_request";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(RequestRow: "mdf_request", partner = partner_id);
 
 pub async fn insert_request(
     db: Db<'_>,

@@ -3,7 +3,7 @@
 //! two sweeps at once act once.
 
 use chrono::{Duration, Utc};
-use prm_mdf::sweep::{self, Swept};
+use prm_mdf::jobs::{self as sweep, Swept};
 use prm_proto::mdf::*;
 use prm_runtime::testing::grpc::as_of;
 
@@ -14,6 +14,7 @@ impl TestMdf {
         let outbox = prm_runtime::Outbox::new(
             "mdf",
             prm_runtime::nats::Subjects::new(self.svc.namespace.clone()),
+            prm_runtime::Clock::system(),
         );
         let mut conn = self.pool.acquire().await.expect("conn");
         let mut ids = sweep::funds_to_expire(&mut conn, now).await.expect("funds");

@@ -21,7 +21,7 @@ mod users;
 
 use prm_proto::onboarding::onboarding_service_server::OnboardingService;
 use prm_proto::onboarding::*;
-use prm_runtime::{ApiError, Outbox, Principal};
+use prm_runtime::{ApiError, Clock, Outbox, Principal, ServiceHost};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -35,11 +35,17 @@ pub use bootstrap::ensure_bootstrap_admin;
 pub struct Onboarding {
     db: PgPool,
     outbox: Outbox,
+    clock: Clock,
 }
 
 impl Onboarding {
-    pub fn new(db: PgPool, outbox: Outbox) -> Self {
-        Self { db, outbox }
+    /// The handlers on `host`'s database, outbox and clock.
+    pub fn new(host: &ServiceHost) -> Self {
+        Self {
+            db: host.pool().clone(),
+            outbox: host.outbox().clone(),
+            clock: host.clock().clone(),
+        }
     }
 
     /// The partner, if the principal may see it.

@@ -25,18 +25,7 @@ pub struct ApplicationRow {
     pub version: i64,
 }
 
-impl prm_runtime::Aggregate for ApplicationRow {
-    const TYPE: &'static str = "application";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        self.partner_id
-    }
-}
+prm_runtime::aggregate!(ApplicationRow: "application", partner = optional partner_id);
 
 pub async fn insert_application(db: Db<'_>, a: &NewApplication) -> Result<ApplicationRow> {
     sqlx::query_as(

@@ -89,18 +89,7 @@ pub struct CertificationRow {
     pub version: i64,
 }
 
-impl prm_runtime::Aggregate for CertificationRow {
-    const TYPE: &'static str = "certification";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.partner_id)
-    }
-}
+prm_runtime::aggregate!(CertificationRow: "certification", partner = partner_id);
 
 pub async fn insert_content(
     db: Db<'_>,

@@ -32,18 +32,7 @@ impl UserRow {
     }
 }
 
-impl prm_runtime::Aggregate for UserRow {
-    const TYPE: &'static str = "user";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        self.partner_id
-    }
-}
+prm_runtime::aggregate!(UserRow: "user", partner = optional partner_id);
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ApiKeyRow {
@@ -64,18 +53,7 @@ impl ApiKeyRow {
     }
 }
 
-impl prm_runtime::Aggregate for ApiKeyRow {
-    const TYPE: &'static str = "api_key";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        self.partner_id
-    }
-}
+prm_runtime::aggregate!(ApiKeyRow: "api_key", partner = optional partner_id);
 
 const USER_COLUMNS: &str =
     "id, partner_id, email, display_name, roles, status, created_at, version";

@@ -29,18 +29,7 @@ pub struct PartnerRow {
     pub version: i64,
 }
 
-impl prm_runtime::Aggregate for PartnerRow {
-    const TYPE: &'static str = "partner";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        self.version
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        Some(self.id)
-    }
-}
+prm_runtime::aggregate!(PartnerRow: "partner", partner = id);
 
 /// A partner row with its tier's name and rank, from `p` (the partners
 /// table or a CTE of updated partners).

@@ -264,6 +264,7 @@ async fn courses_certify_renew_and_expire() {
     let outbox = prm_runtime::Outbox::new(
         "onboarding",
         prm_runtime::nats::Subjects::new(app.namespace.clone()),
+        prm_runtime::Clock::system(),
     );
     for _ in 0..2 {
         let mut tx = app.pool.begin().await.expect("tx");

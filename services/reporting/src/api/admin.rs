@@ -4,7 +4,6 @@
 use std::sync::atomic::Ordering;
 
 use async_nats::jetstream;
-use chrono::Utc;
 use prm_proto::events as ev;
 use prm_proto::events::EventEnvelope;
 use prm_proto::reporting::*;
@@ -65,7 +64,7 @@ impl Reporting {
                     .ok()
                     .and_then(|e| from_timestamp(e.occurred_at.as_ref()))
                     .map_or(0.0, |t| {
-                        ((Utc::now() - t).num_milliseconds().max(0) as f64) / 1000.0
+                        ((self.clock.now() - t).num_milliseconds().max(0) as f64) / 1000.0
                     }),
                 // Removed by the stream's limits: the oldest pending is
                 // later; say nothing rather than guess.

@@ -17,7 +17,7 @@ use prm_proto::reporting::reporting_service_server::ReportingService;
 use prm_proto::reporting::*;
 use prm_runtime::inbox::ConsumerStats;
 use prm_runtime::nats::Subjects;
-use prm_runtime::{Clock, Outbox};
+use prm_runtime::{Clock, Outbox, ServiceHost};
 
 use sqlx::PgPool;
 
@@ -34,21 +34,16 @@ pub struct Reporting {
 }
 
 impl Reporting {
-    pub fn new(
-        db: PgPool,
-        outbox: Outbox,
-        clock: Clock,
-        js: jetstream::Context,
-        subjects: Subjects,
-        consumers: Vec<(&'static str, Arc<ConsumerStats>)>,
-    ) -> Self {
+    /// The handlers on `host`'s database, outbox, clock and NATS, watching
+    /// the consumers declared on it so far.
+    pub fn new(host: &ServiceHost) -> Self {
         Self {
-            db,
-            outbox,
-            clock,
-            js,
-            subjects,
-            consumers,
+            db: host.pool().clone(),
+            outbox: host.outbox().clone(),
+            clock: host.clock().clone(),
+            js: prm_runtime::nats::jetstream(host.nats().clone()),
+            subjects: host.subjects().clone(),
+            consumers: host.handle().consumers,
         }
     }
 }

@@ -32,18 +32,7 @@ impl ModelRow {
     }
 }
 
-impl prm_runtime::Aggregate for ModelRow {
-    const TYPE: &'static str = "attribution_model";
-    fn aggregate_id(&self) -> Uuid {
-        self.id
-    }
-    fn aggregate_version(&self) -> i64 {
-        i64::from(self.version)
-    }
-    fn partner_id(&self) -> Option<Uuid> {
-        None
-    }
-}
+prm_runtime::aggregate!(ModelRow: "attribution_model", partner = none);
 
 macro_rules! model_columns {
     () => {

@@ -1,21 +1,47 @@
-//! The scheduled sweep, on one replica at a time (`ServiceHost::every_each`),
-//! one transaction per item under its row lock, so two sweeps never act
-//! twice: the unspent balance of accrual funds expires after the period
-//! (plus grace), and approved requests whose claim deadline passed with no
-//! claim in play lapse, releasing their reservations.
+//! MDF's scheduled work, the sweep, on one replica at a time
+//! (`ServiceHost::every_each`), one transaction per item under its row
+//! lock, so two sweeps never act twice: the unspent balance of accrual
+//! funds expires after the period (plus grace), and approved requests whose
+//! claim deadline passed with no claim in play lapse, releasing their
+//! reservations. `now` is the service clock's.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use prm_proto::events as ev;
-use prm_runtime::Outbox;
 use prm_runtime::wire::timestamp;
+use prm_runtime::{Outbox, ServiceHost};
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use crate::config::MdfSettings;
 
 use crate::domain::fund::FundKind;
 use crate::domain::ledger::EntryKind;
 use crate::domain::request::{MdfRequestStatus, deadline_passed};
 use crate::operations;
 use crate::store::{self, Entry};
+
+/// Registers the sweep on `host`.
+pub fn schedule(host: &mut ServiceHost, settings: &MdfSettings) {
+    let every = Duration::from_secs(settings.sweep_interval_secs.max(1));
+    host.every_each(
+        "mdf.fund_expiry",
+        every,
+        |conn, now| Box::pin(funds_to_expire(conn, now)),
+        |tx, outbox, id, now| {
+            Box::pin(async move { expire_fund(tx, outbox, id, now).await.map(drop) })
+        },
+    );
+    host.every_each(
+        "mdf.request_lapse",
+        every,
+        |conn, now| Box::pin(requests_to_lapse(conn, now)),
+        |tx, outbox, id, now| {
+            Box::pin(async move { lapse_request(tx, outbox, id, now).await.map(drop) })
+        },
+    );
+}
 
 /// What one sweep step did.
 #[derive(Clone, Debug, PartialEq, Eq)]
