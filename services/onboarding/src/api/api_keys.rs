@@ -46,10 +46,7 @@ impl Onboarding {
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
         let name = errs.check("name", validate::required_text(&req.name, 100));
-        errs.finish()?;
-        let Some(name) = name else {
-            unreachable!("checked above")
-        };
+        let name = errs.finish_with(|| name)?;
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "CreateApiKey", &req);
@@ -109,7 +106,8 @@ impl Onboarding {
         let mut conn = self.db.acquire().await?;
         let (user_filter, partner_filter) = match (user_id, partner_id) {
             (None, None) => (Some(principal.user_id), None),
-            (Some(uid), None) => {
+            // Not both: refused above.
+            (Some(uid), _) => {
                 let user = store::user(&mut conn, uid)
                     .await?
                     .filter(|u| may_see_user(principal, u.as_ref()))
@@ -129,7 +127,6 @@ impl Onboarding {
                 }
                 (None, Some(pid))
             }
-            (Some(_), Some(_)) => unreachable!("refused above"),
         };
         let filter = format!("{}|{}", opt_id(user_filter), opt_id(partner_filter));
         let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;

@@ -1,6 +1,5 @@
 //! Partner applications: the public form, review, approval and rejection.
 
-use chrono::Utc;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
@@ -122,12 +121,8 @@ impl Onboarding {
         let application_id = errs.check("application_id", validate::uuid(&req.application_id));
         let program_id = errs.check("program_id", validate::uuid(&req.program_id));
         let tier_id = errs.check("tier_id", validate::optional_uuid(&req.tier_id));
-        errs.finish()?;
-        let (Some(application_id), Some(program_id), Some(tier_id)) =
-            (application_id, program_id, tier_id)
-        else {
-            unreachable!("checked above")
-        };
+        let (application_id, program_id, tier_id) =
+            errs.finish_with(|| Some((application_id?, program_id?, tier_id?)))?;
 
         let idem = Idempotency::new(&ctx, "ApproveApplication", &req);
         let mut tx = begin_or_replay!(self.db, idem);
@@ -201,7 +196,7 @@ impl Onboarding {
         let mut partner = store::partner(&mut tx, partner_id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        let now = Utc::now();
+        let now = self.clock.now();
 
         self.outbox
             .stage_for(
@@ -267,10 +262,7 @@ impl Onboarding {
             "reason",
             validate::required_text(&req.reason, application::MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(application_id), Some(reason)) = (application_id, reason) else {
-            unreachable!("checked above")
-        };
+        let (application_id, reason) = errs.finish_with(|| Some((application_id?, reason?)))?;
 
         let idem = Idempotency::new(&ctx, "RejectApplication", &req);
         let mut tx = begin_or_replay!(self.db, idem);

@@ -1,7 +1,6 @@
 //! Authentication: the gateway resolves every API key to its principal
 //! here. Onboarding is the platform's identity owner.
 
-use chrono::Utc;
 use prm_proto::onboarding::*;
 use prm_runtime::{ApiError, CallContext};
 
@@ -51,7 +50,7 @@ impl Onboarding {
                     &self.outbox,
                     &mut partner,
                     ChecklistItem::FirstUserActive,
-                    Utc::now(),
+                    self.clock.now(),
                 )
                 .await?;
             }

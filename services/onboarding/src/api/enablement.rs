@@ -1,6 +1,5 @@
 //! The enablement library, courses, attempts and certifications.
 
-use chrono::Utc;
 use futures::future::BoxFuture;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
@@ -120,10 +119,7 @@ impl Onboarding {
         let kind = errs.check("kind", ContentKind::from_proto(req.kind));
         let url = errs.check("url", validate::url(&req.url));
         let vis = visibility(&mut errs, req.visibility.as_ref());
-        errs.finish()?;
-        let (Some(title), Some(kind), Some(url)) = (title, kind, url) else {
-            unreachable!("checked above")
-        };
+        let (title, kind, url) = errs.finish_with(|| Some((title?, kind?, url?)))?;
         let idem = Idempotency::new(&ctx, "CreateContent", &req);
         let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_content(&mut tx, &title, kind, &url, &vis).await?;
@@ -179,12 +175,8 @@ impl Onboarding {
             enablement::validity_days(req.certification_valid_days),
         );
         let vis = visibility(&mut errs, req.visibility.as_ref());
-        errs.finish()?;
-        let (Some(title), Some(description), Some(pass_mark), Some(valid_days)) =
-            (title, description, pass_mark, valid_days)
-        else {
-            unreachable!("checked above")
-        };
+        let (title, description, pass_mark, valid_days) =
+            errs.finish_with(|| Some((title?, description?, pass_mark?, valid_days?)))?;
         let idem = Idempotency::new(&ctx, "CreateCourse", &req);
         let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_course(
@@ -251,10 +243,7 @@ impl Onboarding {
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
         let score = errs.check("score_percent", enablement::score(req.score_percent));
-        errs.finish()?;
-        let (Some(course_id), Some(score)) = (course_id, score) else {
-            unreachable!("checked above")
-        };
+        let (course_id, score) = errs.finish_with(|| Some((course_id?, score?)))?;
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "RecordCourseAttempt", &req);
@@ -299,7 +288,7 @@ impl Onboarding {
         let passed = enablement::passes(score, course.pass_mark_percent);
         let attempt =
             store::insert_attempt(&mut tx, course_id, user_id, partner_id, score, passed).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut certification = None;
         if passed {
             let expires = enablement::certification_expiry(now, course.certification_valid_days);
@@ -368,7 +357,7 @@ impl Onboarding {
             req.include_expired
         );
         let page = Page::parse(req.page_size, &req.page_token, &[&filter])?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut conn = self.db.acquire().await?;
         let mut rows = store::list_certifications(
             &mut conn,

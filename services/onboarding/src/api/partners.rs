@@ -152,10 +152,7 @@ impl Onboarding {
             Some(r) => errs.check("reason", validate::required_text(r, MAX_REASON_LEN)),
             None => Some(String::new()),
         };
-        errs.finish()?;
-        let (Some(id), Some(reason)) = (id, reason) else {
-            unreachable!("checked above")
-        };
+        let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
 
         let idem = Idempotency::new(ctx, method, req);
         let mut tx = match idem.begin::<PartnerEnvelope>(&self.db).await? {
@@ -238,10 +235,7 @@ impl Onboarding {
             "reason",
             validate::required_text(&req.reason, MAX_REASON_LEN),
         );
-        errs.finish()?;
-        let (Some(id), Some(tier_id), Some(reason)) = (id, tier_id, reason) else {
-            unreachable!("checked above")
-        };
+        let (id, tier_id, reason) = errs.finish_with(|| Some((id?, tier_id?, reason?)))?;
 
         let idem = Idempotency::new(&ctx, "SetPartnerTier", &req);
         let mut tx = begin_or_replay!(self.db, idem);

@@ -88,10 +88,8 @@ impl Onboarding {
                 0
             }
         };
-        errs.finish()?;
-        let (Some(name), Some(description), Some(currency)) = (name, description, currency) else {
-            unreachable!("checked above")
-        };
+        let (name, description, currency) =
+            errs.finish_with(|| Some((name?, description?, currency?)))?;
 
         let idem = Idempotency::new(&ctx, "CreateProgram", &req);
         let mut tx = begin_or_replay!(self.db, idem);
@@ -207,10 +205,7 @@ impl Onboarding {
             &currency,
             &mut errs,
         );
-        errs.finish()?;
-        let (Some(program), Some(name)) = (program, name) else {
-            unreachable!("checked above")
-        };
+        let (program, name) = errs.finish_with(|| Some((program?, name?)))?;
 
         let idem = Idempotency::new(&ctx, "CreateTier", &req);
         let mut tx = begin_or_replay!(self.db, idem);

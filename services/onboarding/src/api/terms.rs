@@ -1,6 +1,5 @@
 //! Versioned terms and their acceptance by partners.
 
-use chrono::Utc;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::{
@@ -27,11 +26,8 @@ impl Onboarding {
         let version = errs.check("version", terms::version(&req.version));
         let title = errs.check("title", validate::required_text(&req.title, 200));
         let body = errs.check("body", validate::required_text(&req.body, 200_000));
-        errs.finish()?;
-        let (Some(kind), Some(version), Some(title), Some(body)) = (kind, version, title, body)
-        else {
-            unreachable!("checked above")
-        };
+        let (kind, version, title, body) =
+            errs.finish_with(|| Some((kind?, version?, title?, body?)))?;
         let idem = Idempotency::new(&ctx, "PublishTerms", &req);
         let mut tx = begin_or_replay!(self.db, idem);
         let row = store::insert_terms(&mut tx, kind, &version, &title, &body)
@@ -76,10 +72,8 @@ impl Onboarding {
         let partner_id = errs.check("partner_id", validate::uuid(&req.partner_id));
         let kind = errs.check("kind", TermsKind::from_proto(req.kind));
         let version = errs.check("version", terms::version(&req.version));
-        errs.finish()?;
-        let (Some(partner_id), Some(kind), Some(version)) = (partner_id, kind, version) else {
-            unreachable!("checked above")
-        };
+        let (partner_id, kind, version) =
+            errs.finish_with(|| Some((partner_id?, kind?, version?)))?;
         let partner = self.visible_partner(&principal, partner_id).await?;
         // Acceptance is the partner's own legal act.
         if principal.partner_id != Some(partner_id) || !principal.has_role(Role::PartnerAdmin) {
@@ -134,7 +128,7 @@ impl Onboarding {
                     &self.outbox,
                     &mut partner,
                     ChecklistItem::TermsAccepted,
-                    Utc::now(),
+                    self.clock.now(),
                 )
                 .await?;
             }

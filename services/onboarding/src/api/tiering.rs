@@ -1,6 +1,5 @@
 //! The onboarding checklist, tier evaluation (with what-if) and tier reviews.
 
-use chrono::Utc;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::PARTNER_MANAGEMENT;
 use prm_runtime::wire::{opt_timestamp, timestamp};
@@ -65,7 +64,7 @@ impl Onboarding {
         let partner_id =
             validate::uuid(&req.partner_id).map_err(|e| ApiError::invalid("partner_id", e))?;
         let partner = self.visible_partner(principal, partner_id).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut conn = self.db.acquire().await?;
         let pos = operations::tier_position(&mut conn, &partner, now).await?;
         let mut errs = FieldErrors::new();
@@ -137,7 +136,7 @@ impl Onboarding {
             }
         };
         let mut outcomes = Vec::new();
-        let now = Utc::now();
+        let now = self.clock.now();
         // One transaction per partner, so one partner's failure does not
         // undo the others; the idempotency record commits last.
         for id in ids {

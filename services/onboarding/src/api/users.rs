@@ -54,10 +54,7 @@ impl Onboarding {
                 Err(e) => errs.add(format!("roles[{i}]"), e),
             }
         }
-        errs.finish()?;
-        let (Some(email), Some(display_name)) = (email, display_name) else {
-            unreachable!("checked above")
-        };
+        let (email, display_name) = errs.finish_with(|| Some((email?, display_name?)))?;
 
         match partner_id {
             None => principal.require_any_role(&[Role::Admin])?,
