@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use prm_proto::reporting::*;
 use prm_runtime::wire::{opt_id, timestamp};
 
-use super::scorecards::as_of;
 use crate::domain::period::Period;
 use crate::domain::{CHECKLIST_ITEMS, ratio};
 use crate::store::{CreditRow, ModelRow, PartnerRow, RawFigures};
@@ -49,7 +48,7 @@ fn f(n: i64) -> f64 {
 
 /// The figures of one partner or group, ratios taken over the sums.
 pub fn figures(raw: &RawFigures, period: &Period, now: DateTime<Utc>) -> Figures {
-    let end = as_of(period, now).date_naive();
+    let end = period.as_of(now).date_naive();
     let days_since_last_conversion = raw
         .last_conversion_day
         .map(|d| f((end - d).num_days().max(0)));

@@ -1,6 +1,5 @@
 //! Partner scorecards, the program view and the CSV export.
 
-use chrono::{DateTime, Utc};
 use prm_proto::reporting::*;
 use prm_runtime::{ApiError, CallContext, FieldErrors, Page, Principal, auth::STAFF, validate};
 use sqlx::PgConnection;
@@ -183,9 +182,4 @@ impl Reporting {
 
 pub(super) fn require_staff(principal: &Principal) -> Result<(), ApiError> {
     principal.require_any_role(STAFF)
-}
-
-/// `now` bounded by the period's end, for "as of" figures.
-pub(super) fn as_of(period: &Period, now: DateTime<Utc>) -> DateTime<Utc> {
-    period.end.min(now)
 }

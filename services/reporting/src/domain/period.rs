@@ -18,6 +18,11 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 impl Period {
+    /// `now` bounded by the period's end, for "as of" figures.
+    pub fn as_of(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.end.min(now)
+    }
+
     /// Parses a period name; the error says which formats are accepted.
     pub fn parse(value: &str) -> Result<Period, String> {
         let value = value.trim();
