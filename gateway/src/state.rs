@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
-use prm_runtime::Principal;
+use prm_runtime::{Clock, Principal};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +32,7 @@ struct Inner {
     /// Cancelled on SIGTERM: the gateway is draining (see `drain`).
     draining: CancellationToken,
     tracking: Arc<Tracking>,
+    clock: Clock,
 }
 
 impl AppState {
@@ -108,6 +109,7 @@ impl AppState {
             authenticator,
             public_limits,
             draining: CancellationToken::new(),
+            clock: Clock::system(),
         })))
     }
 
@@ -142,6 +144,11 @@ impl AppState {
     /// Tracking-link redirects: the link cache and the click buffer.
     pub fn tracking(&self) -> &Arc<Tracking> {
         &self.0.tracking
+    }
+
+    /// The time the gateway stamps (a click's).
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
     }
 
     pub fn public_limits(&self) -> &RateLimiter {

@@ -152,7 +152,7 @@ pub async fn redirect(State(state): State<AppState>, req: Request) -> Result<Res
     let click = pb::Click {
         click_id,
         link_id: link.link_id.clone(),
-        clicked_at: Some(prm_runtime::wire::timestamp(Utc::now())),
+        clicked_at: Some(prm_runtime::wire::timestamp(state.clock().now())),
         ip_hash: tracking.hash_ip(&ip),
         user_agent: header_text(header::USER_AGENT),
         referrer: header_text(header::REFERER),
