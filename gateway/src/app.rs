@@ -168,8 +168,8 @@ pub struct Gateway {
     shutdown: CancellationToken,
     drain_delay: Duration,
     grace: Duration,
-    tracking: Arc<crate::tracking::Tracking>,
-    tracking_tasks: crate::tracking::TrackingTasks,
+    tracking: Arc<crate::routes::tracking::Tracking>,
+    tracking_tasks: crate::routes::tracking::TrackingTasks,
 }
 
 impl Gateway {

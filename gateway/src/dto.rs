@@ -96,6 +96,15 @@ impl<T> List<T> {
         }
     }
 
+    /// A page of a service's `items` as their JSON shape, and its
+    /// `next_page_token` ("" on the last page).
+    pub fn of<P>(items: &[P], next_page_token: String) -> Self
+    where
+        T: for<'a> From<&'a P>,
+    {
+        Self::page(items.iter().map(T::from).collect(), next_page_token)
+    }
+
     /// A list that is never paged.
     pub fn all(items: Vec<T>) -> Self {
         Self {

@@ -6,7 +6,7 @@ use std::any::TypeId;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -189,6 +189,21 @@ impl<T: DeserializeOwned + 'static, S: Send + Sync> FromRequestParts<S> for Quer
                 };
                 Problem::bad_request(&field, e.inner().to_string())
             })
+    }
+}
+
+/// The `{id}` of a resource's path, checked to be a UUID and given in its
+/// canonical form; otherwise a 400 naming `id`.
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Problem::bad_request("id", e.body_text()))?;
+        Ok(PathId(path_id("id", &raw)?.to_string()))
     }
 }
 

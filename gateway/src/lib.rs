@@ -16,11 +16,11 @@ pub mod config;
 pub mod drain;
 pub mod dto;
 pub mod extract;
+pub mod forward;
 pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
-pub mod tracking;
 pub mod upstream;
 
 pub use app::{Gateway, openapi_json, router};

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
-use crate::tracking::Tracking;
+use crate::routes::tracking::Tracking;
 use crate::upstream::{IDENTITY_OWNER, Outbound, Upstream, UpstreamChannel, UpstreamSpec};
 
 /// The service that owns tracking links and clicks.
@@ -160,6 +160,14 @@ impl AppState {
     /// (a postback, by its transaction id).
     pub fn grpc_repeatable<T>(&self, msg: T) -> tonic::Request<T> {
         self.0.outbound.read_request(msg)
+    }
+
+    /// Sends `request` to the service that serves its RPC.
+    pub async fn send<R: prm_proto::Rpc>(
+        &self,
+        request: tonic::Request<R>,
+    ) -> Result<R::Response, crate::problem::Problem> {
+        Ok(prm_runtime::client::call(self.channel(R::SERVICE), request).await?)
     }
 
     /// A gRPC request for an upstream call (see [`Outbound::request`]).

@@ -196,3 +196,23 @@ impl std::fmt::Display for DisplayChain<'_> {
         Ok(())
     }
 }
+
+/// Sends `request` to `upstream` as the RPC its message names (every PRM
+/// request names its call, see [`prm_proto::Rpc`]): what a generated
+/// client's method does, for any of them.
+pub async fn call<R: prm_proto::Rpc>(
+    upstream: UpstreamChannel,
+    mut request: tonic::Request<R>,
+) -> Result<R::Response, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(upstream);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unknown(format!("{} was not ready: {e}", R::SERVICE)))?;
+    request
+        .extensions_mut()
+        .insert(tonic::GrpcMethod::new(R::GRPC_SERVICE, R::METHOD));
+    let path = http::uri::PathAndQuery::from_static(R::PATH);
+    grpc.unary(request, path, tonic_prost::ProstCodec::default())
+        .await
+        .map(tonic::Response::into_inner)
+}

@@ -29,6 +29,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
+pub use commissions::tracking;
 pub use ops::docs_page;
 
 /// A service behind the gateway, and the REST routes it serves for it.

@@ -1,18 +1,11 @@
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::commissions as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::QueryParams;
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::forward::{Call, Reply, ok};
 use crate::wire_enum;
 
 /// Conversions reported by postback: a partner sees its own, staff every
@@ -21,28 +14,18 @@ use crate::wire_enum;
     params(PageQuery, ConversionQuery),
     responses((status = 200, description = "OK", body = ConversionList)))]
 pub async fn list_conversions(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<ConversionQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ConversionList> {
     let req = pb::ListConversionsRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         status: q.status.map_or(0, ConversionStatus::to_proto),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_conversions(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ConversionList::page(
-            r.conversions.iter().map(Conversion::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.conversions, r.next_page_token))
 }
 
 /// Commissions, with the plan version that produced each and how.
@@ -50,28 +33,18 @@ pub async fn list_conversions(
     params(PageQuery, CommissionQuery),
     responses((status = 200, description = "OK", body = CommissionList)))]
 pub async fn list_commissions(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<CommissionQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<CommissionList> {
     let req = pb::ListCommissionsRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         status: q.status.map_or(0, CommissionStatus::to_proto),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_commissions(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &CommissionList::page(
-            r.commissions.iter().map(Commission::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.commissions, r.next_page_token))
 }
 
 /// A partner's ledger: its balances per currency (pending, payable, paid)
@@ -80,37 +53,30 @@ pub async fn list_commissions(
     params(PageQuery, LedgerQuery),
     responses((status = 200, description = "OK", body = Ledger)))]
 pub async fn ledger(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<LedgerQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<Ledger> {
     let req = pb::GetLedgerRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .get_ledger(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Ledger {
-            balances: r
-                .balances
-                .iter()
-                .map(|b| Balance {
-                    currency: b.currency.clone(),
-                    pending_minor: b.pending_minor,
-                    available_minor: b.available_minor,
-                    paid_minor: b.paid_minor,
-                })
-                .collect(),
-            items: r.entries.iter().map(LedgerEntry::from).collect(),
-            next_page_token: token(r.next_page_token),
-        },
-    ))
+    let r = call.send(req).await?;
+    ok(Ledger {
+        balances: r
+            .balances
+            .iter()
+            .map(|b| Balance {
+                currency: b.currency.clone(),
+                pending_minor: b.pending_minor,
+                available_minor: b.available_minor,
+                paid_minor: b.paid_minor,
+            })
+            .collect(),
+        items: r.entries.iter().map(LedgerEntry::from).collect(),
+        next_page_token: token(r.next_page_token),
+    })
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -1,4 +1,4 @@
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -7,12 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, client_ip, path_id};
+use crate::extract::{JsonBody, PathId, QueryParams, client_ip};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
 use crate::state::AppState;
 use crate::wire_enum;
 
@@ -26,26 +24,13 @@ pub const CLICK_ID_PARAM: &str = "prm_click_id";
 #[utoipa::path(post, path = "/v1/links", tag = "tracking", security(("api_key" = [])),
     request_body = NewLink,
     responses((status = 201, description = "Created", body = Link)))]
-pub async fn create_link(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(body): JsonBody<NewLink>,
-) -> Result<Response, Problem> {
+pub async fn create_link(call: Call, JsonBody(body): JsonBody<NewLink>) -> Reply<Link> {
     let req = pb::CreateLinkRequest {
         partner_id: body.partner_id.unwrap_or_default(),
         destination_url: body.destination_url,
     };
-    let r = client(&state)
-        .create_link(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    let link = r
-        .link
-        .as_ref()
-        .map(Link::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::CREATED, &link))
+    let r = call.send(req).await?;
+    created(one(r.link)?)
 }
 
 /// Tracking links: a partner's own, or staff's choice.
@@ -53,24 +38,17 @@ pub async fn create_link(
     params(PageQuery, PartnerQuery),
     responses((status = 200, description = "OK", body = LinkList)))]
 pub async fn list_links(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<PartnerQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<LinkList> {
     let req = pb::ListLinksRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_links(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &LinkList::page(r.links.iter().map(Link::from).collect(), r.next_page_token),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.links, r.next_page_token))
 }
 
 /// Disable a tracking link (its partner, or staff): it stops redirecting
@@ -78,26 +56,10 @@ pub async fn list_links(
 #[utoipa::path(post, path = "/v1/links/{id}/disable", tag = "tracking", security(("api_key" = [])),
     params(("id" = String, Path, description = "Link id")),
     responses((status = 200, description = "Disabled", body = Link)))]
-pub async fn disable_link(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::DisableLinkRequest {
-        link_id: id.to_string(),
-    };
-    let r = client(&state)
-        .disable_link(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    let link = r
-        .link
-        .as_ref()
-        .map(Link::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::OK, &link))
+pub async fn disable_link(call: Call, PathId(id): PathId) -> Reply<Link> {
+    let req = pb::DisableLinkRequest { link_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.link)?)
 }
 
 /// Follow a tracking link (public): 302 to its destination with

@@ -9,14 +9,14 @@ mod links;
 mod payouts;
 mod plans;
 mod postbacks;
+pub mod tracking;
 
-use prm_proto::commissions::commissions_service_client::CommissionsServiceClient;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::{UpstreamChannel, UpstreamSpec};
+use crate::upstream::UpstreamSpec;
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -25,11 +25,6 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     },
     routes,
 };
-
-/// A client of the commissions service for one request.
-fn client(state: &AppState) -> CommissionsServiceClient<UpstreamChannel> {
-    CommissionsServiceClient::new(state.channel(UPSTREAM.upstream.name))
-}
 
 /// The redirect, served outside the API's middleware (see
 /// `routes::Api::bare`).

@@ -1,4 +1,3 @@
-use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -6,13 +5,10 @@ use prm_proto::commissions as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
+use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 
 /// Pay a program's approved balances in one currency (finance staff). Each
@@ -22,41 +18,23 @@ use crate::wire_enum;
 #[utoipa::path(post, path = "/v1/payouts", tag = "payouts", security(("api_key" = [])),
     request_body = NewPayout,
     responses((status = 201, description = "Created", body = PayoutBatch)))]
-pub async fn create_payout(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(body): JsonBody<NewPayout>,
-) -> Result<Response, Problem> {
+pub async fn create_payout(call: Call, JsonBody(body): JsonBody<NewPayout>) -> Reply<PayoutBatch> {
     let req = pb::CreatePayoutBatchRequest {
         program_id: body.program_id,
         currency: body.currency,
     };
-    let r = client(&state)
-        .create_payout_batch(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    batch(StatusCode::CREATED, r.batch)
+    let r = call.send(req).await?;
+    created(one(r.batch)?)
 }
 
 /// A payout batch, its items and who was left out (finance staff).
 #[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts", security(("api_key" = [])),
     params(("id" = String, Path, description = "Batch id")),
     responses((status = 200, description = "OK", body = PayoutBatch)))]
-pub async fn get_payout(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetPayoutBatchRequest {
-        batch_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_payout_batch(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    batch(StatusCode::OK, r.batch)
+pub async fn get_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
+    let req = pb::GetPayoutBatchRequest { batch_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.batch)?)
 }
 
 /// The batch as a CSV file for the payment provider (finance staff):
@@ -66,20 +44,15 @@ pub async fn get_payout(
     params(("id" = String, Path, description = "Batch id"), ExportQuery),
     responses((status = 200, description = "The file", content_type = "text/csv", body = String)))]
 pub async fn export_payout(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(q): QueryParams<ExportQuery>,
 ) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
     let req = pb::ExportPayoutBatchRequest {
-        batch_id: id.to_string(),
+        batch_id: id,
         format: q.format.to_proto(),
     };
-    let r = client(&state)
-        .export_payout_batch(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
+    let r = call.send(req).await?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", r.filename))
         .map_err(|_| Problem::internal())?;
     Ok((
@@ -101,42 +74,20 @@ pub async fn export_payout(
 #[utoipa::path(post, path = "/v1/payouts/{id}/cancel", tag = "payouts", security(("api_key" = [])),
     params(("id" = String, Path, description = "Batch id")),
     responses((status = 200, description = "Cancelled", body = PayoutBatch)))]
-pub async fn cancel_payout(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::CancelPayoutBatchRequest {
-        batch_id: id.to_string(),
-    };
-    let r = client(&state)
-        .cancel_payout_batch(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    batch(StatusCode::OK, r.batch)
+pub async fn cancel_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
+    let req = pb::CancelPayoutBatchRequest { batch_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.batch)?)
 }
 
 /// The batch was handed to the provider.
 #[utoipa::path(post, path = "/v1/payouts/{id}/mark-processing", tag = "payouts", security(("api_key" = [])),
     params(("id" = String, Path, description = "Batch id")),
     responses((status = 200, description = "Processing", body = PayoutBatch)))]
-pub async fn mark_processing(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::MarkPayoutBatchProcessingRequest {
-        batch_id: id.to_string(),
-    };
-    let r = client(&state)
-        .mark_payout_batch_processing(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    batch(StatusCode::OK, r.batch)
+pub async fn mark_processing(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
+    let req = pb::MarkPayoutBatchProcessingRequest { batch_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.batch)?)
 }
 
 /// The provider paid the batch.
@@ -145,22 +96,16 @@ pub async fn mark_processing(
     request_body(content = Option<PaidBody>),
     responses((status = 200, description = "Paid", body = PayoutBatch)))]
 pub async fn mark_paid(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<PaidBody>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<PayoutBatch> {
     let req = pb::MarkPayoutBatchPaidRequest {
-        batch_id: id.to_string(),
+        batch_id: id,
         provider_reference: body.provider_reference.unwrap_or_default(),
     };
-    let r = client(&state)
-        .mark_payout_batch_paid(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    batch(StatusCode::OK, r.batch)
+    let r = call.send(req).await?;
+    ok(one(r.batch)?)
 }
 
 /// The provider refused the batch: its money returns to the balances.
@@ -169,42 +114,26 @@ pub async fn mark_paid(
     request_body = FailedBody,
     responses((status = 200, description = "Failed", body = PayoutBatch)))]
 pub async fn mark_failed(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<FailedBody>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<PayoutBatch> {
     let req = pb::MarkPayoutBatchFailedRequest {
-        batch_id: id.to_string(),
+        batch_id: id,
         reason: body.reason,
     };
-    let r = client(&state)
-        .mark_payout_batch_failed(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    batch(StatusCode::OK, r.batch)
+    let r = call.send(req).await?;
+    ok(one(r.batch)?)
 }
 
 /// A partner's payout profile (the partner, or staff).
 #[utoipa::path(get, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = PayoutProfile)))]
-pub async fn get_profile(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetPayoutProfileRequest {
-        partner_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_payout_profile(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    profile(r.profile)
+pub async fn get_profile(call: Call, PathId(id): PathId) -> Reply<PayoutProfile> {
+    let req = pb::GetPayoutProfileRequest { partner_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.profile)?)
 }
 
 /// Set how a partner is paid (the partner, or finance staff). The tax form
@@ -214,15 +143,12 @@ pub async fn get_profile(
     request_body = NewPayoutProfile,
     responses((status = 200, description = "Saved", body = PayoutProfile)))]
 pub async fn put_profile(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<NewPayoutProfile>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<PayoutProfile> {
     let req = pb::PutPayoutProfileRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         method: body.method.to_proto(),
         paypal_email: body.paypal_email.unwrap_or_default(),
         bank_reference: body.bank_reference.unwrap_or_default(),
@@ -231,27 +157,8 @@ pub async fn put_profile(
         tax_form: body.tax_form.map_or(0, TaxForm::to_proto),
         tax_form_received_on: body.tax_form_received_on.unwrap_or_default(),
     };
-    let r = client(&state)
-        .put_payout_profile(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    profile(r.profile)
-}
-
-fn batch(status: StatusCode, b: Option<pb::PayoutBatch>) -> Result<Response, Problem> {
-    let b = b
-        .as_ref()
-        .map(PayoutBatch::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(status, &b))
-}
-
-fn profile(p: Option<pb::PayoutProfile>) -> Result<Response, Problem> {
-    let p = p
-        .as_ref()
-        .map(PayoutProfile::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::OK, &p))
+    let r = call.send(req).await?;
+    ok(one(r.profile)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

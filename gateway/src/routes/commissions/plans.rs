@@ -1,18 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::commissions as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// A new version of a program's plan, or of one tier's (staff), in force
@@ -21,12 +14,7 @@ use crate::wire_enum;
 #[utoipa::path(post, path = "/v1/plans", tag = "commissions", security(("api_key" = [])),
     request_body = NewPlan,
     responses((status = 201, description = "Created", body = Plan)))]
-pub async fn create_plan(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(body): JsonBody<NewPlan>,
-) -> Result<Response, Problem> {
+pub async fn create_plan(call: Call, JsonBody(body): JsonBody<NewPlan>) -> Reply<Plan> {
     let req = pb::CreatePlanRequest {
         program_id: body.program_id,
         tier_id: body.tier_id.unwrap_or_default(),
@@ -56,16 +44,8 @@ pub async fn create_plan(
         referral_fee_bps: body.referral_fee_bps.unwrap_or_default(),
         hold_days: body.hold_days,
     };
-    let r = client(&state)
-        .create_plan(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    let plan = r
-        .plan
-        .as_ref()
-        .map(Plan::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::CREATED, &plan))
+    let r = call.send(req).await?;
+    created(one(r.plan)?)
 }
 
 /// Plans and their versions: staff see any program's, a partner its own
@@ -74,24 +54,17 @@ pub async fn create_plan(
     params(PageQuery, PlanQuery),
     responses((status = 200, description = "OK", body = PlanList)))]
 pub async fn list_plans(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<PlanQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<PlanList> {
     let req = pb::ListPlansRequest {
         program_id: q.program_id.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_plans(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &PlanList::page(r.plans.iter().map(Plan::from).collect(), r.next_page_token),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.plans, r.next_page_token))
 }
 
 /// A program's commission settings (staff; a partner reads its own
@@ -99,20 +72,10 @@ pub async fn list_plans(
 #[utoipa::path(get, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = [])),
     params(("id" = String, Path, description = "Program id")),
     responses((status = 200, description = "OK", body = CommissionSettings)))]
-pub async fn get_settings(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetProgramSettingsRequest {
-        program_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_program_settings(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    settings(r.settings)
+pub async fn get_settings(call: Call, PathId(id): PathId) -> Reply<CommissionSettings> {
+    let req = pb::GetProgramSettingsRequest { program_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.settings)?)
 }
 
 /// Set a program's commission settings (staff): allowed link domains,
@@ -123,15 +86,12 @@ pub async fn get_settings(
     request_body = NewCommissionSettings,
     responses((status = 200, description = "Saved", body = CommissionSettings)))]
 pub async fn put_settings(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<NewCommissionSettings>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<CommissionSettings> {
     let req = pb::PutProgramSettingsRequest {
-        program_id: id.to_string(),
+        program_id: id,
         allowed_domains: body.allowed_domains,
         attribution_model: body.attribution_model.map_or(0, AttributionModel::to_proto),
         attribution_window_days: body.attribution_window_days.unwrap_or_default(),
@@ -141,19 +101,8 @@ pub async fn put_settings(
         postback_token: body.postback_token.unwrap_or_default(),
         postback_secret: body.postback_secret.unwrap_or_default(),
     };
-    let r = client(&state)
-        .put_program_settings(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    settings(r.settings)
-}
-
-fn settings(s: Option<pb::ProgramSettings>) -> Result<Response, Problem> {
-    let s = s
-        .as_ref()
-        .map(CommissionSettings::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::OK, &s))
+    let r = call.send(req).await?;
+    ok(one(r.settings)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

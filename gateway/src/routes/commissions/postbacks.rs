@@ -7,10 +7,9 @@ use prm_proto::commissions as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
 use crate::extract::QueryParams;
+use crate::forward::{Call, Reply, ok};
 use crate::problem::{FieldError, Problem};
 use crate::routes::json;
 use crate::state::AppState;
@@ -69,10 +68,7 @@ fn request_from(
 /// ...).
 async fn relay(state: &AppState, req: pb::RecordPostbackRequest) -> Result<Response, Problem> {
     // Postbacks are idempotent by transaction id: safe to send again.
-    let r = client(state)
-        .record_postback(state.grpc_repeatable(req))
-        .await?
-        .into_inner();
+    let r = state.send(state.grpc_repeatable(req)).await?;
     let status = StatusCode::from_u16(r.http_status as u16).unwrap_or(StatusCode::OK);
     if status.is_success() {
         return Ok(json(
@@ -188,11 +184,10 @@ fn signature(headers: &HeaderMap) -> String {
     params(PageQuery, PostbackLogQuery),
     responses((status = 200, description = "OK", body = PostbackLogEntryList)))]
 pub async fn postback_log(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<PostbackLogQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<PostbackLogEntryList> {
     let req = pb::ListPostbackLogRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         program_id: q.program_id.unwrap_or_default(),
@@ -200,17 +195,8 @@ pub async fn postback_log(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_postback_log(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &PostbackLogEntryList::page(
-            r.entries.iter().map(PostbackLogEntry::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.entries, r.next_page_token))
 }
 
 // ------------------------------------------------------------ JSON shapes

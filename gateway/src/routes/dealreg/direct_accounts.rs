@@ -1,4 +1,3 @@
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -6,13 +5,10 @@ use prm_proto::dealreg as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 
 /// Add a customer the vendor sells to directly (partner managers): no
 /// partner can register it.
@@ -20,23 +16,15 @@ use crate::state::AppState;
     request_body = NewDirectAccount,
     responses((status = 201, description = "Created", body = DirectAccount)))]
 pub async fn create_direct_account(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(body): JsonBody<NewDirectAccount>,
-) -> Result<Response, Problem> {
+) -> Reply<DirectAccount> {
     let req = pb::CreateDirectAccountRequest {
         company: body.company,
         domain: body.domain,
     };
-    let r = client(&state)
-        .create_direct_account(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &DirectAccount::from(&r.direct_account.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.direct_account)?)
 }
 
 /// The vendor's direct accounts (staff).
@@ -44,25 +32,15 @@ pub async fn create_direct_account(
     params(PageQuery),
     responses((status = 200, description = "OK", body = DirectAccountList)))]
 pub async fn list_direct_accounts(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<DirectAccountList> {
     let req = pb::ListDirectAccountsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_direct_accounts(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &DirectAccountList::page(
-            r.direct_accounts.iter().map(DirectAccount::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.direct_accounts, r.next_page_token))
 }
 
 /// Remove a direct account (partner managers): partners may register the
@@ -70,18 +48,11 @@ pub async fn list_direct_accounts(
 #[utoipa::path(delete, path = "/v1/direct-accounts/{id}", tag = "deal registration", security(("api_key" = [])),
     params(("id" = String, Path, description = "Direct account id")),
     responses((status = 204, description = "Deleted")))]
-pub async fn delete_direct_account(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+pub async fn delete_direct_account(call: Call, PathId(id): PathId) -> Result<Response, Problem> {
     let req = pb::DeleteDirectAccountRequest {
-        direct_account_id: id.to_string(),
+        direct_account_id: id,
     };
-    client(&state)
-        .delete_direct_account(state.grpc(req, Some(&p), None))
-        .await?;
+    call.send(req).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

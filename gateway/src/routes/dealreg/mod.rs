@@ -6,13 +6,12 @@ mod direct_accounts;
 mod policy;
 mod registrations;
 
-use prm_proto::dealreg::dealreg_service_client::DealregServiceClient;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::{UpstreamChannel, UpstreamSpec};
+use crate::upstream::UpstreamSpec;
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -21,11 +20,6 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     },
     routes,
 };
-
-/// A client of the deal registration service for one request.
-fn client(state: &AppState) -> DealregServiceClient<UpstreamChannel> {
-    DealregServiceClient::new(state.channel(UPSTREAM.upstream.name))
-}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,30 +1,17 @@
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::dealreg as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::client;
-use crate::auth::Caller;
-use crate::extract::{IdempotencyKey, JsonBody};
+use crate::extract::JsonBody;
+use crate::forward::{Call, Reply, ok};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 
 /// The deal registration policy every registration is held to.
 #[utoipa::path(get, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
     responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
-pub async fn get_policy(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-) -> Result<Response, Problem> {
-    let r = client(&state)
-        .get_policy(state.grpc(pb::GetPolicyRequest {}, Some(&p), None))
-        .await?
-        .into_inner();
-    policy(r.policy)
+pub async fn get_policy(call: Call) -> Reply<DealRegistrationPolicy> {
+    policy(call.send(pb::GetPolicyRequest {}).await?.policy)
 }
 
 /// Replace the policy (partner managers). It applies from now on: due
@@ -33,11 +20,9 @@ pub async fn get_policy(
     request_body = DealRegistrationPolicy,
     responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
 pub async fn update_policy(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(body): JsonBody<DealRegistrationPolicy>,
-) -> Result<Response, Problem> {
+) -> Reply<DealRegistrationPolicy> {
     let req = pb::UpdatePolicyRequest {
         policy: Some(pb::Policy {
             approval_sla_business_hours: body.approval_sla_business_hours,
@@ -48,27 +33,21 @@ pub async fn update_policy(
             expiring_notice_days: body.expiring_notice_days,
         }),
     };
-    let r = client(&state)
-        .update_policy(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
+    let r = call.send(req).await?;
     policy(r.policy)
 }
 
-fn policy(p: Option<pb::Policy>) -> Result<Response, Problem> {
+fn policy(p: Option<pb::Policy>) -> Reply<DealRegistrationPolicy> {
     let p = p.ok_or_else(Problem::internal)?;
-    Ok(json(
-        StatusCode::OK,
-        &DealRegistrationPolicy {
-            approval_sla_business_hours: p.approval_sla_business_hours,
-            on_sla_breach: SlaBreachAction::from_proto(p.on_sla_breach)
-                .ok_or_else(Problem::internal)?,
-            protection_days: p.protection_days,
-            extension_days: p.extension_days,
-            max_extensions: p.max_extensions,
-            expiring_notice_days: p.expiring_notice_days,
-        },
-    ))
+    ok(DealRegistrationPolicy {
+        approval_sla_business_hours: p.approval_sla_business_hours,
+        on_sla_breach: SlaBreachAction::from_proto(p.on_sla_breach)
+            .ok_or_else(Problem::internal)?,
+        protection_days: p.protection_days,
+        extension_days: p.extension_days,
+        max_extensions: p.max_extensions,
+        expiring_notice_days: p.expiring_notice_days,
+    })
 }
 
 // ------------------------------------------------------------ JSON shapes

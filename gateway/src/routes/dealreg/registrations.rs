@@ -1,18 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::dealreg as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// Register a deal (a partner for itself; partner managers for a partner
@@ -22,11 +15,9 @@ use crate::wire_enum;
     request_body = NewRegistration,
     responses((status = 201, description = "Registered", body = Registration)))]
 pub async fn submit_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(body): JsonBody<NewRegistration>,
-) -> Result<Response, Problem> {
+) -> Reply<Registration> {
     let req = pb::SubmitRegistrationRequest {
         partner_id: body.partner_id.unwrap_or_default(),
         customer_company: body.customer_company,
@@ -38,11 +29,8 @@ pub async fn submit_registration(
         notes: body.notes.unwrap_or_default(),
         mdf_reference: body.mdf_reference.unwrap_or_default(),
     };
-    let r = client(&state)
-        .submit_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::CREATED, r.registration)
+    let r = call.send(req).await?;
+    created(one(r.registration)?)
 }
 
 /// List registrations: a partner sees its own, staff every partner's.
@@ -50,48 +38,30 @@ pub async fn submit_registration(
     params(PageQuery, RegistrationQuery),
     responses((status = 200, description = "OK", body = RegistrationList)))]
 pub async fn list_registrations(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<RegistrationQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<RegistrationList> {
     let req = pb::ListRegistrationsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_registrations(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &RegistrationList::page(
-            r.registrations.iter().map(Registration::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.registrations, r.next_page_token))
 }
 
 /// Get a registration.
 #[utoipa::path(get, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
     params(("id" = String, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
-pub async fn get_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+pub async fn get_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
     let req = pb::GetRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
     };
-    let r = client(&state)
-        .get_registration(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Edit a registration that staff returned for more information: contact,
@@ -101,15 +71,12 @@ pub async fn get_registration(
     request_body = RegistrationEdit,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn update_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<RegistrationEdit>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::UpdateRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         contact: body.contact.as_ref().map(CustomerContact::to_proto),
         estimated_value: body.estimated_value.as_ref().map(Money::to_proto),
         replace_products: body.products.is_some(),
@@ -122,11 +89,8 @@ pub async fn update_registration(
         expected_close_date: body.expected_close_date.unwrap_or_default(),
         notes: body.notes,
     };
-    let r = client(&state)
-        .update_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Approve a submitted registration (partner managers): its protection
@@ -136,22 +100,16 @@ pub async fn update_registration(
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn approve_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<DecisionNote>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::ApproveRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         note: body.note.unwrap_or_default(),
     };
-    let r = client(&state)
-        .approve_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Reject a submitted or returned registration, with a reason code.
@@ -160,23 +118,17 @@ pub async fn approve_registration(
     request_body = RegistrationRejection,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn reject_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<RegistrationRejection>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::RejectRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         reason: body.reason.to_proto(),
         note: body.note.unwrap_or_default(),
     };
-    let r = client(&state)
-        .reject_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Return a submitted registration to the partner for more information;
@@ -186,43 +138,28 @@ pub async fn reject_registration(
     request_body = RegistrationReturn,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn return_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<RegistrationReturn>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::ReturnRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         note: body.note,
     };
-    let r = client(&state)
-        .return_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Resubmit a returned registration (its partner).
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/resubmit", tag = "deal registration", security(("api_key" = [])),
     params(("id" = String, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
-pub async fn resubmit_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+pub async fn resubmit_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
     let req = pb::ResubmitRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
     };
-    let r = client(&state)
-        .resubmit_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Extend an approved registration's protection (partner managers; a
@@ -232,22 +169,16 @@ pub async fn resubmit_registration(
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn extend_protection(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<DecisionNote>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::ExtendProtectionRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         note: body.note.unwrap_or_default(),
     };
-    let r = client(&state)
-        .extend_protection(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Record an approved registration as won, with the actual amount.
@@ -256,22 +187,16 @@ pub async fn extend_protection(
     request_body = DealWon,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn win_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<DealWon>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::WinRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         amount: Some(body.amount.to_proto()),
     };
-    let r = client(&state)
-        .win_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Record an approved registration as lost, with the reason.
@@ -280,22 +205,16 @@ pub async fn win_registration(
     request_body = DealLost,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn lose_registration(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<DealLost>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Registration> {
     let req = pb::LoseRegistrationRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
         reason: body.reason,
     };
-    let r = client(&state)
-        .lose_registration(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    registration(StatusCode::OK, r.registration)
+    let r = call.send(req).await?;
+    ok(one(r.registration)?)
 }
 
 /// Every transition of a registration: who, when, from, to and why.
@@ -303,33 +222,18 @@ pub async fn lose_registration(
     params(("id" = String, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = RegistrationTransitionList)))]
 pub async fn registration_history(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+    call: Call,
+    PathId(id): PathId,
+) -> Reply<RegistrationTransitionList> {
     let req = pb::GetRegistrationHistoryRequest {
-        registration_id: id.to_string(),
+        registration_id: id,
     };
-    let r = client(&state)
-        .get_registration_history(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &RegistrationTransitionList::all(
-            r.transitions
-                .iter()
-                .map(RegistrationTransition::from)
-                .collect(),
-        ),
-    ))
-}
-
-fn registration(status: StatusCode, r: Option<pb::Registration>) -> Result<Response, Problem> {
-    Ok(json(
-        status,
-        &Registration::from(&r.ok_or_else(Problem::internal)?),
+    let r = call.send(req).await?;
+    ok(RegistrationTransitionList::all(
+        r.transitions
+            .iter()
+            .map(RegistrationTransition::from)
+            .collect(),
     ))
 }
 

@@ -1,19 +1,12 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::mdf as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
 use super::requests::{Approval, Reason};
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// Claim an approved request after the activity, before its claim
@@ -25,26 +18,20 @@ use crate::wire_enum;
     request_body = NewClaim,
     responses((status = 201, description = "Submitted", body = Claim)))]
 pub async fn submit_claim(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<NewClaim>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Claim> {
     let req = pb::SubmitClaimRequest {
-        request_id: id.to_string(),
+        request_id: id,
         proven_cost: Some(body.proven_cost.to_proto()),
         invoice_number: body.invoice_number,
         leads_generated: body.leads_generated.unwrap_or_default(),
         attendees: body.attendees.unwrap_or_default(),
         documents: body.documents.iter().map(ProofDocument::to_proto).collect(),
     };
-    let r = client(&state)
-        .submit_claim(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    claim(StatusCode::CREATED, r.claim)
+    let r = call.send(req).await?;
+    created(one(r.claim)?)
 }
 
 /// List claims: a partner sees its own, staff every partner's.
@@ -52,11 +39,10 @@ pub async fn submit_claim(
     params(PageQuery, ClaimQuery),
     responses((status = 200, description = "OK", body = ClaimList)))]
 pub async fn list_claims(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<ClaimQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ClaimList> {
     let req = pb::ListClaimsRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         request_id: q.request_id.unwrap_or_default(),
@@ -64,37 +50,18 @@ pub async fn list_claims(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_claims(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ClaimList::page(
-            r.claims.iter().map(Claim::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.claims, r.next_page_token))
 }
 
 /// Get a claim.
 #[utoipa::path(get, path = "/v1/mdf/claims/{id}", tag = "mdf", security(("api_key" = [])),
     params(("id" = String, Path, description = "Claim id")),
     responses((status = 200, description = "OK", body = Claim)))]
-pub async fn get_claim(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetClaimRequest {
-        claim_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_claim(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    claim(StatusCode::OK, r.claim)
+pub async fn get_claim(call: Call, PathId(id): PathId) -> Reply<Claim> {
+    let req = pb::GetClaimRequest { claim_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.claim)?)
 }
 
 /// Approve a claim (marketing or finance staff), in full or for less: the
@@ -104,23 +71,17 @@ pub async fn get_claim(
     request_body(content = Option<Approval>),
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn approve_claim(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<Approval>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Claim> {
     let req = pb::ApproveClaimRequest {
-        claim_id: id.to_string(),
+        claim_id: id,
         amount: body.amount.as_ref().map(Money::to_proto),
         reason: body.reason.unwrap_or_default(),
     };
-    let r = client(&state)
-        .approve_claim(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    claim(StatusCode::OK, r.claim)
+    let r = call.send(req).await?;
+    ok(one(r.claim)?)
 }
 
 /// Reject a claim, with a reason (marketing or finance staff); the
@@ -130,29 +91,16 @@ pub async fn approve_claim(
     request_body = Reason,
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn reject_claim(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<Reason>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Claim> {
     let req = pb::RejectClaimRequest {
-        claim_id: id.to_string(),
+        claim_id: id,
         reason: body.reason,
     };
-    let r = client(&state)
-        .reject_claim(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    claim(StatusCode::OK, r.claim)
-}
-
-fn claim(status: StatusCode, c: Option<pb::Claim>) -> Result<Response, Problem> {
-    Ok(json(
-        status,
-        &Claim::from(&c.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.claim)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

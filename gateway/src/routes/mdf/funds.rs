@@ -1,18 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::mdf as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// Set a program's MDF budget for a period (marketing staff). Allocations
@@ -21,12 +14,7 @@ use crate::wire_enum;
 #[utoipa::path(post, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
     request_body = NewBudget,
     responses((status = 201, description = "Created", body = Budget)))]
-pub async fn create_budget(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(body): JsonBody<NewBudget>,
-) -> Result<Response, Problem> {
+pub async fn create_budget(call: Call, JsonBody(body): JsonBody<NewBudget>) -> Reply<Budget> {
     let req = pb::CreateBudgetRequest {
         program_id: body.program_id,
         name: body.name,
@@ -34,11 +22,8 @@ pub async fn create_budget(
         amount: Some(body.amount.to_proto()),
         claim_window_days: body.claim_window_days.unwrap_or_default(),
     };
-    let r = client(&state)
-        .create_budget(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    budget(StatusCode::CREATED, r.budget)
+    let r = call.send(req).await?;
+    created(one(r.budget)?)
 }
 
 /// Budgets with what their money is doing (staff).
@@ -46,27 +31,17 @@ pub async fn create_budget(
     params(PageQuery, BudgetQuery),
     responses((status = 200, description = "OK", body = BudgetList)))]
 pub async fn list_budgets(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<BudgetQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<BudgetList> {
     let req = pb::ListBudgetsRequest {
         program_id: q.program_id.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_budgets(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &BudgetList::page(
-            r.budgets.iter().map(Budget::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.budgets, r.next_page_token))
 }
 
 /// A budget and its totals: allocated, requested, approved, claimed and
@@ -74,20 +49,10 @@ pub async fn list_budgets(
 #[utoipa::path(get, path = "/v1/mdf/budgets/{id}", tag = "mdf", security(("api_key" = [])),
     params(("id" = String, Path, description = "Budget id")),
     responses((status = 200, description = "OK", body = Budget)))]
-pub async fn get_budget(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetBudgetRequest {
-        budget_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_budget(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    budget(StatusCode::OK, r.budget)
+pub async fn get_budget(call: Call, PathId(id): PathId) -> Reply<Budget> {
+    let req = pb::GetBudgetRequest { budget_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.budget)?)
 }
 
 /// Allocate funds to a partner within a budget (marketing staff): creates
@@ -97,12 +62,7 @@ pub async fn get_budget(
 #[utoipa::path(post, path = "/v1/mdf/allocations", tag = "mdf", security(("api_key" = [])),
     request_body = NewAllocation,
     responses((status = 201, description = "Allocated", body = Fund)))]
-pub async fn allocate_funds(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(body): JsonBody<NewAllocation>,
-) -> Result<Response, Problem> {
+pub async fn allocate_funds(call: Call, JsonBody(body): JsonBody<NewAllocation>) -> Reply<Fund> {
     let req = pb::AllocateFundsRequest {
         budget_id: body.budget_id,
         partner_id: body.partner_id,
@@ -120,11 +80,8 @@ pub async fn allocate_funds(
         accrual_grace_days: body.accrual_grace_days.unwrap_or_default(),
         note: body.note.unwrap_or_default(),
     };
-    let r = client(&state)
-        .allocate_funds(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    fund(StatusCode::CREATED, r.fund)
+    let r = call.send(req).await?;
+    created(one(r.fund)?)
 }
 
 /// Funds and their balances: a partner sees its own, staff every partner's.
@@ -132,45 +89,28 @@ pub async fn allocate_funds(
     params(PageQuery, FundQuery),
     responses((status = 200, description = "OK", body = FundList)))]
 pub async fn list_funds(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<FundQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<FundList> {
     let req = pb::ListFundsRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         budget_id: q.budget_id.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_funds(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &FundList::page(r.funds.iter().map(Fund::from).collect(), r.next_page_token),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.funds, r.next_page_token))
 }
 
 /// A fund and its balance.
 #[utoipa::path(get, path = "/v1/mdf/funds/{id}", tag = "mdf", security(("api_key" = [])),
     params(("id" = String, Path, description = "Fund id")),
     responses((status = 200, description = "OK", body = Fund)))]
-pub async fn get_fund(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetFundRequest {
-        fund_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_fund(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    fund(StatusCode::OK, r.fund)
+pub async fn get_fund(call: Call, PathId(id): PathId) -> Reply<Fund> {
+    let req = pb::GetFundRequest { fund_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.fund)?)
 }
 
 /// A fund's ledger, oldest first: every movement of its money.
@@ -178,39 +118,17 @@ pub async fn get_fund(
     params(("id" = String, Path, description = "Fund id"), PageQuery),
     responses((status = 200, description = "OK", body = FundEntryList)))]
 pub async fn list_fund_entries(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(page): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<FundEntryList> {
     let req = pb::ListFundEntriesRequest {
-        fund_id: id.to_string(),
+        fund_id: id,
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_fund_entries(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &FundEntryList::page(
-            r.entries.iter().map(FundEntry::from).collect(),
-            r.next_page_token,
-        ),
-    ))
-}
-
-fn budget(status: StatusCode, b: Option<pb::Budget>) -> Result<Response, Problem> {
-    Ok(json(
-        status,
-        &Budget::from(&b.ok_or_else(Problem::internal)?),
-    ))
-}
-
-fn fund(status: StatusCode, f: Option<pb::Fund>) -> Result<Response, Problem> {
-    Ok(json(status, &Fund::from(&f.ok_or_else(Problem::internal)?)))
+    let r = call.send(req).await?;
+    ok(List::of(&r.entries, r.next_page_token))
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -7,13 +7,12 @@ mod claims;
 mod funds;
 mod requests;
 
-use prm_proto::mdf::mdf_service_client::MdfServiceClient;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::{UpstreamChannel, UpstreamSpec};
+use crate::upstream::UpstreamSpec;
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -22,11 +21,6 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     },
     routes,
 };
-
-/// A client of the MDF service for one request.
-fn client(state: &AppState) -> MdfServiceClient<UpstreamChannel> {
-    MdfServiceClient::new(state.channel(UPSTREAM.upstream.name))
-}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,18 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::mdf as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, OptionalJsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// Request funds for an activity (a partner, from its own fund).
@@ -20,11 +13,9 @@ use crate::wire_enum;
     request_body = NewMdfRequest,
     responses((status = 201, description = "Submitted", body = MdfRequest)))]
 pub async fn submit_request(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(body): JsonBody<NewMdfRequest>,
-) -> Result<Response, Problem> {
+) -> Reply<MdfRequest> {
     let req = pb::SubmitMdfRequestRequest {
         fund_id: body.fund_id,
         activity_type: body.activity_type.to_proto(),
@@ -35,11 +26,7 @@ pub async fn submit_request(
         campaign_code: body.campaign_code.unwrap_or_default(),
         amount: Some(body.amount.to_proto()),
     };
-    let r = client(&state)
-        .submit_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    request(StatusCode::CREATED, r.request)
+    created(one(call.send(req).await?.request)?)
 }
 
 /// List requests: a partner sees its own, staff every partner's.
@@ -47,11 +34,10 @@ pub async fn submit_request(
     params(PageQuery, MdfRequestQuery),
     responses((status = 200, description = "OK", body = MdfRequestList)))]
 pub async fn list_requests(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<MdfRequestQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<MdfRequestList> {
     let req = pb::ListMdfRequestsRequest {
         partner_id: q.partner_id.unwrap_or_default(),
         fund_id: q.fund_id.unwrap_or_default(),
@@ -59,37 +45,19 @@ pub async fn list_requests(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_mdf_requests(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &MdfRequestList::page(
-            r.requests.iter().map(MdfRequest::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.requests, r.next_page_token))
 }
 
 /// Get a request.
 #[utoipa::path(get, path = "/v1/mdf/requests/{id}", tag = "mdf", security(("api_key" = [])),
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = MdfRequest)))]
-pub async fn get_request(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetMdfRequestRequest {
-        request_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_mdf_request(state.grpc(req, Some(&p), None))
+pub async fn get_request(call: Call, PathId(id): PathId) -> Reply<MdfRequest> {
+    ok(one(call
+        .send(pb::GetMdfRequestRequest { request_id: id })
         .await?
-        .into_inner();
-    request(StatusCode::OK, r.request)
+        .request)?)
 }
 
 /// Approve a submitted request (marketing staff), in full or for a lower
@@ -100,23 +68,16 @@ pub async fn get_request(
     request_body(content = Option<Approval>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn approve_request(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<Approval>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<MdfRequest> {
     let req = pb::ApproveMdfRequestRequest {
-        request_id: id.to_string(),
+        request_id: id,
         amount: body.amount.as_ref().map(Money::to_proto),
         reason: body.reason.unwrap_or_default(),
     };
-    let r = client(&state)
-        .approve_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    request(StatusCode::OK, r.request)
+    ok(one(call.send(req).await?.request)?)
 }
 
 /// Reject a submitted request, with a reason (marketing staff).
@@ -125,22 +86,15 @@ pub async fn approve_request(
     request_body = Reason,
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn reject_request(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<Reason>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<MdfRequest> {
     let req = pb::RejectMdfRequestRequest {
-        request_id: id.to_string(),
+        request_id: id,
         reason: body.reason,
     };
-    let r = client(&state)
-        .reject_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    request(StatusCode::OK, r.request)
+    ok(one(call.send(req).await?.request)?)
 }
 
 /// Cancel a submitted or approved request (its partner, or staff); an
@@ -150,22 +104,15 @@ pub async fn reject_request(
     request_body(content = Option<OptionalReason>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn cancel_request(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<OptionalReason>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<MdfRequest> {
     let req = pb::CancelMdfRequestRequest {
-        request_id: id.to_string(),
+        request_id: id,
         reason: body.reason.unwrap_or_default(),
     };
-    let r = client(&state)
-        .cancel_mdf_request(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    request(StatusCode::OK, r.request)
+    ok(one(call.send(req).await?.request)?)
 }
 
 /// A request's return: the pipeline and won revenue of the partner's deal
@@ -173,39 +120,11 @@ pub async fn cancel_request(
 #[utoipa::path(get, path = "/v1/mdf/requests/{id}/roi", tag = "mdf", security(("api_key" = [])),
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = RequestRoi)))]
-pub async fn request_roi(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetRequestRoiRequest {
-        request_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_request_roi(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &RequestRoi {
-            request_id: r.request_id,
-            campaign_code: r.campaign_code,
-            registrations: r.registrations,
-            open_pipeline: Money::from_proto(&r.open_pipeline),
-            won_deals: r.won_deals,
-            won_revenue: Money::from_proto(&r.won_revenue),
-            paid: Money::from_proto(&r.paid),
-            return_bps: r.return_bps,
-            other_currency_registrations: r.other_currency_registrations,
-        },
-    ))
-}
-
-fn request(status: StatusCode, r: Option<pb::MdfRequest>) -> Result<Response, Problem> {
-    Ok(json(
-        status,
-        &MdfRequest::from(&r.ok_or_else(Problem::internal)?),
+pub async fn request_roi(call: Call, PathId(id): PathId) -> Reply<RequestRoi> {
+    ok(RequestRoi::from(
+        &call
+            .send(pb::GetRequestRoiRequest { request_id: id })
+            .await?,
     ))
 }
 
@@ -347,4 +266,20 @@ pub struct RequestRoi {
     /// nothing is paid.
     pub return_bps: i64,
     pub other_currency_registrations: i32,
+}
+
+impl From<&pb::GetRequestRoiResponse> for RequestRoi {
+    fn from(r: &pb::GetRequestRoiResponse) -> Self {
+        Self {
+            request_id: r.request_id.clone(),
+            campaign_code: r.campaign_code.clone(),
+            registrations: r.registrations,
+            open_pipeline: Money::from_proto(&r.open_pipeline),
+            won_deals: r.won_deals,
+            won_revenue: Money::from_proto(&r.won_revenue),
+            paid: Money::from_proto(&r.paid),
+            return_bps: r.return_bps,
+            other_currency_registrations: r.other_currency_registrations,
+        }
+    }
 }

@@ -1,18 +1,15 @@
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
 use super::identity::{ApiKey, CreatedApiKey, User};
 use super::partners::Partner;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{ClientAddr, IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::extract::{ClientAddr, IdempotencyKey, JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
 use crate::rate_limit::DecisionSlot;
-use crate::routes::json;
 use crate::state::AppState;
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
@@ -31,7 +28,7 @@ pub async fn submit_application(
     slot: Option<Extension<DecisionSlot>>,
     idem: IdempotencyKey,
     JsonBody(form): JsonBody<ApplicationForm>,
-) -> Result<Response, Problem> {
+) -> Reply<Application> {
     let decision = state.public_limits().check(&ip.to_string());
     if let Some(Extension(slot)) = slot {
         slot.set(decision);
@@ -55,12 +52,9 @@ pub async fn submit_application(
         contact_name: form.contact_name,
         contact_email: form.contact_email,
     };
-    let resp = client(&state)
-        .submit_application(state.grpc(req, None, idem.as_deref()))
-        .await?
-        .into_inner();
+    let resp = state.send(state.grpc(req, None, idem.as_deref())).await?;
     let app = resp.application.ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::CREATED, &Application::from(&app)))
+    created(Application::from(&app))
 }
 
 /// List applications (staff).
@@ -70,27 +64,17 @@ pub async fn submit_application(
         (status = 200, description = "OK", body = ApplicationList)
     ))]
 pub async fn list_applications(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<ApplicationQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ApplicationList> {
     let req = pb::ListApplicationsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_applications(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ApplicationList::page(
-            r.applications.iter().map(Application::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.applications, r.next_page_token))
 }
 
 /// Get an application.
@@ -99,23 +83,10 @@ pub async fn list_applications(
     responses(
         (status = 200, description = "OK", body = Application)
     ))]
-pub async fn get_application(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetApplicationRequest {
-        application_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_application(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Application::from(&r.application.ok_or_else(Problem::internal)?),
-    ))
+pub async fn get_application(call: Call, PathId(id): PathId) -> Reply<Application> {
+    let req = pb::GetApplicationRequest { application_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.application)?)
 }
 
 /// Approve an application: creates the partner and its admin user, and
@@ -127,35 +98,26 @@ pub async fn get_application(
         (status = 200, description = "OK", body = ApprovalResult)
     ))]
 pub async fn approve_application(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<Approval>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<ApprovalResult> {
     let req = pb::ApproveApplicationRequest {
-        application_id: id.to_string(),
+        application_id: id,
         program_id: body.program_id,
         tier_id: body.tier_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .approve_application(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
+    let r = call.send(req).await?;
     let key = r.admin_api_key.as_ref().ok_or_else(Problem::internal)?;
-    Ok(json(
-        StatusCode::OK,
-        &ApprovalResult {
-            application: Application::from(r.application.as_ref().ok_or_else(Problem::internal)?),
-            partner: Partner::from(r.partner.as_ref().ok_or_else(Problem::internal)?),
-            admin_user: User::from(r.admin_user.as_ref().ok_or_else(Problem::internal)?),
-            admin_api_key: CreatedApiKey {
-                key: ApiKey::from(key),
-                secret: token(r.admin_api_key_secret),
-            },
+    ok(ApprovalResult {
+        application: Application::from(r.application.as_ref().ok_or_else(Problem::internal)?),
+        partner: Partner::from(r.partner.as_ref().ok_or_else(Problem::internal)?),
+        admin_user: User::from(r.admin_user.as_ref().ok_or_else(Problem::internal)?),
+        admin_api_key: CreatedApiKey {
+            key: ApiKey::from(key),
+            secret: token(r.admin_api_key_secret),
         },
-    ))
+    })
 }
 
 /// Reject an application, with a reason.
@@ -166,25 +128,16 @@ pub async fn approve_application(
         (status = 200, description = "OK", body = Application)
     ))]
 pub async fn reject_application(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<Rejection>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Application> {
     let req = pb::RejectApplicationRequest {
-        application_id: id.to_string(),
+        application_id: id,
         reason: body.reason,
     };
-    let r = client(&state)
-        .reject_application(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Application::from(&r.application.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.application)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -1,15 +1,8 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,26 +12,15 @@ use utoipa::{IntoParams, ToSchema};
 #[utoipa::path(post, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
     request_body = NewContent,
     responses((status = 201, description = "Created", body = Content)))]
-pub async fn create_content(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(b): JsonBody<NewContent>,
-) -> Result<Response, Problem> {
+pub async fn create_content(call: Call, JsonBody(b): JsonBody<NewContent>) -> Reply<Content> {
     let req = pb::CreateContentRequest {
         title: b.title,
         kind: b.kind.to_proto(),
         url: b.url,
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
-    let r = client(&state)
-        .create_content(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &Content::from(&r.content.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.content)?)
 }
 
 /// The library as the caller's partner sees it (by tier and partner type).
@@ -46,39 +28,24 @@ pub async fn create_content(
     params(PageQuery, LibraryQuery),
     responses((status = 200, description = "OK", body = ContentList)))]
 pub async fn list_content(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<LibraryQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ContentList> {
     let req = pb::ListContentRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_content(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ContentList::page(
-            r.content.iter().map(Content::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.content, r.next_page_token))
 }
 
 /// Create a course (staff).
 #[utoipa::path(post, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
     request_body = NewCourse,
     responses((status = 201, description = "Created", body = Course)))]
-pub async fn create_course(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(b): JsonBody<NewCourse>,
-) -> Result<Response, Problem> {
+pub async fn create_course(call: Call, JsonBody(b): JsonBody<NewCourse>) -> Reply<Course> {
     let req = pb::CreateCourseRequest {
         title: b.title,
         description: b.description,
@@ -87,14 +54,8 @@ pub async fn create_course(
         required_for_onboarding: b.required_for_onboarding,
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
-    let r = client(&state)
-        .create_course(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &Course::from(&r.course.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.course)?)
 }
 
 /// Courses the caller's partner can take.
@@ -102,27 +63,17 @@ pub async fn create_course(
     params(PageQuery, LibraryQuery),
     responses((status = 200, description = "OK", body = CourseList)))]
 pub async fn list_courses(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<LibraryQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<CourseList> {
     let req = pb::ListCoursesRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         partner_id: q.partner_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_courses(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &CourseList::page(
-            r.courses.iter().map(Course::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.courses, r.next_page_token))
 }
 
 /// Record an attempt at a course; a pass earns or renews the certification.
@@ -131,23 +82,17 @@ pub async fn list_courses(
     request_body = NewAttempt,
     responses((status = 201, description = "Created", body = AttemptResult)))]
 pub async fn record_attempt(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<NewAttempt>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<AttemptResult> {
     let req = pb::RecordCourseAttemptRequest {
-        course_id: id.to_string(),
+        course_id: id,
         user_id: b.user_id.unwrap_or_default(),
         score_percent: b.score_percent,
     };
-    let r = client(&state)
-        .record_course_attempt(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(StatusCode::CREATED, &AttemptResult::from(&r)))
+    let r = call.send(req).await?;
+    created(AttemptResult::from(&r))
 }
 
 /// Certifications: a partner's own, or any for staff.
@@ -155,11 +100,10 @@ pub async fn record_attempt(
     params(PageQuery, CertificationQuery),
     responses((status = 200, description = "OK", body = CertificationList)))]
 pub async fn list_certifications(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<CertificationQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<CertificationList> {
     let req = pb::ListCertificationsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -167,17 +111,8 @@ pub async fn list_certifications(
         user_id: q.user_id.unwrap_or_default(),
         include_expired: q.include_expired.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_certifications(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &CertificationList::page(
-            r.certifications.iter().map(Certification::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.certifications, r.next_page_token))
 }
 
 // ------------------------------------------------------------ JSON shapes

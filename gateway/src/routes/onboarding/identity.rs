@@ -1,16 +1,10 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
 use super::partners::Partner;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::extract::{JsonBody, PathId, QueryParams, path_id};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,43 +13,30 @@ use utoipa::ToSchema;
 /// The caller: user, roles and (for partner users) partner.
 #[utoipa::path(get, path = "/v1/me", tag = "identity", security(("api_key" = [])),
     responses((status = 200, description = "OK", body = Me)))]
-pub async fn me(State(state): State<AppState>, Caller(p): Caller) -> Result<Response, Problem> {
-    let mut c = client(&state);
-    let user = c
-        .get_user(state.grpc(
-            pb::GetUserRequest {
-                user_id: p.user_id.to_string(),
-            },
-            Some(&p),
-            None,
-        ))
-        .await?
-        .into_inner();
+pub async fn me(call: Call) -> Reply<Me> {
+    let p = call.principal();
+    let user = call
+        .send(pb::GetUserRequest {
+            user_id: p.user_id.to_string(),
+        })
+        .await?;
     let partner = match p.partner_id {
-        Some(pid) => c
-            .get_partner(state.grpc(
-                pb::GetPartnerRequest {
-                    partner_id: pid.to_string(),
-                },
-                Some(&p),
-                None,
-            ))
+        Some(pid) => call
+            .send(pb::GetPartnerRequest {
+                partner_id: pid.to_string(),
+            })
             .await?
-            .into_inner()
             .partner
             .map(|x| Partner::from(&x)),
         None => None,
     };
     let user = User::from(&user.user.ok_or_else(Problem::internal)?);
-    Ok(json(
-        StatusCode::OK,
-        &Me {
-            roles: user.roles.clone(),
-            user,
-            partner,
-            api_key_id: p.api_key_id.map(|k| k.to_string()),
-        },
-    ))
+    ok(Me {
+        roles: user.roles.clone(),
+        user,
+        partner,
+        api_key_id: p.api_key_id.map(|k| k.to_string()),
+    })
 }
 
 /// Add a user to a partner (its partner admin, or staff).
@@ -64,27 +45,18 @@ pub async fn me(State(state): State<AppState>, Caller(p): Caller) -> Result<Resp
     request_body = NewUser,
     responses((status = 201, description = "Created", body = User)))]
 pub async fn create_partner_user(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<NewUser>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<User> {
     let req = pb::CreateUserRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         email: b.email,
         display_name: b.display_name,
         roles: b.roles.iter().map(|r| r.to_proto()).collect(),
     };
-    let r = client(&state)
-        .create_user(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &User::from(&r.user.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.user)?)
 }
 
 /// The partner's users.
@@ -92,52 +64,26 @@ pub async fn create_partner_user(
     params(("id" = String, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = UserList)))]
 pub async fn list_partner_users(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<UserList> {
     let req = pb::ListUsersRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         page_size: q.page_size.unwrap_or_default(),
         page_token: q.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_users(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &UserList::page(r.users.iter().map(User::from).collect(), r.next_page_token),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.users, r.next_page_token))
 }
 
 /// Deactivate a user; every API key they hold is revoked.
 #[utoipa::path(post, path = "/v1/users/{id}/deactivate", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "OK", body = User)))]
-pub async fn deactivate_user(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let r = client(&state)
-        .deactivate_user(state.grpc(
-            pb::DeactivateUserRequest {
-                user_id: id.to_string(),
-            },
-            Some(&p),
-            idem.as_deref(),
-        ))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &User::from(&r.user.ok_or_else(Problem::internal)?),
-    ))
+pub async fn deactivate_user(call: Call, PathId(id): PathId) -> Reply<User> {
+    let r = call.send(pb::DeactivateUserRequest { user_id: id }).await?;
+    ok(one(r.user)?)
 }
 
 /// Create an API key for one of the partner's users (the caller by
@@ -147,13 +93,12 @@ pub async fn deactivate_user(
     request_body = NewApiKey,
     responses((status = 201, description = "Created", body = CreatedApiKey)))]
 pub async fn create_api_key(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<NewApiKey>,
-) -> Result<Response, Problem> {
+) -> Reply<CreatedApiKey> {
     let partner_id = path_id("id", &id)?;
+    let p = call.principal();
     let user_id = match b.user_id.as_deref() {
         Some(u) => path_id("user_id", u)?,
         None if p.partner_id == Some(partner_id) => p.user_id,
@@ -166,17 +111,11 @@ pub async fn create_api_key(
         }
     };
     // The key must belong to a user of this partner.
-    let mut c = client(&state);
-    let user = c
-        .get_user(state.grpc(
-            pb::GetUserRequest {
-                user_id: user_id.to_string(),
-            },
-            Some(&p),
-            None,
-        ))
+    let user = call
+        .send(pb::GetUserRequest {
+            user_id: user_id.to_string(),
+        })
         .await?
-        .into_inner()
         .user
         .ok_or_else(Problem::internal)?;
     if user.partner_id != partner_id.to_string() {
@@ -186,18 +125,12 @@ pub async fn create_api_key(
         user_id: user_id.to_string(),
         name: b.name,
     };
-    let r = c
-        .create_api_key(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
+    let r = call.send(req).await?;
     let key = r.api_key.as_ref().ok_or_else(Problem::internal)?;
-    Ok(json(
-        StatusCode::CREATED,
-        &CreatedApiKey {
-            key: ApiKey::from(key),
-            secret: token(r.secret),
-        },
-    ))
+    created(CreatedApiKey {
+        key: ApiKey::from(key),
+        secret: token(r.secret),
+    })
 }
 
 /// The partner's API keys (its partner admin, or staff).
@@ -205,55 +138,29 @@ pub async fn create_api_key(
     params(("id" = String, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = ApiKeyList)))]
 pub async fn list_api_keys(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<ApiKeyList> {
     let req = pb::ListApiKeysRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         user_id: String::new(),
         page_size: q.page_size.unwrap_or_default(),
         page_token: q.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_api_keys(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ApiKeyList::page(
-            r.api_keys.iter().map(ApiKey::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.api_keys, r.next_page_token))
 }
 
 /// Revoke an API key. It stops authenticating within the gateway's cache TTL.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "identity", security(("api_key" = [])),
     params(("id" = String, Path, description = "API key id")),
     responses((status = 200, description = "OK", body = ApiKey)))]
-pub async fn revoke_api_key(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let r = client(&state)
-        .revoke_api_key(state.grpc(
-            pb::RevokeApiKeyRequest {
-                api_key_id: id.to_string(),
-            },
-            Some(&p),
-            None,
-        ))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ApiKey::from(&r.api_key.ok_or_else(Problem::internal)?),
-    ))
+pub async fn revoke_api_key(call: Call, PathId(id): PathId) -> Reply<ApiKey> {
+    let r = call
+        .send(pb::RevokeApiKeyRequest { api_key_id: id })
+        .await?;
+    ok(one(r.api_key)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -10,13 +10,12 @@ mod partners;
 mod programs;
 mod terms;
 
-use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::{UpstreamChannel, UpstreamSpec};
+use crate::upstream::UpstreamSpec;
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -25,11 +24,6 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     },
     routes,
 };
-
-/// A client of the onboarding service for one request.
-fn client(state: &AppState) -> OnboardingServiceClient<UpstreamChannel> {
-    OnboardingServiceClient::new(state.channel(UPSTREAM.upstream.name))
-}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

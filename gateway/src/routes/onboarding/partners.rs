@@ -1,17 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
 use super::programs::{Checklist, TierEvaluation, WhatIfQuery};
 use super::terms::{RequiredTerms, Terms, TermsAcceptance, TermsStatus};
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,54 +16,27 @@ use utoipa::{IntoParams, ToSchema};
     params(PageQuery, PartnerQuery),
     responses((status = 200, description = "OK", body = PartnerList)))]
 pub async fn list_partners(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<PartnerQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<PartnerList> {
     let req = pb::ListPartnersRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
         program_id: q.program_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_partners(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &PartnerList::page(
-            r.partners.iter().map(Partner::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.partners, r.next_page_token))
 }
 
 /// Get a partner.
 #[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
-pub async fn get_partner(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let r = client(&state)
-        .get_partner(state.grpc(
-            pb::GetPartnerRequest {
-                partner_id: id.to_string(),
-            },
-            Some(&p),
-            None,
-        ))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Partner::from(&r.partner.ok_or_else(Problem::internal)?),
-    ))
+pub async fn get_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
+    let r = call.send(pb::GetPartnerRequest { partner_id: id }).await?;
+    ok(one(r.partner)?)
 }
 
 /// Suspend a partner (staff). Its users keep read access; it cannot act.
@@ -78,49 +45,26 @@ pub async fn get_partner(
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn suspend_partner(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<StatusChange>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Partner> {
     let req = pb::SuspendPartnerRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         reason: b.reason,
     };
-    let r = client(&state)
-        .suspend_partner(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Partner::from(&r.partner.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.partner)?)
 }
 
 /// Reactivate a suspended partner (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
-pub async fn reactivate_partner(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::ReactivatePartnerRequest {
-        partner_id: id.to_string(),
-    };
-    let r = client(&state)
-        .reactivate_partner(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Partner::from(&r.partner.ok_or_else(Problem::internal)?),
-    ))
+pub async fn reactivate_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
+    let req = pb::ReactivatePartnerRequest { partner_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.partner)?)
 }
 
 /// Terminate a partner (staff). Final: its keys stop working.
@@ -129,25 +73,16 @@ pub async fn reactivate_partner(
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn terminate_partner(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<StatusChange>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Partner> {
     let req = pb::TerminatePartnerRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         reason: b.reason,
     };
-    let r = client(&state)
-        .terminate_partner(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Partner::from(&r.partner.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.partner)?)
 }
 
 /// Set a partner's tier by hand (staff).
@@ -156,49 +91,27 @@ pub async fn terminate_partner(
     request_body = TierAssignment,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn set_partner_tier(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<TierAssignment>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Partner> {
     let req = pb::SetPartnerTierRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         tier_id: b.tier_id,
         reason: b.reason,
     };
-    let r = client(&state)
-        .set_partner_tier(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Partner::from(&r.partner.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.partner)?)
 }
 
 /// The partner's onboarding checklist, with time-to-first-deal.
 #[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Checklist)))]
-pub async fn checklist(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let req = pb::GetOnboardingChecklistRequest {
-        partner_id: id.to_string(),
-    };
-    let r = client(&state)
-        .get_onboarding_checklist(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Checklist::from(&r.checklist.ok_or_else(Problem::internal)?),
-    ))
+pub async fn checklist(call: Call, PathId(id): PathId) -> Reply<Checklist> {
+    let req = pb::GetOnboardingChecklistRequest { partner_id: id };
+    let r = call.send(req).await?;
+    ok(one(r.checklist)?)
 }
 
 /// Where the partner stands against its tier rules, what it needs for the
@@ -207,12 +120,10 @@ pub async fn checklist(
     params(("id" = String, Path, description = "Partner id"), WhatIfQuery),
     responses((status = 200, description = "OK", body = TierEvaluation)))]
 pub async fn tier_evaluation(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(q): QueryParams<WhatIfQuery>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<TierEvaluation> {
     let any = q.what_if_revenue_minor.is_some()
         || q.what_if_certified_people.is_some()
         || q.what_if_deals_won.is_some();
@@ -231,53 +142,32 @@ pub async fn tier_evaluation(
         deals_won: q.what_if_deals_won.unwrap_or_default(),
     });
     let req = pb::EvaluatePartnerTierRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         what_if,
     };
-    let r = client(&state)
-        .evaluate_partner_tier(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TierEvaluation::from(&r.evaluation.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.evaluation)?)
 }
 
 /// Which terms the partner must accept, and which it has.
 #[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = [])),
     params(("id" = String, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = TermsStatus)))]
-pub async fn terms_status(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
-    let r = client(&state)
-        .get_terms_status(state.grpc(
-            pb::GetTermsStatusRequest {
-                partner_id: id.to_string(),
-            },
-            Some(&p),
-            None,
-        ))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TermsStatus {
-            required: r
-                .required
-                .iter()
-                .map(|t| RequiredTerms {
-                    terms: t.terms.as_ref().map(Terms::from),
-                    acceptance: t.acceptance.as_ref().map(TermsAcceptance::from),
-                })
-                .collect(),
-            all_accepted: r.all_accepted,
-        },
-    ))
+pub async fn terms_status(call: Call, PathId(id): PathId) -> Reply<TermsStatus> {
+    let r = call
+        .send(pb::GetTermsStatusRequest { partner_id: id })
+        .await?;
+    ok(TermsStatus {
+        required: r
+            .required
+            .iter()
+            .map(|t| RequiredTerms {
+                terms: t.terms.as_ref().map(Terms::from),
+                acceptance: t.acceptance.as_ref().map(TermsAcceptance::from),
+            })
+            .collect(),
+        all_accepted: r.all_accepted,
+    })
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -1,15 +1,8 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,12 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
     request_body = NewProgram,
     responses((status = 201, description = "Created", body = Program)))]
-pub async fn create_program(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(b): JsonBody<NewProgram>,
-) -> Result<Response, Problem> {
+pub async fn create_program(call: Call, JsonBody(b): JsonBody<NewProgram>) -> Reply<Program> {
     let grace = match b.demotion_grace_days {
         Some(0) => -1,
         Some(d) => d,
@@ -37,14 +25,8 @@ pub async fn create_program(
         tier_window_days: b.tier_window_days.unwrap_or_default(),
         demotion_grace_days: grace,
     };
-    let r = client(&state)
-        .create_program(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &Program::from(&r.program.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.program)?)
 }
 
 /// Programs: staff see all, a partner its own.
@@ -52,25 +34,15 @@ pub async fn create_program(
     params(PageQuery),
     responses((status = 200, description = "OK", body = ProgramList)))]
 pub async fn list_programs(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ProgramList> {
     let req = pb::ListProgramsRequest {
         page_size: q.page_size.unwrap_or_default(),
         page_token: q.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_programs(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ProgramList::page(
-            r.programs.iter().map(Program::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.programs, r.next_page_token))
 }
 
 /// Add a tier to a program (staff).
@@ -79,52 +51,31 @@ pub async fn list_programs(
     request_body = NewTier,
     responses((status = 201, description = "Created", body = Tier)))]
 pub async fn create_tier(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-    idem: IdempotencyKey,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<NewTier>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Tier> {
     let req = pb::CreateTierRequest {
-        program_id: id.to_string(),
+        program_id: id,
         name: b.name,
         rank: b.rank,
         requirements: b.requirements.as_ref().map(TierRequirements::to_proto),
     };
-    let r = client(&state)
-        .create_tier(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &Tier::from(&r.tier.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.tier)?)
 }
 
 /// Tiers and their rules: staff see every program's, a partner its own program's.
 #[utoipa::path(get, path = "/v1/tiers", tag = "programs", security(("api_key" = [])),
     params(TierQuery),
     responses((status = 200, description = "OK", body = TierList)))]
-pub async fn list_tiers(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    QueryParams(q): QueryParams<TierQuery>,
-) -> Result<Response, Problem> {
-    let r = client(&state)
-        .list_tiers(state.grpc(
-            pb::ListTiersRequest {
-                program_id: q.program_id.unwrap_or_default(),
-            },
-            Some(&p),
-            None,
-        ))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TierList::all(r.tiers.iter().map(Tier::from).collect()),
-    ))
+pub async fn list_tiers(call: Call, QueryParams(q): QueryParams<TierQuery>) -> Reply<TierList> {
+    let r = call
+        .send(pb::ListTiersRequest {
+            program_id: q.program_id.unwrap_or_default(),
+        })
+        .await?;
+    ok(List::all(r.tiers.iter().map(Tier::from).collect()))
 }
 
 /// Replace a tier's requirements (staff); applies from the next review.
@@ -133,24 +84,16 @@ pub async fn list_tiers(
     request_body = TierUpdate,
     responses((status = 200, description = "OK", body = Tier)))]
 pub async fn update_tier(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     JsonBody(b): JsonBody<TierUpdate>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Tier> {
     let req = pb::UpdateTierRequest {
-        tier_id: id.to_string(),
+        tier_id: id,
         requirements: Some(b.requirements.to_proto()),
     };
-    let r = client(&state)
-        .update_tier(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &Tier::from(&r.tier.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.tier)?)
 }
 
 /// Apply the tier rules now (staff). They also run periodically.
@@ -158,34 +101,26 @@ pub async fn update_tier(
     request_body = TierReviewRequest,
     responses((status = 200, description = "OK", body = TierReview)))]
 pub async fn run_tier_review(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(b): JsonBody<TierReviewRequest>,
-) -> Result<Response, Problem> {
+) -> Reply<TierReview> {
     let req = pb::RunTierReviewRequest {
         partner_id: b.partner_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .run_tier_review(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TierReview {
-            outcomes: r
-                .outcomes
-                .iter()
-                .map(|o| TierReviewOutcome {
-                    partner_id: o.partner_id.clone(),
-                    from_tier_id: o.from_tier_id.clone(),
-                    to_tier_id: o.to_tier_id.clone(),
-                    action: o.action.clone(),
-                    demotion_due_at: time(&o.demotion_due_at),
-                })
-                .collect(),
-        },
-    ))
+    let r = call.send(req).await?;
+    ok(TierReview {
+        outcomes: r
+            .outcomes
+            .iter()
+            .map(|o| TierReviewOutcome {
+                partner_id: o.partner_id.clone(),
+                from_tier_id: o.from_tier_id.clone(),
+                to_tier_id: o.to_tier_id.clone(),
+                action: o.action.clone(),
+                demotion_due_at: time(&o.demotion_due_at),
+            })
+            .collect(),
+    })
 }
 
 // ------------------------------------------------------------ JSON shapes

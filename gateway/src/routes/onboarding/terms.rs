@@ -1,15 +1,11 @@
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
 use prm_proto::onboarding as pb;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, parse_json};
+use crate::extract::{JsonBody, parse_json};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,43 +15,23 @@ use utoipa::ToSchema;
 #[utoipa::path(post, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
     request_body = NewTerms,
     responses((status = 201, description = "Created", body = Terms)))]
-pub async fn publish_terms(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-    JsonBody(b): JsonBody<NewTerms>,
-) -> Result<Response, Problem> {
+pub async fn publish_terms(call: Call, JsonBody(b): JsonBody<NewTerms>) -> Reply<Terms> {
     let req = pb::PublishTermsRequest {
         kind: b.kind.to_proto(),
         version: b.version,
         title: b.title,
         body: b.body,
     };
-    let r = client(&state)
-        .publish_terms(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::CREATED,
-        &Terms::from(&r.terms.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    created(one(r.terms)?)
 }
 
 /// Every published version of the terms.
 #[utoipa::path(get, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
     responses((status = 200, description = "OK", body = TermsList)))]
-pub async fn list_terms(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-) -> Result<Response, Problem> {
-    let r = client(&state)
-        .list_terms(state.grpc(pb::ListTermsRequest { kind: 0 }, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TermsList::all(r.terms.iter().map(Terms::from).collect()),
-    ))
+pub async fn list_terms(call: Call) -> Reply<TermsList> {
+    let r = call.send(pb::ListTermsRequest { kind: 0 }).await?;
+    ok(List::all(r.terms.iter().map(Terms::from).collect()))
 }
 
 /// Accept a version of the terms for the caller's partner (partner admins).
@@ -65,12 +41,10 @@ pub async fn list_terms(
     request_body(content = Option<TermsAcceptanceRequest>),
     responses((status = 200, description = "OK", body = TermsAcceptance)))]
 pub async fn accept_terms(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     Path(version): Path<String>,
-    idem: IdempotencyKey,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, Problem> {
+) -> Reply<TermsAcceptance> {
     let body = body.map_err(|_| {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -83,7 +57,7 @@ pub async fn accept_terms(
     } else {
         parse_json(&body)?
     };
-    let Some(partner_id) = p.partner_id else {
+    let Some(partner_id) = call.principal().partner_id else {
         return Err(Problem::forbidden(
             "PARTNER_ADMIN_REQUIRED",
             "only a partner's own admin can accept its terms",
@@ -95,14 +69,8 @@ pub async fn accept_terms(
         kind: kind.to_proto(),
         version,
     };
-    let r = client(&state)
-        .accept_terms(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &TermsAcceptance::from(&r.acceptance.ok_or_else(Problem::internal)?),
-    ))
+    let r = call.send(req).await?;
+    ok(one(r.acceptance)?)
 }
 
 // ------------------------------------------------------------ JSON shapes

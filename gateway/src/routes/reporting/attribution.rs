@@ -1,18 +1,11 @@
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_proto::reporting as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, JsonBody, QueryParams, path_id};
-use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, created, ok, one};
 use crate::wire_enum;
 
 /// A won deal's credit shares under the model in force when it was won,
@@ -22,25 +15,12 @@ use crate::wire_enum;
 #[utoipa::path(get, path = "/v1/reports/attribution/deals/{id}", tag = "reporting", security(("api_key" = [])),
     params(("id" = String, Path, description = "Deal registration id")),
     responses((status = 200, description = "OK", body = DealAttribution)))]
-pub async fn deal_attribution(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+pub async fn deal_attribution(call: Call, PathId(id): PathId) -> Reply<DealAttribution> {
     let req = pb::GetDealAttributionRequest {
-        deal_registration_id: id.to_string(),
+        deal_registration_id: id,
     };
-    let r = client(&state)
-        .get_deal_attribution(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    let a = r
-        .attribution
-        .as_ref()
-        .map(DealAttribution::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::OK, &a))
+    let r = call.send(req).await?;
+    ok(one(r.attribution)?)
 }
 
 /// A new version of the attribution credit model (admins and partner
@@ -51,11 +31,9 @@ pub async fn deal_attribution(
     request_body = NewAttributionModel,
     responses((status = 201, description = "Created", body = AttributionCreditModel)))]
 pub async fn create_model(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
+    call: Call,
     JsonBody(body): JsonBody<NewAttributionModel>,
-) -> Result<Response, Problem> {
+) -> Reply<AttributionCreditModel> {
     let req = pb::CreateAttributionModelRequest {
         name: body.name,
         sourced_bps: body.sourced_bps,
@@ -64,16 +42,8 @@ pub async fn create_model(
         window_days: body.window_days.unwrap_or_default(),
         effective_from: body.effective_from.map(prm_runtime::wire::timestamp),
     };
-    let r = client(&state)
-        .create_attribution_model(state.grpc(req, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    let m = r
-        .model
-        .as_ref()
-        .map(AttributionCreditModel::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::CREATED, &m))
+    let r = call.send(req).await?;
+    created(one(r.model)?)
 }
 
 /// Every version of the attribution credit model, oldest first (staff).
@@ -81,25 +51,15 @@ pub async fn create_model(
     params(PageQuery),
     responses((status = 200, description = "OK", body = AttributionCreditModelList)))]
 pub async fn list_models(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(page): QueryParams<PageQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<AttributionCreditModelList> {
     let req = pb::ListAttributionModelsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .list_attribution_models(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &AttributionCreditModelList::page(
-            r.models.iter().map(AttributionCreditModel::from).collect(),
-            r.next_page_token,
-        ),
-    ))
+    let r = call.send(req).await?;
+    ok(List::of(&r.models, r.next_page_token))
 }
 
 // ------------------------------------------------------------ JSON shapes

@@ -6,13 +6,12 @@
 mod attribution;
 mod scorecards;
 
-use prm_proto::reporting::reporting_service_client::ReportingServiceClient;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::UpstreamRoutes;
 use crate::state::AppState;
-use crate::upstream::{UpstreamChannel, UpstreamSpec};
+use crate::upstream::UpstreamSpec;
 
 pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     upstream: UpstreamSpec {
@@ -21,11 +20,6 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
     },
     routes,
 };
-
-/// A client of the reporting service for one request.
-fn client(state: &AppState) -> ReportingServiceClient<UpstreamChannel> {
-    ReportingServiceClient::new(state.channel(UPSTREAM.upstream.name))
-}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,4 +1,3 @@
-use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -6,13 +5,10 @@ use prm_proto::reporting as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::client;
-use crate::auth::Caller;
 use crate::dto::*;
-use crate::extract::{IdempotencyKey, QueryParams, path_id};
+use crate::extract::{PathId, QueryParams};
+use crate::forward::{Answer, Call, Reply, ok, one};
 use crate::problem::Problem;
-use crate::routes::json;
-use crate::state::AppState;
 use crate::wire_enum;
 
 /// The header carrying the export's next page token.
@@ -25,27 +21,17 @@ pub const NEXT_PAGE_TOKEN: HeaderName = HeaderName::from_static("x-next-page-tok
     params(("id" = String, Path, description = "Partner id"), PeriodQuery),
     responses((status = 200, description = "OK", body = Scorecard)))]
 pub async fn scorecard(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    Path(id): Path<String>,
+    call: Call,
+    PathId(id): PathId,
     QueryParams(q): QueryParams<PeriodQuery>,
-) -> Result<Response, Problem> {
-    let id = path_id("id", &id)?;
+) -> Reply<Scorecard> {
     let req = pb::GetPartnerScorecardRequest {
-        partner_id: id.to_string(),
+        partner_id: id,
         period: q.period,
         currency: q.currency.unwrap_or_default(),
     };
-    let r = client(&state)
-        .get_partner_scorecard(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    let card = r
-        .scorecard
-        .as_ref()
-        .map(Scorecard::from)
-        .ok_or_else(Problem::internal)?;
-    Ok(json(StatusCode::OK, &card))
+    let r = call.send(req).await?;
+    ok(one(r.scorecard)?)
 }
 
 /// The program's figures for a period, by tier or by partner type, with
@@ -54,21 +40,17 @@ pub async fn scorecard(
     params(ProgramQuery),
     responses((status = 200, description = "OK", body = ProgramReport)))]
 pub async fn program(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(q): QueryParams<ProgramQuery>,
-) -> Result<Response, Problem> {
+) -> Reply<ProgramReport> {
     let req = pb::GetProgramReportRequest {
         group_by: q.group_by.to_proto(),
         period: q.period,
         currency: q.currency.unwrap_or_default(),
         program_id: q.program_id.unwrap_or_default(),
     };
-    let r = client(&state)
-        .get_program_report(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(StatusCode::OK, &ProgramReport::from(&r)))
+    let r = call.send(req).await?;
+    ok(ProgramReport::from(&r))
 }
 
 /// Every partner's scorecard for a period as CSV (staff), one line per
@@ -80,8 +62,7 @@ pub async fn program(
     responses((status = 200, description = "The CSV page", content_type = "text/csv", body = String,
         headers(("X-Next-Page-Token" = String, description = "The next page's token")))))]
 pub async fn export(
-    State(state): State<AppState>,
-    Caller(p): Caller,
+    call: Call,
     QueryParams(q): QueryParams<PeriodQuery>,
     QueryParams(page): QueryParams<PageQuery>,
 ) -> Result<Response, Problem> {
@@ -91,10 +72,7 @@ pub async fn export(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let r = client(&state)
-        .export_scorecards(state.grpc(req, Some(&p), None))
-        .await?
-        .into_inner();
+    let r = call.send(req).await?;
     let mut response = (
         StatusCode::OK,
         [
@@ -121,17 +99,11 @@ pub async fn export(
 /// seconds (staff).
 #[utoipa::path(get, path = "/v1/reports/lag", tag = "reporting", security(("api_key" = [])),
     responses((status = 200, description = "OK", body = ReportingLag)))]
-pub async fn lag(State(state): State<AppState>, Caller(p): Caller) -> Result<Response, Problem> {
-    let r = client(&state)
-        .get_lag(state.grpc(pb::GetLagRequest {}, Some(&p), None))
-        .await?
-        .into_inner();
-    Ok(json(
-        StatusCode::OK,
-        &ReportingLag {
-            streams: r.streams.iter().map(StreamLag::from).collect(),
-        },
-    ))
+pub async fn lag(call: Call) -> Reply<ReportingLag> {
+    let r = call.send(pb::GetLagRequest {}).await?;
+    ok(ReportingLag {
+        streams: r.streams.iter().map(StreamLag::from).collect(),
+    })
 }
 
 /// Drop the read models and rebuild them by replaying every stream from
@@ -139,16 +111,9 @@ pub async fn lag(State(state): State<AppState>, Caller(p): Caller) -> Result<Res
 /// `GET /v1/reports/lag` shows how far it is. Attribution models are kept.
 #[utoipa::path(post, path = "/v1/reports/rebuild", tag = "reporting", security(("api_key" = [])),
     responses((status = 202, description = "Rebuilding", body = Rebuild)))]
-pub async fn rebuild(
-    State(state): State<AppState>,
-    Caller(p): Caller,
-    idem: IdempotencyKey,
-) -> Result<Response, Problem> {
-    let r = client(&state)
-        .rebuild_read_models(state.grpc(pb::RebuildReadModelsRequest {}, Some(&p), idem.as_deref()))
-        .await?
-        .into_inner();
-    Ok(json(StatusCode::ACCEPTED, &Rebuild { sources: r.sources }))
+pub async fn rebuild(call: Call) -> Reply<Rebuild> {
+    let r = call.send(pb::RebuildReadModelsRequest {}).await?;
+    Ok(Answer(StatusCode::ACCEPTED, Rebuild { sources: r.sources }))
 }
 
 // ------------------------------------------------------------ JSON shapes
