@@ -1,13 +1,16 @@
 //! The JSON shapes every resource shares: snake_case fields, money as
 //! `{amount_minor, currency}`, times in RFC 3339, enums as lower-case
-//! strings (`wire_enum!`), paging parameters and the list envelope. Each
+//! strings (the runtime's vocabulary), paging parameters and the list envelope. Each
 //! resource's own shapes sit beside its routes.
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use prm_proto::common as pc;
-pub use prm_runtime::{PartnerType, Role};
+pub use prm_runtime::Role;
+/// Every state and kind the API shows: declared once, beside the services'
+/// use of them, in the runtime's vocabulary.
+pub use prm_runtime::vocabulary::*;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
@@ -20,35 +23,6 @@ pub fn time(t: &Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
 /// A proto id field: "" is absent.
 pub fn id(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
-}
-
-/// Declares a string enum with its protobuf mapping.
-#[macro_export]
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident : $proto:ty { $($variant:ident = $wire:literal => $pv:ident),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        // Not every wire enum is both read and written.
-        #[allow(dead_code)]
-        impl $name {
-            pub fn to_proto(self) -> i32 {
-                match self { $(Self::$variant => <$proto>::$pv as i32),* }
-            }
-            pub fn from_proto(v: i32) -> Option<Self> {
-                match <$proto>::try_from(v).ok()? {
-                    $(<$proto>::$pv => Some(Self::$variant),)*
-                    #[allow(unreachable_patterns)]
-                    _ => None,
-                }
-            }
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $wire),* }
-            }
-        }
-    };
 }
 
 /// Money in integer minor units of an ISO 4217 currency.

@@ -210,6 +210,44 @@ macro_rules! domain_enum {
     };
 }
 
+/// The OpenAPI schema of a domain enum: a string, one of its stored
+/// names, described by its doc comment's lines (`docs`, as `#[doc]` gives
+/// them), if any.
+#[cfg(feature = "openapi")]
+pub fn enum_schema(
+    docs: &[&str],
+    names: impl IntoIterator<Item = &'static str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let description = docs
+        .iter()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description((!description.is_empty()).then_some(description))
+        .enum_values(Some(names))
+        .into()
+}
+
+/// Implements `utoipa::ToSchema` for roles, which REST bodies use as they
+/// are (the other words are declared with `vocabulary!`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for crate::Role {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        enum_schema(
+            &[
+                "Staff roles: admin, partner_manager, finance, marketing, analyst.",
+                "Partner roles: partner_admin, partner_user.",
+            ],
+            Self::ALL.iter().map(|v| v.as_str()),
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for crate::Role {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,38 +301,3 @@ mod tests {
         assert_eq!(parse_opt_id(&opt_id(None)), Ok(None));
     }
 }
-
-/// The OpenAPI schema of a domain enum: a string, one of its stored names.
-#[cfg(feature = "openapi")]
-pub fn enum_schema(
-    description: &str,
-    names: impl IntoIterator<Item = &'static str>,
-) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .description(Some(description))
-        .enum_values(Some(names))
-        .into()
-}
-
-/// Implements `utoipa::ToSchema` for domain enums of this crate (REST
-/// bodies use them as they are).
-#[cfg(feature = "openapi")]
-macro_rules! openapi_enum {
-    ($name:ty, $description:literal) => {
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                $crate::wire::enum_schema($description, Self::ALL.iter().map(|v| v.as_str()))
-            }
-        }
-        impl utoipa::ToSchema for $name {}
-    };
-}
-
-#[cfg(feature = "openapi")]
-openapi_enum!(
-    crate::Role,
-    "Staff roles: admin, partner_manager, finance, marketing, analyst.\nPartner roles: partner_admin, partner_user."
-);
-#[cfg(feature = "openapi")]
-openapi_enum!(crate::PartnerType, "The kind of partner.");

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::checklist::{self, ChecklistItem};
 use crate::domain::enablement::{self, Viewer};
+use crate::domain::partner::PartnerStatusRules;
 use crate::domain::tiering::{self, ReviewDecision, TierMetrics};
 use crate::store::{self, DealOutcome, PartnerRow};
 

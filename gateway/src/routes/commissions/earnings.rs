@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::*;
 use crate::extract::QueryParams;
 use crate::forward::{Call, Reply, ok};
-use crate::wire_enum;
 
 /// Conversions reported by postback: a partner sees its own, staff every
 /// partner's (held ones with their reason).
@@ -81,46 +80,6 @@ pub async fn ledger(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(ConversionStatus: pb::ConversionStatus {
-    Pending = "pending" => Pending,
-    Approved = "approved" => Approved,
-    Rejected = "rejected" => Rejected,
-    Refunded = "refunded" => Refunded,
-    Chargeback = "chargeback" => Chargeback,
-    Held = "held" => Held,
-});
-
-wire_enum!(ConversionKind: pb::ConversionKind {
-    Lead = "lead" => Lead,
-    Sale = "sale" => Sale,
-});
-
-wire_enum!(HoldReason: pb::HoldReason {
-    NoClick = "no_click" => NoClick,
-    UnknownClick = "unknown_click" => UnknownClick,
-    ClickTooOld = "click_too_old" => ClickTooOld,
-    TooFast = "too_fast" => TooFast,
-    FloodingSource = "flooding_source" => FloodingSource,
-    SelfReferral = "self_referral" => SelfReferral,
-    BotClick = "bot_click" => BotClick,
-    RecurrenceEnded = "recurrence_ended" => RecurrenceEnded,
-    NoPlan = "no_plan" => NoPlan,
-});
-
-wire_enum!(CommissionStatus: pb::CommissionStatus {
-    Pending = "pending" => Pending,
-    Approved = "approved" => Approved,
-    Reversed = "reversed" => Reversed,
-});
-
-wire_enum!(LedgerEntryKind: pb::LedgerEntryKind {
-    Earned = "earned" => Earned,
-    Approved = "approved" => Approved,
-    Reversed = "reversed" => Reversed,
-    PaidOut = "paid_out" => PaidOut,
-    PayoutReturned = "payout_returned" => PayoutReturned,
-});
-
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -180,11 +139,11 @@ impl From<&pb::Conversion> for Conversion {
             link_id: id(&c.link_id),
             click_id: id(&c.click_id),
             transaction_id: c.transaction_id.clone(),
-            kind: ConversionKind::from_proto(c.kind),
+            kind: ConversionKind::from_proto(c.kind).ok(),
             event_type: c.event_type.clone(),
             amount: Money::from_proto(&c.amount),
-            status: ConversionStatus::from_proto(c.status),
-            hold_reason: HoldReason::from_proto(c.hold_reason),
+            status: ConversionStatus::from_proto(c.status).ok(),
+            hold_reason: HoldReason::from_proto(c.hold_reason).ok(),
             refunded_minor: c.refunded_minor,
             customer_id: c.customer_id.clone(),
             customer_domain: c.customer_domain.clone(),
@@ -230,7 +189,7 @@ impl From<&pb::Commission> for Commission {
             plan_version: c.plan_version,
             amount: Money::from_proto(&c.amount),
             reversed_minor: c.reversed_minor,
-            status: CommissionStatus::from_proto(c.status),
+            status: CommissionStatus::from_proto(c.status).ok(),
             basis: c.basis.clone(),
             hold_until: time(&c.hold_until),
             created_at: time(&c.created_at),
@@ -267,7 +226,7 @@ impl From<&pb::LedgerEntry> for LedgerEntry {
         Self {
             id: e.entry_id.clone(),
             currency: e.currency.clone(),
-            kind: LedgerEntryKind::from_proto(e.kind),
+            kind: LedgerEntryKind::from_proto(e.kind).ok(),
             pending_delta_minor: e.pending_delta_minor,
             available_delta_minor: e.available_delta_minor,
             commission_id: id(&e.commission_id),

@@ -12,7 +12,6 @@ use crate::extract::{JsonBody, PathId, QueryParams, client_ip};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::wire_enum;
 
 /// The query parameter the redirect appends: the click id the advertiser
 /// passes back in its postback.
@@ -166,11 +165,6 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(LinkStatus: pb::LinkStatus {
-    Active = "active" => Active,
-    Disabled = "disabled" => Disabled,
-});
-
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
@@ -223,7 +217,7 @@ impl From<&pb::Link> for Link {
             partner_id: l.partner_id.clone(),
             program_id: l.program_id.clone(),
             destination_url: l.destination_url.clone(),
-            status: LinkStatus::from_proto(l.status),
+            status: LinkStatus::from_proto(l.status).ok(),
             created_at: time(&l.created_at),
         }
     }

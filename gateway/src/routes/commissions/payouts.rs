@@ -9,7 +9,6 @@ use crate::dto::*;
 use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::wire_enum;
 
 /// Pay a program's approved balances in one currency (finance staff). Each
 /// partner at or above the program's minimum with a payout profile and a
@@ -163,31 +162,6 @@ pub async fn put_profile(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(PayoutMethod: pb::PayoutMethod {
-    Paypal = "paypal" => Paypal,
-    Bank = "bank" => Bank,
-    StripeConnect = "stripe_connect" => StripeConnect,
-});
-
-wire_enum!(TaxForm: pb::TaxForm {
-    W9 = "w9" => W9,
-    W8ben = "w8ben" => W8ben,
-    W8benE = "w8ben_e" => W8benE,
-});
-
-wire_enum!(PayoutBatchStatus: pb::PayoutBatchStatus {
-    Pending = "pending" => Pending,
-    Processing = "processing" => Processing,
-    Paid = "paid" => Paid,
-    Failed = "failed" => Failed,
-    Cancelled = "cancelled" => Cancelled,
-});
-
-wire_enum!(ExportFormat: pb::ExportFormat {
-    Paypal = "paypal" => Paypal,
-    Wise = "wise" => Wise,
-});
-
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayout {
@@ -258,7 +232,7 @@ impl From<&pb::PayoutBatch> for PayoutBatch {
         Self {
             id: b.batch_id.clone(),
             program_id: b.program_id.clone(),
-            status: PayoutBatchStatus::from_proto(b.status),
+            status: PayoutBatchStatus::from_proto(b.status).ok(),
             total: Money::from_proto(&b.total),
             min_payout_minor: b.min_payout_minor,
             items: b
@@ -267,7 +241,7 @@ impl From<&pb::PayoutBatch> for PayoutBatch {
                 .map(|i| PayoutItem {
                     partner_id: i.partner_id.clone(),
                     amount: Money::from_proto(&i.amount),
-                    method: PayoutMethod::from_proto(i.method),
+                    method: PayoutMethod::from_proto(i.method).ok(),
                     destination: i.destination.clone(),
                     payee_name: i.payee_name.clone(),
                     reference: i.reference.clone(),
@@ -328,12 +302,12 @@ impl From<&pb::PayoutProfile> for PayoutProfile {
     fn from(p: &pb::PayoutProfile) -> Self {
         Self {
             partner_id: p.partner_id.clone(),
-            method: PayoutMethod::from_proto(p.method),
+            method: PayoutMethod::from_proto(p.method).ok(),
             paypal_email: p.paypal_email.clone(),
             bank_reference: p.bank_reference.clone(),
             stripe_account_id: p.stripe_account_id.clone(),
             payee_name: p.payee_name.clone(),
-            tax_form: TaxForm::from_proto(p.tax_form),
+            tax_form: TaxForm::from_proto(p.tax_form).ok(),
             tax_form_received_on: id(&p.tax_form_received_on),
             updated_at: time(&p.updated_at),
         }

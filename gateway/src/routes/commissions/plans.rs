@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// A new version of a program's plan, or of one tier's (staff), in force
 /// from `effective_from` (default now, never in the past). Commissions
@@ -106,17 +105,6 @@ pub async fn put_settings(
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(AttributionModel: pb::AttributionModel {
-    LastClick = "last_click" => LastClick,
-    FirstClick = "first_click" => FirstClick,
-});
-
-wire_enum!(Recurrence: pb::Recurrence {
-    OneTime = "one_time" => OneTime,
-    Months = "months" => Months,
-    Lifetime = "lifetime" => Lifetime,
-});
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -221,7 +209,7 @@ impl From<&pb::Plan> for Plan {
                     revshare_bps: t.revshare_bps,
                 })
                 .collect(),
-            recurrence: Recurrence::from_proto(p.recurrence),
+            recurrence: Recurrence::from_proto(p.recurrence).ok(),
             recurring_months: p.recurring_months,
             reseller_margin_bps: p.reseller_margin_bps,
             referral_fee_bps: p.referral_fee_bps,
@@ -273,7 +261,7 @@ impl From<&pb::ProgramSettings> for CommissionSettings {
         Self {
             program_id: s.program_id.clone(),
             allowed_domains: s.allowed_domains.clone(),
-            attribution_model: AttributionModel::from_proto(s.attribution_model),
+            attribution_model: AttributionModel::from_proto(s.attribution_model).ok(),
             attribution_window_days: s.attribution_window_days,
             min_seconds_to_convert: s.min_seconds_to_convert,
             max_clicks_per_source_hour: s.max_clicks_per_source_hour,

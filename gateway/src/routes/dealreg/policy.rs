@@ -2,10 +2,10 @@ use prm_proto::dealreg as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::dto::SlaBreachAction;
 use crate::extract::JsonBody;
 use crate::forward::{Call, Reply, ok};
 use crate::problem::Problem;
-use crate::wire_enum;
 
 /// The deal registration policy every registration is held to.
 #[utoipa::path(get, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
@@ -42,7 +42,7 @@ fn policy(p: Option<pb::Policy>) -> Reply<DealRegistrationPolicy> {
     ok(DealRegistrationPolicy {
         approval_sla_business_hours: p.approval_sla_business_hours,
         on_sla_breach: SlaBreachAction::from_proto(p.on_sla_breach)
-            .ok_or_else(Problem::internal)?,
+            .map_err(|_| Problem::internal())?,
         protection_days: p.protection_days,
         extension_days: p.extension_days,
         max_extensions: p.max_extensions,
@@ -51,15 +51,6 @@ fn policy(p: Option<pb::Policy>) -> Reply<DealRegistrationPolicy> {
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(
-    /// What happens when no decision is made within the SLA (the breach is
-    /// recorded and announced either way).
-    SlaBreachAction: pb::SlaBreachAction {
-        Escalate = "escalate" => Escalate,
-        AutoApprove = "auto_approve" => AutoApprove,
-    }
-);
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::*;
 use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// Register a deal (a partner for itself; partner managers for a partner
 /// they name). A customer another registration or a direct account holds
@@ -239,24 +238,6 @@ pub async fn registration_history(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(RegistrationStatus: pb::RegistrationStatus {
-    Submitted = "submitted" => Submitted,
-    Returned = "returned" => Returned,
-    Approved = "approved" => Approved,
-    Rejected = "rejected" => Rejected,
-    Won = "won" => Won,
-    Lost = "lost" => Lost,
-    Expired = "expired" => Expired,
-});
-
-wire_enum!(RejectionReason: pb::RejectionReason {
-    Duplicate = "duplicate" => Duplicate,
-    NotQualified = "not_qualified" => NotQualified,
-    DirectAccount = "direct_account" => DirectAccount,
-    Incomplete = "incomplete" => Incomplete,
-    Other = "other" => Other,
-});
-
 /// The partner's contact at the customer.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -436,7 +417,7 @@ impl From<&pb::Registration> for Registration {
         Self {
             id: r.id.clone(),
             partner_id: r.partner_id.clone(),
-            status: RegistrationStatus::from_proto(r.status),
+            status: RegistrationStatus::from_proto(r.status).ok(),
             customer_company: r.customer_company.clone(),
             customer_domain: r.customer_domain.clone(),
             customer_domain_key: r.customer_domain_key.clone(),
@@ -465,7 +446,7 @@ impl From<&pb::Registration> for Registration {
             decided_at: time(&r.decided_at),
             protected_until: time(&r.protected_until),
             extensions_used: r.extensions_used,
-            rejection_reason: RejectionReason::from_proto(r.rejection_reason),
+            rejection_reason: RejectionReason::from_proto(r.rejection_reason).ok(),
             status_note: r.status_note.clone(),
             won_amount: Money::from_proto(&r.won_amount),
             closed_at: time(&r.closed_at),
@@ -504,8 +485,8 @@ impl From<&pb::Transition> for RegistrationTransition {
     fn from(t: &pb::Transition) -> Self {
         Self {
             action: t.action.clone(),
-            from_status: RegistrationStatus::from_proto(t.from_status),
-            to_status: RegistrationStatus::from_proto(t.to_status),
+            from_status: RegistrationStatus::from_proto(t.from_status).ok(),
+            to_status: RegistrationStatus::from_proto(t.to_status).ok(),
             actor_user_id: id(&t.actor_user_id),
             note: t.note.clone(),
             at: time(&t.at),

@@ -7,7 +7,6 @@ use super::requests::{Approval, Reason};
 use crate::dto::*;
 use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// Claim an approved request after the activity, before its claim
 /// deadline, with proof of performance (its partner). The reimbursable
@@ -105,12 +104,6 @@ pub async fn reject_claim(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(ClaimStatus: pb::ClaimStatus {
-    Submitted = "submitted" => Submitted,
-    Approved = "approved" => Approved,
-    Rejected = "rejected" => Rejected,
-});
-
 /// A document proving the activity, stored elsewhere.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -194,7 +187,7 @@ impl From<&pb::Claim> for Claim {
             request_id: c.request_id.clone(),
             fund_id: c.fund_id.clone(),
             partner_id: c.partner_id.clone(),
-            status: ClaimStatus::from_proto(c.status),
+            status: ClaimStatus::from_proto(c.status).ok(),
             proven_cost: Money::from_proto(&c.proven_cost),
             reimbursable: Money::from_proto(&c.reimbursable),
             reimbursed: Money::from_proto(&c.reimbursed),

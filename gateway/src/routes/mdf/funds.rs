@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// Set a program's MDF budget for a period (marketing staff). Allocations
 /// and accruals never exceed it. A program's budgets may not overlap
@@ -132,20 +131,6 @@ pub async fn list_fund_entries(
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(FundKind: pb::FundKind {
-    Discretionary = "discretionary" => Discretionary,
-    Accrual = "accrual" => Accrual,
-});
-
-wire_enum!(EntryKind: pb::EntryKind {
-    Allocated = "allocated" => Allocated,
-    Accrued = "accrued" => Accrued,
-    Reserved = "reserved" => Reserved,
-    Released = "released" => Released,
-    Reimbursed = "reimbursed" => Reimbursed,
-    Expired = "expired" => Expired,
-});
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -310,7 +295,7 @@ impl From<&pb::Fund> for Fund {
             id: f.id.clone(),
             budget_id: f.budget_id.clone(),
             partner_id: f.partner_id.clone(),
-            kind: FundKind::from_proto(f.kind),
+            kind: FundKind::from_proto(f.kind).ok(),
             currency: f.currency.clone(),
             reimbursement_rate_bps: f.reimbursement_rate_bps,
             accrual_tiers: f
@@ -360,7 +345,7 @@ impl From<&pb::FundEntry> for FundEntry {
         Self {
             id: e.id.clone(),
             fund_id: e.fund_id.clone(),
-            kind: EntryKind::from_proto(e.kind),
+            kind: EntryKind::from_proto(e.kind).ok(),
             amount: Money::from_proto(&e.amount),
             request_id: id(&e.request_id),
             claim_id: id(&e.claim_id),

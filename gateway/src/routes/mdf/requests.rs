@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::*;
 use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// Request funds for an activity (a partner, from its own fund).
 #[utoipa::path(post, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = [])),
@@ -130,23 +129,6 @@ pub async fn request_roi(call: Call, PathId(id): PathId) -> Reply<RequestRoi> {
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(ActivityType: pb::ActivityType {
-    Event = "event" => Event,
-    Webinar = "webinar" => Webinar,
-    DigitalCampaign = "digital_campaign" => DigitalCampaign,
-    ContentSyndication = "content_syndication" => ContentSyndication,
-    Other = "other" => Other,
-});
-
-wire_enum!(MdfRequestStatus: pb::MdfRequestStatus {
-    Submitted = "submitted" => Submitted,
-    Approved = "approved" => Approved,
-    Rejected = "rejected" => Rejected,
-    Cancelled = "cancelled" => Cancelled,
-    Completed = "completed" => Completed,
-    Lapsed = "lapsed" => Lapsed,
-});
-
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMdfRequest {
@@ -231,8 +213,8 @@ impl From<&pb::MdfRequest> for MdfRequest {
             id: r.id.clone(),
             fund_id: r.fund_id.clone(),
             partner_id: r.partner_id.clone(),
-            status: MdfRequestStatus::from_proto(r.status),
-            activity_type: ActivityType::from_proto(r.activity_type),
+            status: MdfRequestStatus::from_proto(r.status).ok(),
+            activity_type: ActivityType::from_proto(r.activity_type).ok(),
             description: r.description.clone(),
             starts_on: r.starts_on.clone(),
             ends_on: r.ends_on.clone(),

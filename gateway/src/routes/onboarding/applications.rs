@@ -11,7 +11,6 @@ use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
 use crate::rate_limit::DecisionSlot;
 use crate::state::AppState;
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -142,8 +141,6 @@ pub async fn reject_application(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(ApplicationStatus: pb::ApplicationStatus { Submitted = "submitted" => Submitted, Approved = "approved" => Approved, Rejected = "rejected" => Rejected });
-
 /// The public partner application form.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -190,7 +187,7 @@ impl From<&pb::Application> for Application {
             partner_type: PartnerType::from_proto(a.partner_type).ok(),
             contact_name: a.contact_name.clone(),
             contact_email: a.contact_email.clone(),
-            status: ApplicationStatus::from_proto(a.status),
+            status: ApplicationStatus::from_proto(a.status).ok(),
             rejection_reason: a.rejection_reason.clone(),
             partner_id: id(&a.partner_id),
             submitted_at: time(&a.submitted_at),

@@ -3,7 +3,6 @@ use prm_proto::onboarding as pb;
 use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -117,15 +116,6 @@ pub async fn list_certifications(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(ContentKind: pb::ContentKind {
-    Deck = "deck" => Deck,
-    Battlecard = "battlecard" => Battlecard,
-    DemoScript = "demo_script" => DemoScript,
-    Document = "document" => Document,
-    Video = "video" => Video,
-});
-wire_enum!(CertificationStatus: pb::CertificationStatus { Active = "active" => Active, Expired = "expired" => Expired });
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visibility {
@@ -171,7 +161,7 @@ impl From<&pb::Content> for Content {
         Self {
             id: c.id.clone(),
             title: c.title.clone(),
-            kind: ContentKind::from_proto(c.kind),
+            kind: ContentKind::from_proto(c.kind).ok(),
             url: c.url.clone(),
             visibility: c.visibility.as_ref().map(Visibility::from_proto),
             created_at: time(&c.created_at),
@@ -280,7 +270,7 @@ impl From<&pb::Certification> for Certification {
             earned_at: time(&c.earned_at),
             expires_at: time(&c.expires_at),
             renewals: c.renewals,
-            status: CertificationStatus::from_proto(c.status),
+            status: CertificationStatus::from_proto(c.status).ok(),
         }
     }
 }

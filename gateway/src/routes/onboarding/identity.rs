@@ -5,7 +5,6 @@ use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams, path_id};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -165,8 +164,6 @@ pub async fn revoke_api_key(call: Call, PathId(id): PathId) -> Reply<ApiKey> {
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(UserStatus: pb::UserStatus { Active = "active" => Active, Deactivated = "deactivated" => Deactivated });
-
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: String,
@@ -191,7 +188,7 @@ impl From<&pb::User> for User {
                 .iter()
                 .filter_map(|r| Role::from_proto(*r).ok())
                 .collect(),
-            status: UserStatus::from_proto(u.status),
+            status: UserStatus::from_proto(u.status).ok(),
             created_at: time(&u.created_at),
         }
     }

@@ -6,7 +6,6 @@ use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, ok, one};
 use crate::problem::Problem;
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -172,8 +171,6 @@ pub async fn terms_status(call: Call, PathId(id): PathId) -> Reply<TermsStatus> 
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(PartnerStatus: pb::PartnerStatus { Active = "active" => Active, Suspended = "suspended" => Suspended, Terminated = "terminated" => Terminated });
-
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Partner {
     pub id: String,
@@ -206,7 +203,7 @@ impl From<&pb::Partner> for Partner {
             program_id: p.program_id.clone(),
             tier_id: p.tier_id.clone(),
             tier_name: p.tier_name.clone(),
-            status: PartnerStatus::from_proto(p.status),
+            status: PartnerStatus::from_proto(p.status).ok(),
             status_reason: p.status_reason.clone(),
             approved_at: time(&p.approved_at),
             demotion_due_at: time(&p.demotion_due_at),

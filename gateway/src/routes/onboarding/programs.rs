@@ -3,7 +3,6 @@ use prm_proto::onboarding as pb;
 use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -124,13 +123,6 @@ pub async fn run_tier_review(
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(ChecklistItemKind: pb::ChecklistItemKind {
-    TermsAccepted = "terms_accepted" => TermsAccepted,
-    FirstUserActive = "first_user_active" => FirstUserActive,
-    RequiredCoursesPassed = "required_courses_passed" => RequiredCoursesPassed,
-    FirstDealRegistered = "first_deal_registered" => FirstDealRegistered,
-});
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Program {
@@ -359,7 +351,7 @@ impl From<&pb::OnboardingChecklist> for Checklist {
                 .items
                 .iter()
                 .map(|i| ChecklistItem {
-                    kind: ChecklistItemKind::from_proto(i.kind),
+                    kind: ChecklistItemKind::from_proto(i.kind).ok(),
                     done: i.done,
                     completed_at: time(&i.completed_at),
                 })

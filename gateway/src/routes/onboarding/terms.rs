@@ -6,7 +6,6 @@ use crate::dto::*;
 use crate::extract::{JsonBody, parse_json};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
-use crate::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -75,8 +74,6 @@ pub async fn accept_terms(
 
 // ------------------------------------------------------------ JSON shapes
 
-wire_enum!(TermsKind: pb::TermsKind { PartnerAgreement = "partner_agreement" => PartnerAgreement, Disclosure = "disclosure" => Disclosure });
-
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Terms {
     pub id: String,
@@ -91,7 +88,7 @@ impl From<&pb::Terms> for Terms {
     fn from(t: &pb::Terms) -> Self {
         Self {
             id: t.id.clone(),
-            kind: TermsKind::from_proto(t.kind),
+            kind: TermsKind::from_proto(t.kind).ok(),
             version: t.version.clone(),
             title: t.title.clone(),
             body: t.body.clone(),
@@ -131,7 +128,7 @@ impl From<&pb::TermsAcceptance> for TermsAcceptance {
         Self {
             partner_id: a.partner_id.clone(),
             terms_id: a.terms_id.clone(),
-            kind: TermsKind::from_proto(a.kind),
+            kind: TermsKind::from_proto(a.kind).ok(),
             version: a.version.clone(),
             accepted_by_user_id: a.accepted_by_user_id.clone(),
             accepted_at: time(&a.accepted_at),

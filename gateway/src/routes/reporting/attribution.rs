@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 use crate::dto::*;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
-use crate::wire_enum;
 
 /// A won deal's credit shares under the model in force when it was won,
 /// each with its reason. The shares sum to exactly the deal's amount
@@ -63,12 +62,6 @@ pub async fn list_models(
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(ShareRole: pb::ShareRole {
-    Sourced = "sourced" => Sourced,
-    Influencer = "influencer" => Influencer,
-    Direct = "direct" => Direct,
-});
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -164,7 +157,7 @@ impl From<&pb::DealAttribution> for DealAttribution {
                 .shares
                 .iter()
                 .map(|s| CreditShare {
-                    role: ShareRole::from_proto(s.role),
+                    role: ShareRole::from_proto(s.role).ok(),
                     partner_id: id(&s.partner_id),
                     weight_bps: s.weight_bps,
                     amount: Money::from_proto(&s.amount),

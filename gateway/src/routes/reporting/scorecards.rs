@@ -9,7 +9,6 @@ use crate::dto::*;
 use crate::extract::{PathId, QueryParams};
 use crate::forward::{Answer, Call, Reply, ok, one};
 use crate::problem::Problem;
-use crate::wire_enum;
 
 /// The header carrying the export's next page token.
 pub const NEXT_PAGE_TOKEN: HeaderName = HeaderName::from_static("x-next-page-token");
@@ -117,11 +116,6 @@ pub async fn rebuild(call: Call) -> Reply<Rebuild> {
 }
 
 // ------------------------------------------------------------ JSON shapes
-
-wire_enum!(GroupBy: pb::GroupBy {
-    Tier = "tier" => Tier,
-    PartnerType = "partner_type" => PartnerType,
-});
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

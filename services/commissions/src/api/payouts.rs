@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{Commissions, convert};
 use crate::domain::access::PAYOUTS;
 use crate::domain::ledger::EntryKind;
+use crate::domain::payout::PayoutBatchStatusRules;
 use crate::domain::payout::{
     ExportItem, NewProfile, PayoutBatchStatus, PayoutMethod, eligibility, paypal_csv, wise_csv,
 };

@@ -5,28 +5,9 @@
 //! stored figure; a reversal after payout takes `available` below zero,
 //! and the next payout nets it.
 
-use prm_proto::commissions::LedgerEntryKind as LedgerEntryKindProto;
+pub use prm_runtime::vocabulary::LedgerEntryKind as EntryKind;
 
-prm_runtime::domain_enum! {
-    pub enum EntryKind: LedgerEntryKindProto as "ledger entry kind" {
-        Earned = "earned" => Earned,
-        Approved = "approved" => Approved,
-        Reversed = "reversed" => Reversed,
-        PaidOut = "paid_out" => PaidOut,
-        PayoutReturned = "payout_returned" => PayoutReturned,
-    }
-}
-
-prm_runtime::domain_enum! {
-    pub enum CommissionStatus: prm_proto::commissions::CommissionStatus as "commission status" {
-        /// In its hold period.
-        Pending = "pending" => Pending,
-        /// Payable.
-        Approved = "approved" => Approved,
-        /// Wholly reversed.
-        Reversed = "reversed" => Reversed,
-    }
-}
+pub use prm_runtime::vocabulary::CommissionStatus;
 
 /// An entry's changes to the pending and the available balance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,11 +16,17 @@ pub struct Deltas {
     pub available: i64,
 }
 
-impl EntryKind {
+/// The rules of a [`EntryKind`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait EntryDeltas: Copy {
     /// The changes an entry of this kind for `amount` (positive) makes.
     /// `after_approval` matters only for reversals: which balance they
     /// take back from.
-    pub fn deltas(self, amount: i64, after_approval: bool) -> Deltas {
+    fn deltas(self, amount: i64, after_approval: bool) -> Deltas;
+}
+
+impl EntryDeltas for EntryKind {
+    fn deltas(self, amount: i64, after_approval: bool) -> Deltas {
         let (pending, available) = match self {
             EntryKind::Earned => (amount, 0),
             EntryKind::Approved => (-amount, amount),

@@ -6,12 +6,7 @@ use rand::Rng;
 pub const CODE_LEN: usize = 8;
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
-prm_runtime::domain_enum! {
-    pub enum LinkStatus: prm_proto::commissions::LinkStatus as "link status" {
-        Active = "active" => Active,
-        Disabled = "disabled" => Disabled,
-    }
-}
+pub use prm_runtime::vocabulary::LinkStatus;
 
 /// A new link code: 8 characters of an alphabet without look-alikes
 /// (57^8, about 1.1e14 codes).

@@ -9,81 +9,70 @@
 //! it back (`payout_returned`).
 
 use chrono::NaiveDate;
-use prm_proto::commissions::{
-    PayoutBatchStatus as PayoutBatchStatusProto, PayoutMethod as PayoutMethodProto,
-    PutPayoutProfileRequest, TaxForm as TaxFormProto,
-};
+use prm_proto::commissions::PutPayoutProfileRequest;
 use prm_runtime::{FieldErrors, IllegalTransition, validate};
 
-prm_runtime::domain_enum! {
-    pub enum PayoutMethod: PayoutMethodProto as "payout method" {
-        Paypal = "paypal" => Paypal,
-        Bank = "bank" => Bank,
-        StripeConnect = "stripe_connect" => StripeConnect,
-    }
-}
+pub use prm_runtime::vocabulary::PayoutMethod;
 
-prm_runtime::domain_enum! {
-    pub enum TaxForm: TaxFormProto as "tax form" {
-        W9 = "w9" => W9,
-        W8ben = "w8ben" => W8ben,
-        W8benE = "w8ben_e" => W8benE,
-    }
-}
+pub use prm_runtime::vocabulary::TaxForm;
 
-prm_runtime::domain_enum! {
-    pub enum PayoutBatchStatus: PayoutBatchStatusProto as "payout batch status" {
-        Pending = "pending" => Pending,
-        Processing = "processing" => Processing,
-        Paid = "paid" => Paid,
-        Failed = "failed" => Failed,
-        Cancelled = "cancelled" => Cancelled,
-    }
-}
+pub use prm_runtime::vocabulary::PayoutBatchStatus;
 
-impl PayoutBatchStatus {
-    fn refuse(self, to: PayoutBatchStatus) -> IllegalTransition {
-        IllegalTransition::new(
-            "ILLEGAL_PAYOUT_TRANSITION",
-            format!("a {} batch cannot become {}", self.as_str(), to.as_str()),
-        )
-    }
-
+/// The rules of a [`PayoutBatchStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait PayoutBatchStatusRules: Copy {
     /// Handed to the provider.
-    pub fn process(self) -> Result<PayoutBatchStatus, IllegalTransition> {
+    fn process(self) -> Result<PayoutBatchStatus, IllegalTransition>;
+
+    /// The provider paid it.
+    fn pay(self) -> Result<PayoutBatchStatus, IllegalTransition>;
+
+    /// The provider refused it: the money goes back.
+    fn fail(self) -> Result<PayoutBatchStatus, IllegalTransition>;
+
+    /// Only before it reaches the provider.
+    fn cancel(self) -> Result<PayoutBatchStatus, IllegalTransition>;
+}
+
+impl PayoutBatchStatusRules for PayoutBatchStatus {
+    fn process(self) -> Result<PayoutBatchStatus, IllegalTransition> {
         match self {
             PayoutBatchStatus::Pending => Ok(PayoutBatchStatus::Processing),
-            s => Err(s.refuse(PayoutBatchStatus::Processing)),
+            s => Err(refuse(s, PayoutBatchStatus::Processing)),
         }
     }
 
-    /// The provider paid it.
-    pub fn pay(self) -> Result<PayoutBatchStatus, IllegalTransition> {
+    fn pay(self) -> Result<PayoutBatchStatus, IllegalTransition> {
         match self {
             PayoutBatchStatus::Pending | PayoutBatchStatus::Processing => {
                 Ok(PayoutBatchStatus::Paid)
             }
-            s => Err(s.refuse(PayoutBatchStatus::Paid)),
+            s => Err(refuse(s, PayoutBatchStatus::Paid)),
         }
     }
 
-    /// The provider refused it: the money goes back.
-    pub fn fail(self) -> Result<PayoutBatchStatus, IllegalTransition> {
+    fn fail(self) -> Result<PayoutBatchStatus, IllegalTransition> {
         match self {
             PayoutBatchStatus::Pending | PayoutBatchStatus::Processing => {
                 Ok(PayoutBatchStatus::Failed)
             }
-            s => Err(s.refuse(PayoutBatchStatus::Failed)),
+            s => Err(refuse(s, PayoutBatchStatus::Failed)),
         }
     }
 
-    /// Only before it reaches the provider.
-    pub fn cancel(self) -> Result<PayoutBatchStatus, IllegalTransition> {
+    fn cancel(self) -> Result<PayoutBatchStatus, IllegalTransition> {
         match self {
             PayoutBatchStatus::Pending => Ok(PayoutBatchStatus::Cancelled),
-            s => Err(s.refuse(PayoutBatchStatus::Cancelled)),
+            s => Err(refuse(s, PayoutBatchStatus::Cancelled)),
         }
     }
+}
+
+fn refuse(status: PayoutBatchStatus, to: PayoutBatchStatus) -> IllegalTransition {
+    IllegalTransition::new(
+        "ILLEGAL_PAYOUT_TRANSITION",
+        format!("a {} batch cannot become {}", status.as_str(), to.as_str()),
+    )
 }
 
 /// Why a partner with money is not in a batch.

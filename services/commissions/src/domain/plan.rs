@@ -19,20 +19,14 @@
 //! minor unit ([`super::bps_of`]).
 
 use chrono::{DateTime, Months, Utc};
-use prm_proto::commissions::{CreatePlanRequest, Recurrence as RecurrenceProto};
+use prm_proto::commissions::CreatePlanRequest;
 use prm_runtime::wire::from_timestamp;
 use prm_runtime::{ApiError, FieldErrors, validate};
 use uuid::Uuid;
 
 use super::{MAX_AMOUNT_MINOR, bps_of};
 
-prm_runtime::domain_enum! {
-    pub enum Recurrence: RecurrenceProto as "recurrence" {
-        OneTime = "one_time" => OneTime,
-        Months = "months" => Months,
-        Lifetime = "lifetime" => Lifetime,
-    }
-}
+pub use prm_runtime::vocabulary::Recurrence;
 
 pub const MAX_NAME_LEN: usize = 120;
 pub const DEFAULT_HOLD_DAYS: i32 = 30;
@@ -498,7 +492,7 @@ mod tests {
                 revshare_bps: 3_000,
             },
         ];
-        r.recurrence = RecurrenceProto::Months as i32;
+        r.recurrence = prm_proto::commissions::Recurrence::Months as i32;
         r.hold_days = Some(-1);
         let err = NewPlan::parse(&r).expect_err("refused");
         let fields: Vec<String> = match &err {

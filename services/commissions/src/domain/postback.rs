@@ -8,9 +8,7 @@
 //! commission and a retried refund changes nothing) or `chargeback`.
 
 use chrono::{DateTime, Utc};
-use prm_proto::commissions::{
-    ConversionStatus as ConversionStatusProto, HoldReason as HoldReasonProto, RecordPostbackRequest,
-};
+use prm_proto::commissions::RecordPostbackRequest;
 use prm_runtime::auth::constant_time_eq;
 use prm_runtime::validate;
 use sha2::{Digest, Sha256};
@@ -25,30 +23,9 @@ pub const MAX_CUSTOMER_ID_LEN: usize = 128;
 
 pub use prm_runtime::ConversionKind;
 
-prm_runtime::domain_enum! {
-    pub enum ConversionStatus: ConversionStatusProto as "conversion status" {
-        Pending = "pending" => Pending,
-        Approved = "approved" => Approved,
-        Rejected = "rejected" => Rejected,
-        Refunded = "refunded" => Refunded,
-        Chargeback = "chargeback" => Chargeback,
-        Held = "held" => Held,
-    }
-}
+pub use prm_runtime::vocabulary::ConversionStatus;
 
-prm_runtime::domain_enum! {
-    pub enum HoldReason: HoldReasonProto as "hold reason" {
-        NoClick = "no_click" => NoClick,
-        UnknownClick = "unknown_click" => UnknownClick,
-        ClickTooOld = "click_too_old" => ClickTooOld,
-        TooFast = "too_fast" => TooFast,
-        FloodingSource = "flooding_source" => FloodingSource,
-        SelfReferral = "self_referral" => SelfReferral,
-        BotClick = "bot_click" => BotClick,
-        RecurrenceEnded = "recurrence_ended" => RecurrenceEnded,
-        NoPlan = "no_plan" => NoPlan,
-    }
-}
+pub use prm_runtime::vocabulary::HoldReason;
 
 /// The answer to a postback: a stable code, the HTTP status the gateway
 /// answers with, and a number for networks that want one.

@@ -2,19 +2,11 @@
 //! conversions are attributed, its fraud thresholds, its postback
 //! credentials and its payout minimum.
 
-use prm_proto::commissions::{
-    AttributionModel as AttributionModelProto, PutProgramSettingsRequest,
-};
+use prm_proto::commissions::PutProgramSettingsRequest;
 use prm_runtime::{ApiError, FieldErrors, validate};
 use sha2::{Digest, Sha256};
 
-prm_runtime::domain_enum! {
-    /// Which click gets the credit when a source clicked several.
-    pub enum AttributionModel: AttributionModelProto as "attribution model" {
-        LastClick = "last_click" => LastClick,
-        FirstClick = "first_click" => FirstClick,
-    }
-}
+pub use prm_runtime::vocabulary::AttributionModel;
 
 pub const DEFAULT_WINDOW_DAYS: i32 = 90;
 pub const MAX_WINDOW_DAYS: i32 = 365;

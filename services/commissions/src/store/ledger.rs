@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Db, Result};
+use crate::domain::ledger::EntryDeltas;
 use crate::domain::ledger::{Balance, EntryKind};
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{Dealreg, convert};
 use crate::domain::customer::NEAR_MATCH_SIMILARITY;
 use crate::domain::policy::{Policy, add_business_time, business_time_between};
+use crate::domain::registration::RegistrationStatusRules;
 use crate::domain::registration::{
     self, Edit, HistoryAction, MAX_NOTES_LEN, NewRegistration, RegistrationStatus, RejectionReason,
 };

@@ -5,7 +5,7 @@
 //! `Policy` is the one place that knows them.
 
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
-use prm_proto::dealreg::{Policy as PolicyProto, SlaBreachAction};
+use prm_proto::dealreg::Policy as PolicyProto;
 use prm_runtime::{ApiError, FieldErrors};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,16 +24,7 @@ pub struct Policy {
     pub expiring_notice_days: i64,
 }
 
-prm_runtime::domain_enum! {
-    /// What happens when the SLA passes without a decision; the breach is
-    /// recorded and announced either way.
-    pub enum SlaBreachPolicy: SlaBreachAction as "SLA breach action" {
-        /// Staff are told; the registration waits.
-        Escalate = "escalate" => Escalate,
-        /// The registration is approved.
-        AutoApprove = "auto_approve" => AutoApprove,
-    }
-}
+pub use prm_runtime::vocabulary::SlaBreachAction as SlaBreachPolicy;
 
 impl Default for Policy {
     fn default() -> Self {

@@ -16,9 +16,8 @@
 
 use chrono::{Duration, NaiveDate};
 use prm_proto::dealreg::{
-    Contact as ContactProto, ProductLine as ProductLineProto,
-    RegistrationStatus as RegistrationStatusProto, RejectionReason as RejectionReasonProto,
-    SubmitRegistrationRequest, UpdateRegistrationRequest,
+    Contact as ContactProto, ProductLine as ProductLineProto, SubmitRegistrationRequest,
+    UpdateRegistrationRequest,
 };
 use prm_runtime::{ApiError, FieldErrors, Money, validate};
 use serde::{Deserialize, Serialize};
@@ -37,27 +36,9 @@ pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
 /// How far ahead an expected close date may be.
 pub const MAX_CLOSE_YEARS: i64 = 5;
 
-prm_runtime::domain_enum! {
-    pub enum RegistrationStatus: RegistrationStatusProto as "registration status" {
-        Submitted = "submitted" => Submitted,
-        Returned = "returned" => Returned,
-        Approved = "approved" => Approved,
-        Rejected = "rejected" => Rejected,
-        Won = "won" => Won,
-        Lost = "lost" => Lost,
-        Expired = "expired" => Expired,
-    }
-}
+pub use prm_runtime::vocabulary::RegistrationStatus;
 
-prm_runtime::domain_enum! {
-    pub enum RejectionReason: RejectionReasonProto as "rejection reason" {
-        Duplicate = "duplicate" => Duplicate,
-        NotQualified = "not_qualified" => NotQualified,
-        DirectAccount = "direct_account" => DirectAccount,
-        Incomplete = "incomplete" => Incomplete,
-        Other = "other" => Other,
-    }
-}
+pub use prm_runtime::vocabulary::RejectionReason;
 
 prm_runtime::domain_enum! {
     /// What an entry of a registration's history records.
@@ -76,77 +57,98 @@ prm_runtime::domain_enum! {
     }
 }
 
-impl RegistrationStatus {
+/// The rules of a [`RegistrationStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait RegistrationStatusRules: Copy {
     /// The customer is held: no other registration may claim it.
-    pub fn holds_customer(self) -> bool {
+    fn holds_customer(self) -> bool;
+
+    /// Staff approve a submitted registration.
+    fn approve(self) -> Result<Self, IllegalTransition>;
+
+    /// Staff reject a submitted or returned registration.
+    fn reject(self) -> Result<Self, IllegalTransition>;
+
+    /// Staff send a submitted registration back for more information.
+    fn send_back(self) -> Result<Self, IllegalTransition>;
+
+    /// The partner may edit only a returned registration.
+    fn ensure_editable(self) -> Result<(), IllegalTransition>;
+
+    fn resubmit(self) -> Result<Self, IllegalTransition>;
+
+    /// Protection can be extended while approved, `max` times in all.
+    fn ensure_extendable(self, used: i32, max: i32) -> Result<(), IllegalTransition>;
+
+    fn win(self) -> Result<Self, IllegalTransition>;
+
+    fn lose(self) -> Result<Self, IllegalTransition>;
+}
+
+impl RegistrationStatusRules for RegistrationStatus {
+    fn holds_customer(self) -> bool {
         matches!(self, Self::Submitted | Self::Returned | Self::Approved)
     }
 
-    fn refuse(self, reason: &'static str, wanted: &str) -> IllegalTransition {
-        IllegalTransition::new(
-            reason,
-            format!("the registration is {}; {wanted}", self.as_str()),
-        )
-    }
-
-    /// Staff approve a submitted registration.
-    pub fn approve(self) -> Result<Self, IllegalTransition> {
+    fn approve(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Submitted => Ok(Self::Approved),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_SUBMITTED",
                 "only a submitted registration can be approved",
             )),
         }
     }
 
-    /// Staff reject a submitted or returned registration.
-    pub fn reject(self) -> Result<Self, IllegalTransition> {
+    fn reject(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Submitted | Self::Returned => Ok(Self::Rejected),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_SUBMITTED",
                 "only a submitted or returned registration can be rejected",
             )),
         }
     }
 
-    /// Staff send a submitted registration back for more information.
-    pub fn send_back(self) -> Result<Self, IllegalTransition> {
+    fn send_back(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Submitted => Ok(Self::Returned),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_SUBMITTED",
                 "only a submitted registration can be returned",
             )),
         }
     }
 
-    /// The partner may edit only a returned registration.
-    pub fn ensure_editable(self) -> Result<(), IllegalTransition> {
+    fn ensure_editable(self) -> Result<(), IllegalTransition> {
         match self {
             Self::Returned => Ok(()),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_RETURNED",
                 "it can be edited only while returned for more information",
             )),
         }
     }
 
-    pub fn resubmit(self) -> Result<Self, IllegalTransition> {
+    fn resubmit(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Returned => Ok(Self::Submitted),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_RETURNED",
                 "only a returned registration can be resubmitted",
             )),
         }
     }
 
-    /// Protection can be extended while approved, `max` times in all.
-    pub fn ensure_extendable(self, used: i32, max: i32) -> Result<(), IllegalTransition> {
+    fn ensure_extendable(self, used: i32, max: i32) -> Result<(), IllegalTransition> {
         if self != Self::Approved {
-            return Err(self.refuse(
+            return Err(refuse(
+                self,
                 "REGISTRATION_NOT_APPROVED",
                 "only an approved registration's protection can be extended",
             ));
@@ -160,25 +162,34 @@ impl RegistrationStatus {
         Ok(())
     }
 
-    pub fn win(self) -> Result<Self, IllegalTransition> {
+    fn win(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Approved => Ok(Self::Won),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_APPROVED",
                 "only an approved registration can be won",
             )),
         }
     }
 
-    pub fn lose(self) -> Result<Self, IllegalTransition> {
+    fn lose(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Approved => Ok(Self::Lost),
-            _ => Err(self.refuse(
+            _ => Err(refuse(
+                self,
                 "REGISTRATION_NOT_APPROVED",
                 "only an approved registration can be lost",
             )),
         }
     }
+}
+
+fn refuse(status: RegistrationStatus, reason: &'static str, wanted: &str) -> IllegalTransition {
+    IllegalTransition::new(
+        reason,
+        format!("the registration is {}; {wanted}", status.as_str()),
+    )
 }
 
 /// The partner's contact at the customer.

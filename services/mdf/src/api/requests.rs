@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{Mdf, convert, ensure_visible};
 use crate::domain::access::{ACT_FOR_PARTNER, FUNDS_MANAGEMENT};
 use crate::domain::ledger::EntryKind;
+use crate::domain::request::MdfRequestStatusRules;
 use crate::domain::request::{MAX_REASON_LEN, MdfRequestStatus, NewRequest, claim_deadline};
 use crate::domain::{optional_positive_money, same_currency};
 use crate::operations;

@@ -1,31 +1,28 @@
 //! Claims: after the activity, the partner claims with proof of
 //! performance; staff approve (reimburse), partially approve or reject.
 
-use prm_proto::mdf::{
-    ClaimStatus as ClaimStatusProto, ProofDocument as ProofDocumentProto, SubmitClaimRequest,
-};
+use prm_proto::mdf::{ProofDocument as ProofDocumentProto, SubmitClaimRequest};
 use prm_runtime::{ApiError, FieldErrors, IllegalTransition, Money, validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::positive_money;
 
-prm_runtime::domain_enum! {
-    pub enum ClaimStatus: ClaimStatusProto as "claim status" {
-        Submitted = "submitted" => Submitted,
-        /// Approved and reimbursed.
-        Approved = "approved" => Approved,
-        Rejected = "rejected" => Rejected,
-    }
-}
+pub use prm_runtime::vocabulary::ClaimStatus;
 
 pub const MAX_INVOICE_NUMBER_LEN: usize = 64;
 pub const MAX_DOCUMENTS: usize = 20;
 pub const MAX_DOCUMENT_BYTES: i64 = 1 << 30;
 
-impl ClaimStatus {
+/// The rules of a [`ClaimStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait ClaimStatusRules: Copy {
     /// Staff decide submitted claims only.
-    pub fn decide(self) -> Result<(), IllegalTransition> {
+    fn decide(self) -> Result<(), IllegalTransition>;
+}
+
+impl ClaimStatusRules for ClaimStatus {
+    fn decide(self) -> Result<(), IllegalTransition> {
         match self {
             ClaimStatus::Submitted => Ok(()),
             other => Err(IllegalTransition::new(

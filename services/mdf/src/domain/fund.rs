@@ -1,21 +1,14 @@
 //! Funds: what kind, and the rules an allocation sets.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use prm_proto::mdf::{AllocateFundsRequest, FundKind as FundKindProto};
+use prm_proto::mdf::AllocateFundsRequest;
 use prm_runtime::{ApiError, FieldErrors, Money, validate};
 use uuid::Uuid;
 
 use super::ledger::AccrualTiers;
 use super::optional_positive_money;
 
-prm_runtime::domain_enum! {
-    pub enum FundKind: FundKindProto as "fund kind" {
-        /// Staff assign the amount.
-        Discretionary = "discretionary" => Discretionary,
-        /// A share of the partner's won revenue in the period flows in.
-        Accrual = "accrual" => Accrual,
-    }
-}
+pub use prm_runtime::vocabulary::FundKind;
 
 /// Reimbursement rate when an allocation does not set one: all of it.
 pub const DEFAULT_REIMBURSEMENT_RATE_BPS: i32 = 10_000;

@@ -5,25 +5,10 @@
 //! would overdraw it; [`Balance::apply`] is the same rule, for the tests
 //! and for explaining a refusal.
 
-use prm_proto::mdf::{AccrualTier as AccrualTierProto, EntryKind as EntryKindProto};
+use prm_proto::mdf::AccrualTier as AccrualTierProto;
 use serde::{Deserialize, Serialize};
 
-prm_runtime::domain_enum! {
-    pub enum EntryKind: EntryKindProto as "entry kind" {
-        /// Staff put money in.
-        Allocated = "allocated" => Allocated,
-        /// A won deal's share flowed in.
-        Accrued = "accrued" => Accrued,
-        /// An approved request set money aside.
-        Reserved = "reserved" => Reserved,
-        /// A reservation (or its unclaimed rest) came back.
-        Released = "released" => Released,
-        /// A claim was paid out of a reservation.
-        Reimbursed = "reimbursed" => Reimbursed,
-        /// Unspent accrued money expired.
-        Expired = "expired" => Expired,
-    }
-}
+pub use prm_runtime::vocabulary::EntryKind;
 
 /// A fund's balance: the sums of its entries, per kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -2,35 +2,15 @@
 //! (reserving), partially approve or reject; the partner may cancel.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use prm_proto::mdf::{
-    ActivityType as ActivityTypeProto, MdfRequestStatus as MdfRequestStatusProto,
-    SubmitMdfRequestRequest,
-};
+use prm_proto::mdf::SubmitMdfRequestRequest;
 use prm_runtime::{ApiError, FieldErrors, IllegalTransition, Money, validate};
 use uuid::Uuid;
 
 use super::positive_money;
 
-prm_runtime::domain_enum! {
-    pub enum ActivityType: ActivityTypeProto as "activity type" {
-        Event = "event" => Event,
-        Webinar = "webinar" => Webinar,
-        DigitalCampaign = "digital_campaign" => DigitalCampaign,
-        ContentSyndication = "content_syndication" => ContentSyndication,
-        Other = "other" => Other,
-    }
-}
+pub use prm_runtime::vocabulary::ActivityType;
 
-prm_runtime::domain_enum! {
-    pub enum MdfRequestStatus: MdfRequestStatusProto as "request status" {
-        Submitted = "submitted" => Submitted,
-        Approved = "approved" => Approved,
-        Rejected = "rejected" => Rejected,
-        Cancelled = "cancelled" => Cancelled,
-        Completed = "completed" => Completed,
-        Lapsed = "lapsed" => Lapsed,
-    }
-}
+pub use prm_runtime::vocabulary::MdfRequestStatus;
 
 pub const MAX_DESCRIPTION_LEN: usize = 4_000;
 pub const MAX_CAMPAIGN_CODE_LEN: usize = 64;
@@ -40,35 +20,38 @@ pub const MAX_ACTIVITY_DAYS: i64 = 366;
 /// Claim window when a budget does not set one.
 pub const DEFAULT_CLAIM_WINDOW_DAYS: i32 = 60;
 
-impl MdfRequestStatus {
-    fn refused(self, action: &str) -> IllegalTransition {
-        IllegalTransition::new(
-            "REQUEST_STATE",
-            format!("a {} request cannot be {action}", self.as_str()),
-        )
-    }
-
+/// The rules of a [`MdfRequestStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait MdfRequestStatusRules: Copy {
     /// Staff decide submitted requests only.
-    pub fn decide(self) -> Result<(), IllegalTransition> {
-        match self {
-            MdfRequestStatus::Submitted => Ok(()),
-            other => Err(other.refused("decided")),
-        }
-    }
+    fn decide(self) -> Result<(), IllegalTransition>;
 
     /// Cancelling is possible until a claim is approved; an approved
     /// request's reservation is released.
-    pub fn cancel(self) -> Result<MdfRequestStatus, IllegalTransition> {
+    fn cancel(self) -> Result<MdfRequestStatus, IllegalTransition>;
+
+    /// Only an approved request can be claimed.
+    fn ensure_claimable(self) -> Result<(), IllegalTransition>;
+}
+
+impl MdfRequestStatusRules for MdfRequestStatus {
+    fn decide(self) -> Result<(), IllegalTransition> {
+        match self {
+            MdfRequestStatus::Submitted => Ok(()),
+            other => Err(refused(other, "decided")),
+        }
+    }
+
+    fn cancel(self) -> Result<MdfRequestStatus, IllegalTransition> {
         match self {
             MdfRequestStatus::Submitted | MdfRequestStatus::Approved => {
                 Ok(MdfRequestStatus::Cancelled)
             }
-            other => Err(other.refused("cancelled")),
+            other => Err(refused(other, "cancelled")),
         }
     }
 
-    /// Only an approved request can be claimed.
-    pub fn ensure_claimable(self) -> Result<(), IllegalTransition> {
+    fn ensure_claimable(self) -> Result<(), IllegalTransition> {
         match self {
             MdfRequestStatus::Approved => Ok(()),
             other => Err(IllegalTransition::new(
@@ -80,6 +63,13 @@ impl MdfRequestStatus {
             )),
         }
     }
+}
+
+fn refused(status: MdfRequestStatus, action: &str) -> IllegalTransition {
+    IllegalTransition::new(
+        "REQUEST_STATE",
+        format!("a {} request cannot be {action}", status.as_str()),
+    )
 }
 
 /// The last day a claim on an activity ending `ends_on` is accepted.
@@ -190,7 +180,7 @@ mod tests {
     fn valid() -> SubmitMdfRequestRequest {
         SubmitMdfRequestRequest {
             fund_id: Uuid::now_v7().to_string(),
-            activity_type: ActivityTypeProto::Webinar as i32,
+            activity_type: prm_proto::mdf::ActivityType::Webinar as i32,
             description: "Q4 launch webinar".into(),
             starts_on: "2026-12-01".into(),
             ends_on: "2026-12-02".into(),

@@ -10,6 +10,7 @@ use prm_runtime::{
 
 use super::{Onboarding, convert, ensure_may_act, ensure_not_terminated};
 use crate::domain::credentials::{self, KeyStatus};
+use crate::domain::identity::UserStatusRules;
 use crate::domain::identity::{may_manage_user, may_see_user};
 use crate::store::{self, ApiKeyRow};
 

@@ -10,6 +10,7 @@ use prm_runtime::{
 };
 
 use super::{Onboarding, convert};
+use crate::domain::application::ApplicationStatusRules;
 use crate::domain::application::{self, ApplicationStatus, NewApplication};
 use crate::domain::credentials;
 use crate::operations;

@@ -7,6 +7,7 @@ use prm_runtime::{ApiError, CallContext};
 use super::{Onboarding, convert};
 use crate::domain::checklist::ChecklistItem;
 use crate::domain::credentials;
+use crate::domain::partner::PartnerStatusRules;
 use crate::operations;
 use crate::store;
 

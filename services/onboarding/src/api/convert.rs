@@ -5,6 +5,7 @@ use prm_proto::onboarding as pb;
 use prm_runtime::Money;
 use prm_runtime::wire::{opt_id, opt_timestamp, timestamp};
 
+use crate::domain::enablement::CertificationStatusRules;
 use crate::domain::enablement::{CertificationStatus, Visibility};
 use crate::domain::tiering::TierMetrics;
 use crate::store::{

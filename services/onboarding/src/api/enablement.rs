@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{Onboarding, convert, ensure_may_act, ensure_not_terminated};
 use crate::domain::enablement::{self, ContentKind, Viewer, Visibility};
+use crate::domain::identity::UserStatusRules;
 use crate::domain::identity::may_manage_user;
 use crate::operations;
 use crate::store::{self, NewCourse};

@@ -26,6 +26,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::partner;
+use crate::domain::partner::PartnerStatusRules;
 use crate::store::{self, PartnerRow};
 
 pub use bootstrap::ensure_bootstrap_admin;

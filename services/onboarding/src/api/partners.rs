@@ -9,6 +9,7 @@ use prm_runtime::{
 
 use super::{Onboarding, convert, ensure_not_terminated};
 use crate::domain::partner::PartnerStatus;
+use crate::domain::partner::PartnerStatusRules;
 use crate::store;
 
 const MAX_REASON_LEN: usize = 2_000;

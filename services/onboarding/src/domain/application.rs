@@ -4,9 +4,7 @@
 //!     └──────reject───▶ rejected (with a reason)
 //! A decided application is final: approving twice never makes a second partner.
 
-use prm_proto::onboarding::{
-    ApplicationStatus as ApplicationStatusProto, SubmitApplicationRequest,
-};
+use prm_proto::onboarding::SubmitApplicationRequest;
 use prm_runtime::{ApiError, FieldErrors, PartnerType, validate};
 
 use super::IllegalTransition;
@@ -14,17 +12,17 @@ use super::IllegalTransition;
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_REASON_LEN: usize = 2_000;
 
-prm_runtime::domain_enum! {
-    pub enum ApplicationStatus: ApplicationStatusProto as "application status" {
-        Submitted = "submitted" => Submitted,
-        Approved = "approved" => Approved,
-        Rejected = "rejected" => Rejected,
-    }
+pub use prm_runtime::vocabulary::ApplicationStatus;
+
+/// The rules of a [`ApplicationStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait ApplicationStatusRules: Copy {
+    /// Only a submitted application can be decided.
+    fn decide(self, to: ApplicationStatus) -> Result<ApplicationStatus, IllegalTransition>;
 }
 
-impl ApplicationStatus {
-    /// Only a submitted application can be decided.
-    pub fn decide(self, to: ApplicationStatus) -> Result<ApplicationStatus, IllegalTransition> {
+impl ApplicationStatusRules for ApplicationStatus {
+    fn decide(self, to: ApplicationStatus) -> Result<ApplicationStatus, IllegalTransition> {
         match (self, to) {
             (Self::Submitted, Self::Approved | Self::Rejected) => Ok(to),
             (Self::Approved, _) => Err(IllegalTransition::new(

@@ -4,17 +4,9 @@
 //! runs from approval to that first deal.
 
 use chrono::{DateTime, Utc};
-use prm_proto::onboarding::ChecklistItemKind as ChecklistItemProto;
 use uuid::Uuid;
 
-prm_runtime::domain_enum! {
-    pub enum ChecklistItem: ChecklistItemProto as "checklist item" {
-        TermsAccepted = "terms_accepted" => TermsAccepted,
-        FirstUserActive = "first_user_active" => FirstUserActive,
-        RequiredCoursesPassed = "required_courses_passed" => RequiredCoursesPassed,
-        FirstDealRegistered = "first_deal_registered" => FirstDealRegistered,
-    }
-}
+pub use prm_runtime::vocabulary::ChecklistItemKind as ChecklistItem;
 
 /// A partner's checklist: the items done so far and when, and when the
 /// checklist was recorded complete.

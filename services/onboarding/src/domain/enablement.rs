@@ -8,9 +8,6 @@
 //! new pass (renewals do not stack).
 
 use chrono::{DateTime, Duration, Utc};
-use prm_proto::onboarding::{
-    CertificationStatus as CertificationStatusProto, ContentKind as ContentKindProto,
-};
 use prm_runtime::PartnerType;
 
 /// Who looks at the library: a partner, by its tier rank and type. Staff
@@ -81,15 +78,7 @@ impl Visibility {
     }
 }
 
-prm_runtime::domain_enum! {
-    pub enum ContentKind: ContentKindProto as "content kind" {
-        Deck = "deck" => Deck,
-        Battlecard = "battlecard" => Battlecard,
-        DemoScript = "demo_script" => DemoScript,
-        Document = "document" => Document,
-        Video = "video" => Video,
-    }
-}
+pub use prm_runtime::vocabulary::ContentKind;
 
 pub fn pass_mark(value: i32) -> Result<i32, String> {
     if (1..=100).contains(&value) {
@@ -119,16 +108,17 @@ pub fn passes(score_percent: i32, pass_mark_percent: i32) -> bool {
     score_percent >= pass_mark_percent
 }
 
-prm_runtime::domain_enum! {
-    pub enum CertificationStatus: CertificationStatusProto as "certification status" {
-        Active = "active" => Active,
-        Expired = "expired" => Expired,
-    }
+pub use prm_runtime::vocabulary::CertificationStatus;
+
+/// The rules of a [`CertificationStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait CertificationStatusRules: Copy {
+    /// A certification holds until its expiry, exclusive.
+    fn at(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self;
 }
 
-impl CertificationStatus {
-    /// A certification holds until its expiry, exclusive.
-    pub fn at(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+impl CertificationStatusRules for CertificationStatus {
+    fn at(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
         if expires_at > now {
             Self::Active
         } else {

@@ -2,20 +2,20 @@
 //! (partner_admin, partner_user) or is vendor staff; API keys are one kind
 //! of credential of a user (see `credentials`).
 
-use prm_proto::onboarding::UserStatus as UserStatusProto;
 use prm_runtime::{Principal, Role};
 use uuid::Uuid;
 
-prm_runtime::domain_enum! {
-    pub enum UserStatus: UserStatusProto as "user status" {
-        Active = "active" => Active,
-        Deactivated = "deactivated" => Deactivated,
-    }
+pub use prm_runtime::vocabulary::UserStatus;
+
+/// The rules of a [`UserStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait UserStatusRules: Copy {
+    /// Only active users get keys, take courses or are deactivated.
+    fn ensure_active(self, subject: impl Into<String>) -> Result<(), prm_runtime::ApiError>;
 }
 
-impl UserStatus {
-    /// Only active users get keys, take courses or are deactivated.
-    pub fn ensure_active(self, subject: impl Into<String>) -> Result<(), prm_runtime::ApiError> {
+impl UserStatusRules for UserStatus {
+    fn ensure_active(self, subject: impl Into<String>) -> Result<(), prm_runtime::ApiError> {
         match self {
             Self::Active => Ok(()),
             Self::Deactivated => Err(prm_runtime::ApiError::precondition(

@@ -4,21 +4,39 @@
 //!   │ └────suspend──────▶ │
 //!   └──terminate──▶ terminated ◀──terminate──┘   (final)
 
-use prm_proto::onboarding::PartnerStatus as PartnerStatusProto;
 use prm_runtime::Principal;
 
 use super::IllegalTransition;
 
-prm_runtime::domain_enum! {
-    pub enum PartnerStatus: PartnerStatusProto as "partner status" {
-        Active = "active" => Active,
-        Suspended = "suspended" => Suspended,
-        Terminated = "terminated" => Terminated,
-    }
+pub use prm_runtime::vocabulary::PartnerStatus;
+
+/// The rules of a [`PartnerStatus`]: the word is the runtime's vocabulary,
+/// the rules are this service's.
+pub trait PartnerStatusRules: Copy {
+    fn suspend(self) -> Result<Self, IllegalTransition>;
+
+    fn reactivate(self) -> Result<Self, IllegalTransition>;
+
+    fn terminate(self) -> Result<Self, IllegalTransition>;
+
+    /// Partners act (create users and keys, accept terms, take courses)
+    /// only while active; suspended partners keep read access.
+    fn ensure_can_act(self) -> Result<(), IllegalTransition>;
+
+    /// Nothing more happens to a terminated partner: no users, keys,
+    /// courses or tier changes.
+    fn ensure_not_terminated(self) -> Result<(), IllegalTransition>;
+
+    /// A terminated partner's keys authenticate nothing; a suspended
+    /// partner's users still sign in, to read.
+    fn authenticates(self) -> bool;
+
+    /// Tier rules apply to active partners only.
+    fn is_reviewed(self) -> bool;
 }
 
-impl PartnerStatus {
-    pub fn suspend(self) -> Result<Self, IllegalTransition> {
+impl PartnerStatusRules for PartnerStatus {
+    fn suspend(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Active => Ok(Self::Suspended),
             Self::Suspended => Err(IllegalTransition::new(
@@ -29,7 +47,7 @@ impl PartnerStatus {
         }
     }
 
-    pub fn reactivate(self) -> Result<Self, IllegalTransition> {
+    fn reactivate(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Suspended => Ok(Self::Active),
             Self::Active => Err(IllegalTransition::new(
@@ -40,16 +58,14 @@ impl PartnerStatus {
         }
     }
 
-    pub fn terminate(self) -> Result<Self, IllegalTransition> {
+    fn terminate(self) -> Result<Self, IllegalTransition> {
         match self {
             Self::Active | Self::Suspended => Ok(Self::Terminated),
             Self::Terminated => Err(terminated()),
         }
     }
 
-    /// Partners act (create users and keys, accept terms, take courses)
-    /// only while active; suspended partners keep read access.
-    pub fn ensure_can_act(self) -> Result<(), IllegalTransition> {
+    fn ensure_can_act(self) -> Result<(), IllegalTransition> {
         match self {
             Self::Active => Ok(()),
             Self::Suspended => Err(IllegalTransition::new(
@@ -60,23 +76,18 @@ impl PartnerStatus {
         }
     }
 
-    /// Nothing more happens to a terminated partner: no users, keys,
-    /// courses or tier changes.
-    pub fn ensure_not_terminated(self) -> Result<(), IllegalTransition> {
+    fn ensure_not_terminated(self) -> Result<(), IllegalTransition> {
         match self {
             Self::Terminated => Err(terminated()),
             Self::Active | Self::Suspended => Ok(()),
         }
     }
 
-    /// A terminated partner's keys authenticate nothing; a suspended
-    /// partner's users still sign in, to read.
-    pub fn authenticates(self) -> bool {
+    fn authenticates(self) -> bool {
         self != Self::Terminated
     }
 
-    /// Tier rules apply to active partners only.
-    pub fn is_reviewed(self) -> bool {
+    fn is_reviewed(self) -> bool {
         self == Self::Active
     }
 }
@@ -101,6 +112,7 @@ fn terminated() -> IllegalTransition {
 #[cfg(test)]
 mod tests {
     use super::PartnerStatus::*;
+    use super::PartnerStatusRules;
 
     #[test]
     fn status_machine() {

@@ -2,15 +2,9 @@
 //! affiliate and referral partners also accept the latest endorsement
 //! disclosure terms (FTC rules). Accepting a superseded version is refused.
 
-use prm_proto::onboarding::TermsKind as TermsKindProto;
 use prm_runtime::PartnerType;
 
-prm_runtime::domain_enum! {
-    pub enum TermsKind: TermsKindProto as "terms kind" {
-        PartnerAgreement = "partner_agreement" => PartnerAgreement,
-        Disclosure = "disclosure" => Disclosure,
-    }
-}
+pub use prm_runtime::vocabulary::TermsKind;
 
 /// The kinds of terms a partner of this type must accept.
 pub fn required_kinds(partner_type: PartnerType) -> Vec<TermsKind> {

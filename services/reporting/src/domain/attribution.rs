@@ -22,14 +22,7 @@ pub const FULL_BPS: i32 = 10_000;
 pub const DEFAULT_WINDOW_DAYS: i32 = 90;
 pub const MAX_WINDOW_DAYS: i32 = 365;
 
-prm_runtime::domain_enum! {
-    /// Why a share is credited.
-    pub enum ShareRole: prm_proto::reporting::ShareRole as "share_role" {
-        Sourced = "sourced" => Sourced,
-        Influencer = "influencer" => Influencer,
-        Direct = "direct" => Direct,
-    }
-}
+pub use prm_runtime::vocabulary::ShareRole;
 
 /// The weights a model gives, and the influence window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,14 @@
-//! Domain vocabulary every service speaks: partner types and statuses,
-//! conversion kinds, and money. (Rules about them belong to the owning
-//! service; only the words are shared.)
+//! The words of the partner domain that cross a service's boundary: every
+//! state and kind the REST API shows, declared once with
+//! [`domain_enum!`](crate::domain_enum) (its stored name, its proto value,
+//! its column type, serde, and with the `openapi` feature its OpenAPI
+//! schema), so the owning service and the gateway use the same type and
+//! cannot disagree on a name. Money is here too.
+//!
+//! Only the words are shared. The rules about them (which transitions a
+//! status allows, what an entry does to a balance) belong to the owning
+//! service's `domain` module, as traits it implements for these types.
+//! Each owner's words are in a module of its own, all re-exported here.
 
 use std::fmt;
 
@@ -10,7 +18,49 @@ use prm_proto::onboarding::PartnerStatus as PartnerStatusProto;
 
 use crate::validate;
 
-crate::domain_enum! {
+mod commissions;
+mod dealreg;
+mod mdf;
+mod onboarding;
+mod reporting;
+
+pub use commissions::*;
+pub use dealreg::*;
+pub use mdf::*;
+pub use onboarding::*;
+pub use reporting::*;
+
+/// Declares a word of the vocabulary: a [`domain_enum!`](crate::domain_enum)
+/// whose OpenAPI schema (feature `openapi`) is named after it, lists its
+/// stored names and takes its description from its doc comment.
+macro_rules! vocabulary {
+    (
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident : $proto:ty as $what:literal { $($variants:tt)* }
+    ) => {
+        crate::domain_enum! {
+            $(#[doc = $doc])*
+            pub enum $name: $proto as $what { $($variants)* }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::wire::enum_schema(&[$($doc),*], Self::ALL.iter().map(|v| v.as_str()))
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+use vocabulary;
+
+vocabulary! {
     /// The kind of partner.
     pub enum PartnerType: PartnerTypeProto as "partner type" {
         Reseller = "reseller" => Reseller,
@@ -21,9 +71,9 @@ crate::domain_enum! {
     }
 }
 
-crate::domain_enum! {
-    /// A partner's status as onboarding announces it. Onboarding owns the
-    /// transitions; services that keep a copy of partners use these words.
+// A partner's status as onboarding announces it. Onboarding owns the
+// transitions; services that keep a copy of partners use these words.
+vocabulary! {
     pub enum PartnerStatus: PartnerStatusProto as "partner status" {
         Active = "active" => Active,
         Suspended = "suspended" => Suspended,
@@ -31,9 +81,9 @@ crate::domain_enum! {
     }
 }
 
-crate::domain_enum! {
-    /// What a tracked conversion is (commissions owns the rules; reporting
-    /// reads its events).
+// What a tracked conversion is (commissions owns the rules; reporting
+// reads its events).
+vocabulary! {
     pub enum ConversionKind: ConversionKindProto as "conversion kind" {
         /// A sign-up: no amount needed.
         Lead = "lead" => Lead,
