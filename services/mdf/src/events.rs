@@ -9,8 +9,8 @@ use prm_runtime::{Delivery, EventRoutes, Money, validate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::request::campaign_code;
 use crate::{operations, store};
+use prm_runtime::fields::CampaignCode;
 
 /// `prm.dealreg.deal.*`.
 pub fn deal_events() -> EventRoutes {
@@ -29,7 +29,9 @@ fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
 /// The campaign code a registration carries, if it is one MDF could have
 /// issued (anything else cannot match a request).
 fn code(reference: &str) -> Option<String> {
-    campaign_code(reference).ok().filter(|c| !c.is_empty())
+    CampaignCode::check(reference)
+        .ok()
+        .filter(|c| !c.is_empty())
 }
 
 async fn deal_registered(

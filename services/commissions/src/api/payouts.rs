@@ -3,6 +3,7 @@
 
 use prm_proto::commissions::*;
 use prm_proto::events as ev;
+use prm_runtime::fields::{FailureReason, ProviderReference};
 use prm_runtime::wire::timestamp;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, Money, Principal, begin_or_replay, validate,
@@ -351,7 +352,7 @@ impl Commissions {
         ctx: CallContext,
         req: MarkPayoutBatchPaidRequest,
     ) -> Result<MarkPayoutBatchPaidResponse, ApiError> {
-        let reference = validate::optional_text(&req.provider_reference, 128)
+        let reference = ProviderReference::check(&req.provider_reference)
             .map_err(|e| ApiError::invalid("provider_reference", e))?;
         let batch = self
             .settle(
@@ -371,8 +372,8 @@ impl Commissions {
         ctx: CallContext,
         req: MarkPayoutBatchFailedRequest,
     ) -> Result<MarkPayoutBatchFailedResponse, ApiError> {
-        let reason = validate::required_text(&req.reason, 500)
-            .map_err(|e| ApiError::invalid("reason", e))?;
+        let reason =
+            FailureReason::check(&req.reason).map_err(|e| ApiError::invalid("reason", e))?;
         let batch = self
             .settle(
                 &ctx,

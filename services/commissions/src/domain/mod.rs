@@ -13,9 +13,7 @@ pub mod plan;
 pub mod postback;
 pub mod settings;
 
-/// The largest amount anyone means (a hundred billion in major units):
-/// more is a typo, refused before it reaches the ledger.
-pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+pub use prm_runtime::fields::MAX_AMOUNT_MINOR;
 
 /// `bps` basis points of `amount_minor`, rounded half away from zero to
 /// the minor unit (the rounding rule of every commission and reversal).

@@ -10,6 +10,7 @@
 
 use chrono::NaiveDate;
 use prm_proto::commissions::PutPayoutProfileRequest;
+use prm_runtime::fields::{AccountReference, PayeeName, StripeAccountId};
 use prm_runtime::{FieldErrors, IllegalTransition, validate};
 
 pub use prm_runtime::vocabulary::PayoutMethod;
@@ -124,7 +125,7 @@ pub struct NewProfile {
 impl NewProfile {
     pub fn parse(req: &PutPayoutProfileRequest, errs: &mut FieldErrors) -> Option<NewProfile> {
         let method = errs.check("method", PayoutMethod::from_proto(req.method));
-        let payee = errs.check("payee_name", validate::required_text(&req.payee_name, 140));
+        let payee = errs.check("payee_name", PayeeName::check(&req.payee_name));
         let (mut email, mut bank, mut stripe) = (String::new(), String::new(), String::new());
         match method {
             Some(PayoutMethod::Paypal) => {
@@ -134,12 +135,18 @@ impl NewProfile {
             }
             Some(PayoutMethod::Bank) => {
                 bank = errs
-                    .check("bank_reference", reference(&req.bank_reference, 64))
+                    .check(
+                        "bank_reference",
+                        AccountReference::check(&req.bank_reference),
+                    )
                     .unwrap_or_default();
             }
             Some(PayoutMethod::StripeConnect) => {
                 stripe = errs
-                    .check("stripe_account_id", stripe_account(&req.stripe_account_id))
+                    .check(
+                        "stripe_account_id",
+                        StripeAccountId::check(&req.stripe_account_id),
+                    )
                     .unwrap_or_default();
             }
             None => {}
@@ -174,29 +181,6 @@ impl NewProfile {
             PayoutMethod::Bank => &self.bank_reference,
             PayoutMethod::StripeConnect => &self.stripe_account_id,
         }
-    }
-}
-
-fn reference(value: &str, max: usize) -> Result<String, String> {
-    let v = value.trim();
-    if v.is_empty() || v.len() > max {
-        return Err(format!("must be 1 to {max} characters"));
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
-        return Err("may contain only letters, digits, '-', '_' and '.'".into());
-    }
-    Ok(v.to_owned())
-}
-
-fn stripe_account(value: &str) -> Result<String, String> {
-    let v = reference(value, 64)?;
-    if v.starts_with("acct_") {
-        Ok(v)
-    } else {
-        Err("must be a Stripe Connect account id, starting acct_".into())
     }
 }
 

@@ -20,19 +20,17 @@
 
 use chrono::{DateTime, Months, Utc};
 use prm_proto::commissions::CreatePlanRequest;
+use prm_runtime::fields::{BasisPoints, EventType, HoldDays, PlanName, PositiveAmountMinor};
 use prm_runtime::wire::from_timestamp;
 use prm_runtime::{ApiError, FieldErrors, validate};
 use uuid::Uuid;
 
-use super::{MAX_AMOUNT_MINOR, bps_of};
+use super::bps_of;
 
 pub use prm_runtime::vocabulary::Recurrence;
 
-pub const MAX_NAME_LEN: usize = 120;
 pub const DEFAULT_HOLD_DAYS: i32 = 30;
-pub const MAX_HOLD_DAYS: i32 = 365;
 pub const MAX_RECURRING_MONTHS: i32 = 120;
-pub const MAX_EVENT_TYPE_LEN: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CpaRate {
@@ -71,48 +69,23 @@ pub struct NewPlan {
     pub rules: PlanRules,
 }
 
-/// A conversion event type: lower-case letters, digits, `_` and `-`.
-pub fn event_type(value: &str) -> Result<String, String> {
-    let v = value.trim().to_ascii_lowercase();
-    if v.is_empty() || v.len() > MAX_EVENT_TYPE_LEN {
-        return Err(format!("must be 1 to {MAX_EVENT_TYPE_LEN} characters"));
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
-        return Err("may contain only letters, digits, '_' and '-'".into());
-    }
-    Ok(v)
-}
-
-fn bps(value: i32) -> Result<i32, String> {
-    if (0..=10_000).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("must be 0 to 10000 basis points (got {value})"))
-    }
-}
-
 impl NewPlan {
     pub fn parse(req: &CreatePlanRequest) -> Result<NewPlan, ApiError> {
         let mut errs = FieldErrors::new();
         let program = errs.check("program_id", validate::uuid(&req.program_id));
         let tier = errs.check("tier_id", validate::optional_uuid(&req.tier_id));
-        let name = errs.check("name", validate::required_text(&req.name, MAX_NAME_LEN));
+        let name = errs.check("name", PlanName::check(&req.name));
         let currency = errs.check("currency", validate::currency(&req.currency));
         let mut cpa: Vec<CpaRate> = Vec::new();
         for (i, rate) in req.cpa.iter().enumerate() {
             let et = errs.check(
                 &format!("cpa[{i}].event_type"),
-                event_type(&rate.event_type),
+                EventType::check(&rate.event_type),
             );
-            if rate.amount_minor <= 0 || rate.amount_minor > MAX_AMOUNT_MINOR {
-                errs.add(
-                    format!("cpa[{i}].amount_minor"),
-                    "must be a positive amount in minor units",
-                );
-            }
+            errs.check(
+                &format!("cpa[{i}].amount_minor"),
+                PositiveAmountMinor::check(rate.amount_minor),
+            );
             if let Some(et) = et {
                 if cpa.iter().any(|c| c.event_type == et) {
                     errs.add(
@@ -126,11 +99,14 @@ impl NewPlan {
                 });
             }
         }
-        let revshare = errs.check("revshare_bps", bps(req.revshare_bps));
+        let revshare = errs.check("revshare_bps", BasisPoints::check(req.revshare_bps));
         let mut tiers: Vec<VolumeTier> = Vec::new();
         for (i, t) in req.volume_tiers.iter().enumerate() {
             let field = format!("volume_tiers[{i}]");
-            let rate = errs.check(&format!("{field}.revshare_bps"), bps(t.revshare_bps));
+            let rate = errs.check(
+                &format!("{field}.revshare_bps"),
+                BasisPoints::check(t.revshare_bps),
+            );
             let after = tiers.last().map_or(1, |p| p.from_sale);
             if t.from_sale <= after {
                 errs.add(
@@ -163,12 +139,13 @@ impl NewPlan {
             }
             _ => {}
         }
-        let margin = errs.check("reseller_margin_bps", bps(req.reseller_margin_bps));
-        let fee = errs.check("referral_fee_bps", bps(req.referral_fee_bps));
+        let margin = errs.check(
+            "reseller_margin_bps",
+            BasisPoints::check(req.reseller_margin_bps),
+        );
+        let fee = errs.check("referral_fee_bps", BasisPoints::check(req.referral_fee_bps));
         let hold_days = req.hold_days.unwrap_or(DEFAULT_HOLD_DAYS);
-        if !(0..=MAX_HOLD_DAYS).contains(&hold_days) {
-            errs.add("hold_days", format!("must be 0 to {MAX_HOLD_DAYS} days"));
-        }
+        errs.check("hold_days", HoldDays::check(hold_days));
         let effective_from = from_timestamp(req.effective_from.as_ref());
         if req.effective_from.is_some() && effective_from.is_none() {
             errs.add("effective_from", "is not a valid time");

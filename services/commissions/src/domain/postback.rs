@@ -10,16 +10,13 @@
 use chrono::{DateTime, Utc};
 use prm_proto::commissions::RecordPostbackRequest;
 use prm_runtime::auth::constant_time_eq;
+use prm_runtime::fields::{CustomerRef, EventType, TransactionId};
 use prm_runtime::validate;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::MAX_AMOUNT_MINOR;
-use super::plan::event_type;
 use super::settings::sha256_hex;
-
-pub const MAX_TRANSACTION_ID_LEN: usize = 64;
-pub const MAX_CUSTOMER_ID_LEN: usize = 128;
 
 pub use prm_runtime::ConversionKind;
 
@@ -166,23 +163,9 @@ impl Postback {
                 }
             },
         };
-        let transaction_id = req.transaction_id.trim().to_owned();
-        if transaction_id.is_empty() {
-            errs.push(bad(
-                "transaction_id",
-                "is required: it is the postback's idempotency key",
-            ));
-        } else if transaction_id.len() > MAX_TRANSACTION_ID_LEN {
-            errs.push(bad(
-                "transaction_id",
-                format!("must be at most {MAX_TRANSACTION_ID_LEN} characters"),
-            ));
-        } else if !transaction_id.bytes().all(|b| b.is_ascii_graphic()) {
-            errs.push(bad(
-                "transaction_id",
-                "may contain only printable ASCII without spaces",
-            ));
-        }
+        let transaction_id = TransactionId::check(&req.transaction_id)
+            .map_err(|m| errs.push(bad("transaction_id", m)))
+            .unwrap_or_default();
         let amount_minor = match opt(&req.amount) {
             None => None,
             Some(a) => match a.parse::<i64>() {
@@ -242,7 +225,7 @@ impl Postback {
             },
         };
         let event = match (opt(&req.event_type), kind) {
-            (Some(e), _) => event_type(e)
+            (Some(e), _) => EventType::check(e)
                 .map_err(|m| errs.push(bad("event_type", m)))
                 .ok(),
             (None, Some(k)) => Some(k.as_str().to_owned()),
@@ -257,21 +240,12 @@ impl Postback {
         if amount_minor.is_some() && opt(&req.currency).is_none() {
             errs.push(bad("currency", "is required with an amount"));
         }
-        let customer_id = opt(&req.customer_id).map(str::to_owned);
-        if customer_id
-            .as_ref()
-            .is_some_and(|c| c.chars().any(char::is_control))
-        {
-            errs.push(bad("customer_id", "must not contain control characters"));
-        } else if customer_id
-            .as_ref()
-            .is_some_and(|c| c.len() > MAX_CUSTOMER_ID_LEN)
-        {
-            errs.push(bad(
-                "customer_id",
-                format!("must be at most {MAX_CUSTOMER_ID_LEN} characters"),
-            ));
-        }
+        let customer_id = match opt(&req.customer_id) {
+            None => None,
+            Some(c) => CustomerRef::check(c)
+                .map_err(|m| errs.push(bad("customer_id", m)))
+                .ok(),
+        };
         let customer_domain = match opt(&req.customer_domain) {
             None => None,
             Some(d) => validate::domain(d)

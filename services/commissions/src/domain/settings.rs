@@ -3,6 +3,9 @@
 //! credentials and its payout minimum.
 
 use prm_proto::commissions::PutProgramSettingsRequest;
+use prm_runtime::fields::{
+    AmountMinor, AttributionWindowDays, MaxClicksPerSourceHour, MinSecondsToConvert, PostbackSecret,
+};
 use prm_runtime::{ApiError, FieldErrors, validate};
 use sha2::{Digest, Sha256};
 
@@ -13,8 +16,6 @@ pub const MAX_WINDOW_DAYS: i32 = 365;
 pub const DEFAULT_MIN_SECONDS: i32 = 10;
 pub const DEFAULT_MAX_CLICKS_PER_SOURCE_HOUR: i32 = 20;
 /// Postback tokens and HMAC secrets: long enough not to be guessed.
-pub const MIN_SECRET_LEN: usize = 16;
-pub const MAX_SECRET_LEN: usize = 256;
 pub const MAX_ALLOWED_DOMAINS: usize = 50;
 
 /// The settings of a program, as stored.
@@ -49,21 +50,6 @@ pub struct NewSettings {
     pub secret: Option<String>,
 }
 
-fn secret(value: &str) -> Result<Option<String>, String> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    if value.len() < MIN_SECRET_LEN || value.len() > MAX_SECRET_LEN {
-        return Err(format!(
-            "must be {MIN_SECRET_LEN} to {MAX_SECRET_LEN} characters"
-        ));
-    }
-    if !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("may contain only printable ASCII without spaces".into());
-    }
-    Ok(Some(value.to_owned()))
-}
-
 /// Hex sha256, as tokens are stored and compared.
 pub fn sha256_hex(value: &[u8]) -> String {
     hex(&Sha256::digest(value))
@@ -95,43 +81,32 @@ impl NewSettings {
             0 => Some(AttributionModel::LastClick),
             v => errs.check("attribution_model", AttributionModel::from_proto(v)),
         };
-        let window = match req.attribution_window_days {
-            0 => DEFAULT_WINDOW_DAYS,
-            d if (1..=MAX_WINDOW_DAYS).contains(&d) => d,
-            _ => {
-                errs.add(
-                    "attribution_window_days",
-                    format!("must be 1 to {MAX_WINDOW_DAYS} days (0 for the default {DEFAULT_WINDOW_DAYS})"),
-                );
-                0
-            }
+        let window = match errs.check(
+            "attribution_window_days",
+            AttributionWindowDays::check(req.attribution_window_days),
+        ) {
+            Some(0) | None => DEFAULT_WINDOW_DAYS,
+            Some(d) => d,
         };
-        let min_seconds = match req.min_seconds_to_convert {
-            s if (0..=86_400).contains(&s) => s,
-            _ => {
-                errs.add("min_seconds_to_convert", "must be 0 to 86400 seconds");
-                0
-            }
+        let min_seconds = errs
+            .check(
+                "min_seconds_to_convert",
+                MinSecondsToConvert::check(req.min_seconds_to_convert),
+            )
+            .unwrap_or_default();
+        let max_clicks = match errs.check(
+            "max_clicks_per_source_hour",
+            MaxClicksPerSourceHour::check(req.max_clicks_per_source_hour),
+        ) {
+            Some(0) | None => DEFAULT_MAX_CLICKS_PER_SOURCE_HOUR,
+            Some(n) => n,
         };
-        let max_clicks = match req.max_clicks_per_source_hour {
-            0 => DEFAULT_MAX_CLICKS_PER_SOURCE_HOUR,
-            n if n >= 1 => n,
-            _ => {
-                errs.add(
-                    "max_clicks_per_source_hour",
-                    "must be positive (0 for the default)",
-                );
-                0
-            }
-        };
-        if req.min_payout_minor < 0 || req.min_payout_minor > super::MAX_AMOUNT_MINOR {
-            errs.add(
-                "min_payout_minor",
-                "must be 0 or more minor units, not absurdly large",
-            );
-        }
-        let token = errs.check("postback_token", secret(&req.postback_token));
-        let secret = errs.check("postback_secret", secret(&req.postback_secret));
+        errs.check("min_payout_minor", AmountMinor::check(req.min_payout_minor));
+        let token = errs.check("postback_token", PostbackSecret::check(&req.postback_token));
+        let secret = errs.check(
+            "postback_secret",
+            PostbackSecret::check(&req.postback_secret),
+        );
         errs.finish_with(|| {
             Some((
                 program?,

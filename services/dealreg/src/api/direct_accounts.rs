@@ -3,13 +3,13 @@
 
 use prm_proto::dealreg::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::fields::CompanyName;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, begin_or_replay, validate,
 };
 
 use super::{Dealreg, convert};
 use crate::domain::customer;
-use crate::domain::registration::MAX_NAME_LEN;
 use crate::store;
 
 impl Dealreg {
@@ -20,10 +20,7 @@ impl Dealreg {
     ) -> Result<CreateDirectAccountResponse, ApiError> {
         let principal = ctx.principal()?.clone();
         let mut errs = FieldErrors::new();
-        let company = errs.check(
-            "company",
-            validate::required_text(&req.company, MAX_NAME_LEN),
-        );
+        let company = errs.check("company", CompanyName::check(&req.company));
         let domain_key = errs.check("domain", customer::domain_key(&req.domain));
         errs.finish()?;
         principal.require_any_role(PARTNER_MANAGEMENT)?;

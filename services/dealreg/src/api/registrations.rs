@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use prm_proto::dealreg::*;
 use prm_proto::events as ev;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::fields::{Notes, RequiredNote};
 use prm_runtime::wire::timestamp;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, Money, OnConstraint, Page, Principal,
@@ -18,7 +19,7 @@ use crate::domain::customer::NEAR_MATCH_SIMILARITY;
 use crate::domain::policy::{Policy, add_business_time, business_time_between};
 use crate::domain::registration::RegistrationStatusRules;
 use crate::domain::registration::{
-    self, Edit, HistoryAction, MAX_NOTES_LEN, NewRegistration, RegistrationStatus, RejectionReason,
+    self, Edit, HistoryAction, NewRegistration, RegistrationStatus, RejectionReason,
 };
 use crate::operations::{self, Announce};
 use crate::store::{self, RegistrationRow};
@@ -37,7 +38,7 @@ fn registration_id(value: &str) -> Result<Uuid, ApiError> {
 }
 
 fn note(value: &str) -> Result<String, ApiError> {
-    validate::optional_text(value, MAX_NOTES_LEN).map_err(|e| ApiError::invalid("note", e))
+    Notes::check(value).map_err(|e| ApiError::invalid("note", e))
 }
 
 /// Who may make a change: staff deciding, or the registering partner
@@ -374,7 +375,7 @@ impl Dealreg {
         let id = registration_id(&req.registration_id)?;
         let mut errs = FieldErrors::new();
         let reason = errs.check("reason", RejectionReason::from_proto(req.reason));
-        let text = errs.check("note", validate::optional_text(&req.note, MAX_NOTES_LEN));
+        let text = errs.check("note", Notes::check(&req.note));
         let (reason, text) = errs.finish_with(|| Some((reason?, text?)))?;
         let idem = Idempotency::new(&ctx, "RejectRegistration", &req);
         let user = ctx.principal()?.user_id;
@@ -403,7 +404,7 @@ impl Dealreg {
         req: ReturnRegistrationRequest,
     ) -> Result<ReturnRegistrationResponse, ApiError> {
         let id = registration_id(&req.registration_id)?;
-        let text = validate::required_text(&req.note, MAX_NOTES_LEN).map_err(|e| {
+        let text = RequiredNote::check(&req.note).map_err(|e| {
             ApiError::invalid("note", format!("{e}: say what the partner must add"))
         })?;
         let idem = Idempotency::new(&ctx, "ReturnRegistration", &req);

@@ -6,6 +6,9 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use prm_proto::dealreg::Policy as PolicyProto;
+use prm_runtime::fields::{
+    ExtensionDays, MaxExtensions, NoticeDays, ProtectionDays, SlaBusinessHours,
+};
 use prm_runtime::{ApiError, FieldErrors};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,68 +42,45 @@ impl Default for Policy {
     }
 }
 
-fn within(field: &str, value: i32, lo: i32, hi: i32, errs: &mut FieldErrors) -> Option<i64> {
-    errs.check(
-        field,
-        if (lo..=hi).contains(&value) {
-            Ok(i64::from(value))
-        } else {
-            Err(format!("must be between {lo} and {hi}"))
-        },
-    )
-}
-
 impl Policy {
     /// A policy from the API, every field checked.
     pub fn parse(p: Option<&PolicyProto>) -> Result<Self, ApiError> {
         let p = p.ok_or_else(|| ApiError::invalid("policy", "is required"))?;
         let mut errs = FieldErrors::new();
-        let sla = within(
+        let sla = errs.check(
             "policy.approval_sla_business_hours",
-            p.approval_sla_business_hours,
-            1,
-            2000,
-            &mut errs,
+            SlaBusinessHours::check(p.approval_sla_business_hours),
         );
         let on_breach = errs.check(
             "policy.on_sla_breach",
             SlaBreachPolicy::from_proto(p.on_sla_breach),
         );
-        let protection = within(
+        let protection = errs.check(
             "policy.protection_days",
-            p.protection_days,
-            1,
-            730,
-            &mut errs,
+            ProtectionDays::check(p.protection_days),
         );
-        let extension = within("policy.extension_days", p.extension_days, 1, 365, &mut errs);
-        let max_ext = within("policy.max_extensions", p.max_extensions, 0, 10, &mut errs);
-        let notice = within(
+        let extension = errs.check(
+            "policy.extension_days",
+            ExtensionDays::check(p.extension_days),
+        );
+        let max_ext = errs.check(
+            "policy.max_extensions",
+            MaxExtensions::check(p.max_extensions),
+        );
+        let notice = errs.check(
             "policy.expiring_notice_days",
-            p.expiring_notice_days,
-            0,
-            365,
-            &mut errs,
+            NoticeDays::check(p.expiring_notice_days),
         );
-        errs.finish()?;
-        match (sla, on_breach, protection, extension, max_ext, notice) {
-            (
-                Some(sla),
-                Some(on_breach),
-                Some(protection),
-                Some(extension),
-                Some(max_ext),
-                Some(notice),
-            ) => Ok(Self {
-                approval_sla_business_hours: sla,
-                on_sla_breach: on_breach,
-                protection_days: protection,
-                extension_days: extension,
-                max_extensions: max_ext as i32,
-                expiring_notice_days: notice,
-            }),
-            _ => Err(ApiError::invalid("policy", "is incomplete")),
-        }
+        errs.finish_with(|| {
+            Some(Self {
+                approval_sla_business_hours: i64::from(sla?),
+                on_sla_breach: on_breach?,
+                protection_days: i64::from(protection?),
+                extension_days: i64::from(extension?),
+                max_extensions: max_ext?,
+                expiring_notice_days: i64::from(notice?),
+            })
+        })
     }
 
     pub fn to_proto(&self) -> PolicyProto {

@@ -19,20 +19,17 @@ use prm_proto::dealreg::{
     Contact as ContactProto, ProductLine as ProductLineProto, SubmitRegistrationRequest,
     UpdateRegistrationRequest,
 };
+use prm_runtime::fields::{
+    CompanyName, MdfReference, Notes, PersonName, PhoneNumber, ProductName, Quantity, RequiredNote,
+};
 use prm_runtime::{ApiError, FieldErrors, Money, validate};
 use serde::{Deserialize, Serialize};
 
 use super::IllegalTransition;
 use super::customer;
 
-pub const MAX_NAME_LEN: usize = 200;
-pub const MAX_NOTES_LEN: usize = 4_000;
-pub const MAX_PHONE_LEN: usize = 40;
 pub const MAX_PRODUCT_LINES: usize = 100;
-pub const MAX_QUANTITY: i32 = 1_000_000;
-/// No single deal is worth more than this many minor units (10^11 in a
-/// two-decimal currency): a larger figure is a typo.
-pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+pub use prm_runtime::fields::MAX_AMOUNT_MINOR;
 /// How far ahead an expected close date may be.
 pub const MAX_CLOSE_YEARS: i64 = 5;
 
@@ -229,15 +226,9 @@ fn contact(errs: &mut FieldErrors, c: Option<&ContactProto>) -> Option<Contact> 
         errs.add("contact", "is required");
         return None;
     };
-    let name = errs.check(
-        "contact.name",
-        validate::required_text(&c.name, MAX_NAME_LEN),
-    );
+    let name = errs.check("contact.name", PersonName::check(&c.name));
     let email = errs.check("contact.email", validate::email(&c.email));
-    let phone = errs.check(
-        "contact.phone",
-        validate::optional_text(&c.phone, MAX_PHONE_LEN),
-    );
+    let phone = errs.check("contact.phone", PhoneNumber::check(&c.phone));
     Some(Contact {
         name: name?,
         email: email?,
@@ -281,15 +272,11 @@ fn product_lines(errs: &mut FieldErrors, lines: &[ProductLineProto]) -> Option<V
     for (i, l) in lines.iter().enumerate() {
         let product = errs.check(
             &format!("products[{i}].product"),
-            validate::required_text(&l.product, MAX_NAME_LEN),
+            ProductName::check(&l.product),
         );
         let quantity = errs.check(
             &format!("products[{i}].quantity"),
-            if (1..=MAX_QUANTITY).contains(&l.quantity) {
-                Ok(l.quantity)
-            } else {
-                Err(format!("must be between 1 and {MAX_QUANTITY}"))
-            },
+            Quantity::check(l.quantity),
         );
         let money = errs.check(&format!("products[{i}].amount"), amount(l.amount.as_ref()));
         if let Some(m) = &money {
@@ -354,7 +341,7 @@ impl NewRegistration {
         let mut errs = FieldErrors::new();
         let customer_company = errs.check(
             "customer_company",
-            validate::required_text(&req.customer_company, MAX_NAME_LEN),
+            CompanyName::check(&req.customer_company),
         );
         let domain_key = errs.check(
             "customer_domain",
@@ -369,11 +356,8 @@ impl NewRegistration {
             "expected_close_date",
             close_date(&req.expected_close_date, today),
         );
-        let notes = errs.check("notes", validate::optional_text(&req.notes, MAX_NOTES_LEN));
-        let mdf_reference = errs.check(
-            "mdf_reference",
-            validate::optional_text(&req.mdf_reference, MAX_NAME_LEN),
-        );
+        let notes = errs.check("notes", Notes::check(&req.notes));
+        let mdf_reference = errs.check("mdf_reference", MdfReference::check(&req.mdf_reference));
         errs.finish()?;
         match (
             customer_company,
@@ -453,7 +437,7 @@ impl Edit {
             )
         };
         let notes = match &req.notes {
-            Some(n) => errs.check("notes", validate::optional_text(n, MAX_NOTES_LEN)),
+            Some(n) => errs.check("notes", Notes::check(n)),
             None => None,
         };
         errs.finish()?;
@@ -473,7 +457,7 @@ impl Edit {
 
 /// The reason a lost deal was lost: free text, required.
 pub fn loss_reason(value: &str) -> Result<String, String> {
-    validate::required_text(value, MAX_NOTES_LEN)
+    RequiredNote::check(value)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use prm_proto::mdf::*;
 use prm_runtime::auth::STAFF;
+use prm_runtime::fields::{BudgetName, ClaimWindowDays};
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, begin_or_replay, validate,
 };
@@ -14,8 +15,6 @@ use crate::domain::period::Period;
 use crate::domain::positive_money;
 use crate::domain::request::DEFAULT_CLAIM_WINDOW_DAYS;
 use crate::store::{self, BudgetRow};
-
-const MAX_NAME_LEN: usize = 200;
 
 /// Budgets with their totals.
 async fn views(conn: &mut PgConnection, rows: &[BudgetRow]) -> Result<Vec<Budget>, ApiError> {
@@ -43,16 +42,15 @@ impl Mdf {
         let principal = ctx.principal()?;
         let mut errs = FieldErrors::new();
         let program_id = errs.check("program_id", validate::uuid(&req.program_id));
-        let name = errs.check("name", validate::required_text(&req.name, MAX_NAME_LEN));
+        let name = errs.check("name", BudgetName::check(&req.name));
         let period = errs.check("period", Period::parse(&req.period));
         let amount = errs.check("amount", positive_money(req.amount.as_ref()));
-        let claim_window_days = match req.claim_window_days {
-            0 => DEFAULT_CLAIM_WINDOW_DAYS,
-            d @ 1..=365 => d,
-            _ => {
-                errs.add("claim_window_days", "must be 1..365 (0 for 60)");
-                0
-            }
+        let claim_window_days = match errs.check(
+            "claim_window_days",
+            ClaimWindowDays::check(req.claim_window_days),
+        ) {
+            Some(0) | None => DEFAULT_CLAIM_WINDOW_DAYS,
+            Some(d) => d,
         };
         let (program_id, name, period, amount) =
             errs.finish_with(|| Some((program_id?, name?, period?, amount?)))?;

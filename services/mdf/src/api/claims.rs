@@ -4,6 +4,7 @@
 
 use prm_proto::events as ev;
 use prm_proto::mdf::*;
+use prm_runtime::fields::{MdfReason, OptionalMdfReason};
 use prm_runtime::wire::timestamp;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Principal,
@@ -19,7 +20,7 @@ use crate::domain::claim::ClaimStatusRules;
 use crate::domain::claim::{ClaimStatus, NewClaim};
 use crate::domain::ledger::{EntryKind, reimbursable};
 use crate::domain::request::MdfRequestStatusRules;
-use crate::domain::request::{MAX_REASON_LEN, MdfRequestStatus, deadline_passed};
+use crate::domain::request::{MdfRequestStatus, deadline_passed};
 use crate::domain::{optional_positive_money, same_currency};
 use crate::store::{self, ClaimRow, Entry, RequestRow};
 
@@ -219,10 +220,7 @@ impl Mdf {
         let mut errs = FieldErrors::new();
         let id = errs.check("claim_id", validate::uuid(&req.claim_id));
         let amount = errs.check("amount", optional_positive_money(req.amount.as_ref()));
-        let reason = errs.check(
-            "reason",
-            validate::optional_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", OptionalMdfReason::check(&req.reason));
         let (id, amount, reason) = errs.finish_with(|| Some((id?, amount?, reason?)))?;
         principal.require_any_role(CLAIM_DECISIONS)?;
         let idem = Idempotency::new(&ctx, "ApproveClaim", &req);
@@ -334,10 +332,7 @@ impl Mdf {
         let principal = ctx.principal()?.clone();
         let mut errs = FieldErrors::new();
         let id = errs.check("claim_id", validate::uuid(&req.claim_id));
-        let reason = errs.check(
-            "reason",
-            validate::required_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", MdfReason::check(&req.reason));
         let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         principal.require_any_role(CLAIM_DECISIONS)?;
         let idem = Idempotency::new(&ctx, "RejectClaim", &req);

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use prm_proto::events as ev;
 use prm_proto::mdf::*;
+use prm_runtime::fields::{MdfReason, OptionalMdfReason};
 use prm_runtime::wire::timestamp;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Principal,
@@ -16,7 +17,7 @@ use super::{Mdf, convert, ensure_visible};
 use crate::domain::access::{ACT_FOR_PARTNER, FUNDS_MANAGEMENT};
 use crate::domain::ledger::EntryKind;
 use crate::domain::request::MdfRequestStatusRules;
-use crate::domain::request::{MAX_REASON_LEN, MdfRequestStatus, NewRequest, claim_deadline};
+use crate::domain::request::{MdfRequestStatus, NewRequest, claim_deadline};
 use crate::domain::{optional_positive_money, same_currency};
 use crate::operations;
 use crate::store::{self, Entry, FundRow, RequestRow};
@@ -186,10 +187,7 @@ impl Mdf {
         let mut errs = FieldErrors::new();
         let id = errs.check("request_id", validate::uuid(&req.request_id));
         let amount = errs.check("amount", optional_positive_money(req.amount.as_ref()));
-        let reason = errs.check(
-            "reason",
-            validate::optional_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", OptionalMdfReason::check(&req.reason));
         let (id, amount, reason) = errs.finish_with(|| Some((id?, amount?, reason?)))?;
         principal.require_any_role(FUNDS_MANAGEMENT)?;
         let idem = Idempotency::new(&ctx, "ApproveMdfRequest", &req);
@@ -272,10 +270,7 @@ impl Mdf {
         let principal = ctx.principal()?.clone();
         let mut errs = FieldErrors::new();
         let id = errs.check("request_id", validate::uuid(&req.request_id));
-        let reason = errs.check(
-            "reason",
-            validate::required_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", MdfReason::check(&req.reason));
         let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         principal.require_any_role(FUNDS_MANAGEMENT)?;
         let idem = Idempotency::new(&ctx, "RejectMdfRequest", &req);
@@ -319,10 +314,7 @@ impl Mdf {
         let principal = ctx.principal()?.clone();
         let mut errs = FieldErrors::new();
         let id = errs.check("request_id", validate::uuid(&req.request_id));
-        let reason = errs.check(
-            "reason",
-            validate::optional_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", OptionalMdfReason::check(&req.reason));
         let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
         let idem = Idempotency::new(&ctx, "CancelMdfRequest", &req);
         let mut tx = begin_or_replay!(self.db, idem);

@@ -2,6 +2,9 @@
 //! performance; staff approve (reimburse), partially approve or reject.
 
 use prm_proto::mdf::{ProofDocument as ProofDocumentProto, SubmitClaimRequest};
+use prm_runtime::fields::{
+    Checksum, DocumentBytes, DocumentName, InvoiceNumber, LeadCount, MediaType, StorageLocation,
+};
 use prm_runtime::{ApiError, FieldErrors, IllegalTransition, Money, validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -10,9 +13,7 @@ use super::positive_money;
 
 pub use prm_runtime::vocabulary::ClaimStatus;
 
-pub const MAX_INVOICE_NUMBER_LEN: usize = 64;
 pub const MAX_DOCUMENTS: usize = 20;
-pub const MAX_DOCUMENT_BYTES: i64 = 1 << 30;
 
 /// The rules of a [`ClaimStatus`]: the word is the runtime's vocabulary,
 /// the rules are this service's.
@@ -46,38 +47,15 @@ pub struct ProofDocument {
 
 impl ProofDocument {
     fn parse(d: &ProofDocumentProto) -> Result<ProofDocument, String> {
-        let name = validate::required_text(&d.name, 255).map_err(|e| format!("name {e}"))?;
-        let content_type = d.content_type.trim();
-        if content_type.is_empty()
-            || content_type.len() > 127
-            || !content_type.contains('/')
-            || content_type.contains(char::is_whitespace)
-        {
-            return Err("content_type must be a media type such as application/pdf".into());
-        }
-        if !(1..=MAX_DOCUMENT_BYTES).contains(&d.size_bytes) {
-            return Err(format!("size_bytes must be 1..{MAX_DOCUMENT_BYTES}"));
-        }
-        let checksum = d.checksum.trim().to_ascii_lowercase();
-        let hex = checksum.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err("checksum must be \"sha256:\" and 64 hex digits".into());
-        }
-        let location = d.location.trim();
-        let scheme_ok = location.split_once("://").is_some_and(|(scheme, rest)| {
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
-                && !rest.is_empty()
-        });
-        if !scheme_ok || location.len() > 2048 || location.contains(char::is_whitespace) {
-            return Err("location must be a URL such as s3://bucket/key or https://...".into());
-        }
+        let name = DocumentName::check(&d.name).map_err(|e| format!("name {e}"))?;
+        let content_type = MediaType::check(&d.content_type)?;
+        let size_bytes = DocumentBytes::check(d.size_bytes)?;
+        let checksum = Checksum::check(&d.checksum)?;
+        let location = StorageLocation::check(&d.location)?;
         Ok(ProofDocument {
             name,
-            content_type: content_type.to_ascii_lowercase(),
-            size_bytes: d.size_bytes,
+            content_type,
+            size_bytes,
             checksum,
             location: location.to_owned(),
         })
@@ -110,13 +88,10 @@ impl NewClaim {
         let mut errs = FieldErrors::new();
         let request_id = errs.check("request_id", validate::uuid(&req.request_id));
         let proven_cost = errs.check("proven_cost", positive_money(req.proven_cost.as_ref()));
-        let invoice_number = errs.check("invoice_number", invoice_number(&req.invoice_number));
-        if !(0..=10_000_000).contains(&req.leads_generated) {
-            errs.add("leads_generated", "must be 0..10000000");
-        }
-        if !(0..=10_000_000).contains(&req.attendees) {
-            errs.add("attendees", "must be 0..10000000");
-        }
+        let invoice_number =
+            errs.check("invoice_number", InvoiceNumber::check(&req.invoice_number));
+        errs.check("leads_generated", LeadCount::check(req.leads_generated));
+        errs.check("attendees", LeadCount::check(req.attendees));
         let mut documents = Vec::new();
         if req.documents.is_empty() {
             errs.add(
@@ -142,20 +117,6 @@ impl NewClaim {
             })
         })
     }
-}
-
-/// An invoice number: 1..64 visible characters (compared without case).
-fn invoice_number(value: &str) -> Result<String, String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err("is required".into());
-    }
-    if v.len() > MAX_INVOICE_NUMBER_LEN || v.chars().any(|c| c.is_control()) {
-        return Err(format!(
-            "at most {MAX_INVOICE_NUMBER_LEN} characters, no control characters"
-        ));
-    }
-    Ok(v.to_owned())
 }
 
 #[cfg(test)]

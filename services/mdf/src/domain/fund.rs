@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use prm_proto::mdf::AllocateFundsRequest;
+use prm_runtime::fields::{AccrualGraceDays, AllocationNote, ReimbursementRateBps};
 use prm_runtime::{ApiError, FieldErrors, Money, validate};
 use uuid::Uuid;
 
@@ -12,7 +13,6 @@ pub use prm_runtime::vocabulary::FundKind;
 
 /// Reimbursement rate when an allocation does not set one: all of it.
 pub const DEFAULT_REIMBURSEMENT_RATE_BPS: i32 = 10_000;
-pub const MAX_NOTE_LEN: usize = 2_000;
 
 /// The rules a fund is created with (its first allocation).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,13 +60,15 @@ impl Allocation {
         let amount = errs
             .check("amount", optional_positive_money(req.amount.as_ref()))
             .flatten();
-        let note = errs.check("note", validate::optional_text(&req.note, MAX_NOTE_LEN));
-        if !(0..=10_000).contains(&req.reimbursement_rate_bps) {
-            errs.add("reimbursement_rate_bps", "must be 1..10000 (0 for 10000)");
-        }
-        if !(0..=365).contains(&req.accrual_grace_days) {
-            errs.add("accrual_grace_days", "must be 0..365");
-        }
+        let note = errs.check("note", AllocationNote::check(&req.note));
+        errs.check(
+            "reimbursement_rate_bps",
+            ReimbursementRateBps::check(req.reimbursement_rate_bps),
+        );
+        errs.check(
+            "accrual_grace_days",
+            AccrualGraceDays::check(req.accrual_grace_days),
+        );
         let tiers = match kind {
             // Empty when adding to an existing accrual fund; a new one
             // needs tiers (`FundRules::ensure_complete`).

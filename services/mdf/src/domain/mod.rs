@@ -11,9 +11,7 @@ pub mod request;
 use prm_proto::common::Money as MoneyProto;
 use prm_runtime::{Money, validate};
 
-/// The largest amount anyone means (a hundred billion in major units):
-/// more is a typo, refused before it reaches the ledger.
-pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+pub use prm_runtime::fields::MAX_AMOUNT_MINOR;
 
 /// A positive amount in a known currency, not absurdly large.
 pub fn positive_money(value: Option<&MoneyProto>) -> Result<Money, String> {

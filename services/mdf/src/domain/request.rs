@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use prm_proto::mdf::SubmitMdfRequestRequest;
+use prm_runtime::fields::{ActivityDescription, CampaignCode, LeadCount};
 use prm_runtime::{ApiError, FieldErrors, IllegalTransition, Money, validate};
 use uuid::Uuid;
 
@@ -12,9 +13,6 @@ pub use prm_runtime::vocabulary::ActivityType;
 
 pub use prm_runtime::vocabulary::MdfRequestStatus;
 
-pub const MAX_DESCRIPTION_LEN: usize = 4_000;
-pub const MAX_CAMPAIGN_CODE_LEN: usize = 64;
-pub const MAX_REASON_LEN: usize = 2_000;
 /// An activity lasts at most a year.
 pub const MAX_ACTIVITY_DAYS: i64 = 366;
 /// Claim window when a budget does not set one.
@@ -120,10 +118,7 @@ impl NewRequest {
         let fund_id = errs.check("fund_id", validate::uuid(&req.fund_id));
         let activity_type =
             errs.check("activity_type", ActivityType::from_proto(req.activity_type));
-        let description = errs.check(
-            "description",
-            validate::required_text(&req.description, MAX_DESCRIPTION_LEN),
-        );
+        let description = errs.check("description", ActivityDescription::check(&req.description));
         let starts_on = date("starts_on", &req.starts_on, &mut errs);
         let ends_on = date("ends_on", &req.ends_on, &mut errs);
         if let (Some(s), Some(e)) = (starts_on, ends_on) {
@@ -136,10 +131,8 @@ impl NewRequest {
                 );
             }
         }
-        if !(0..=10_000_000).contains(&req.expected_leads) {
-            errs.add("expected_leads", "must be 0..10000000");
-        }
-        let campaign_code = errs.check("campaign_code", campaign_code(&req.campaign_code));
+        errs.check("expected_leads", LeadCount::check(req.expected_leads));
+        let campaign_code = errs.check("campaign_code", CampaignCode::check(&req.campaign_code));
         let amount = errs.check("amount", positive_money(req.amount.as_ref()));
         errs.finish_with(|| {
             Some(NewRequest {
@@ -154,22 +147,6 @@ impl NewRequest {
             })
         })
     }
-}
-
-/// Letters, digits, `-`, `_` and `.`; empty when the activity has none.
-/// Deal registrations carry it as their `mdf_reference`.
-pub fn campaign_code(value: &str) -> Result<String, String> {
-    let v = value.trim();
-    if v.len() > MAX_CAMPAIGN_CODE_LEN {
-        return Err(format!("at most {MAX_CAMPAIGN_CODE_LEN} characters"));
-    }
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("letters, digits, '-', '_' and '.' only".into());
-    }
-    Ok(v.to_owned())
 }
 
 #[cfg(test)]

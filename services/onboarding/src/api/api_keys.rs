@@ -3,6 +3,7 @@
 
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
+use prm_runtime::fields::ApiKeyName;
 use prm_runtime::wire::opt_id;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, Page, Role, begin_or_replay, validate,
@@ -46,7 +47,7 @@ impl Onboarding {
         let user_id = errs
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
-        let name = errs.check("name", validate::required_text(&req.name, 100));
+        let name = errs.check("name", ApiKeyName::check(&req.name));
         let name = errs.finish_with(|| name)?;
         let user_id = user_id.unwrap_or(principal.user_id);
 

@@ -3,6 +3,7 @@
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::fields::DecisionReason;
 use prm_runtime::wire::timestamp;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Role, begin_or_replay,
@@ -11,7 +12,7 @@ use prm_runtime::{
 
 use super::{Onboarding, convert};
 use crate::domain::application::ApplicationStatusRules;
-use crate::domain::application::{self, ApplicationStatus, NewApplication};
+use crate::domain::application::{ApplicationStatus, NewApplication};
 use crate::domain::credentials;
 use crate::operations;
 use crate::store;
@@ -259,10 +260,7 @@ impl Onboarding {
         principal.require_any_role(PARTNER_MANAGEMENT)?;
         let mut errs = FieldErrors::new();
         let application_id = errs.check("application_id", validate::uuid(&req.application_id));
-        let reason = errs.check(
-            "reason",
-            validate::required_text(&req.reason, application::MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", DecisionReason::check(&req.reason));
         let (application_id, reason) = errs.finish_with(|| Some((application_id?, reason?)))?;
 
         let idem = Idempotency::new(&ctx, "RejectApplication", &req);

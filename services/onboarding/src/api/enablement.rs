@@ -3,6 +3,9 @@
 use futures::future::BoxFuture;
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
+use prm_runtime::fields::{
+    CertificationValidDays, CourseDescription, PassMarkPercent, ScorePercent, Title,
+};
 use prm_runtime::wire::{opt_id, timestamp};
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Principal, Role,
@@ -116,7 +119,7 @@ impl Onboarding {
     ) -> Result<CreateContentResponse, ApiError> {
         ctx.principal()?.require_any_role(CURATORS)?;
         let mut errs = FieldErrors::new();
-        let title = errs.check("title", validate::required_text(&req.title, 200));
+        let title = errs.check("title", Title::check(&req.title));
         let kind = errs.check("kind", ContentKind::from_proto(req.kind));
         let url = errs.check("url", validate::url(&req.url));
         let vis = visibility(&mut errs, req.visibility.as_ref());
@@ -162,18 +165,15 @@ impl Onboarding {
     ) -> Result<CreateCourseResponse, ApiError> {
         ctx.principal()?.require_any_role(CURATORS)?;
         let mut errs = FieldErrors::new();
-        let title = errs.check("title", validate::required_text(&req.title, 200));
-        let description = errs.check(
-            "description",
-            validate::optional_text(&req.description, 5_000),
-        );
+        let title = errs.check("title", Title::check(&req.title));
+        let description = errs.check("description", CourseDescription::check(&req.description));
         let pass_mark = errs.check(
             "pass_mark_percent",
-            enablement::pass_mark(req.pass_mark_percent),
+            PassMarkPercent::check(req.pass_mark_percent),
         );
         let valid_days = errs.check(
             "certification_valid_days",
-            enablement::validity_days(req.certification_valid_days),
+            CertificationValidDays::check(req.certification_valid_days),
         );
         let vis = visibility(&mut errs, req.visibility.as_ref());
         let (title, description, pass_mark, valid_days) =
@@ -243,7 +243,7 @@ impl Onboarding {
         let user_id = errs
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
-        let score = errs.check("score_percent", enablement::score(req.score_percent));
+        let score = errs.check("score_percent", ScorePercent::check(req.score_percent));
         let (course_id, score) = errs.finish_with(|| Some((course_id?, score?)))?;
         let user_id = user_id.unwrap_or(principal.user_id);
 

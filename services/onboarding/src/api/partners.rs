@@ -3,6 +3,7 @@
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::fields::DecisionReason;
 use prm_runtime::{
     ApiError, Begun, CallContext, FieldErrors, Idempotency, Page, begin_or_replay, validate,
 };
@@ -11,8 +12,6 @@ use super::{Onboarding, convert, ensure_not_terminated};
 use crate::domain::partner::PartnerStatus;
 use crate::domain::partner::PartnerStatusRules;
 use crate::store;
-
-const MAX_REASON_LEN: usize = 2_000;
 
 /// Which status change a call asks for.
 #[derive(Clone, Copy)]
@@ -150,7 +149,7 @@ impl Onboarding {
         let mut errs = FieldErrors::new();
         let id = errs.check("partner_id", validate::uuid(partner_id));
         let reason = match reason {
-            Some(r) => errs.check("reason", validate::required_text(r, MAX_REASON_LEN)),
+            Some(r) => errs.check("reason", DecisionReason::check(r)),
             None => Some(String::new()),
         };
         let (id, reason) = errs.finish_with(|| Some((id?, reason?)))?;
@@ -232,10 +231,7 @@ impl Onboarding {
         let mut errs = FieldErrors::new();
         let id = errs.check("partner_id", validate::uuid(&req.partner_id));
         let tier_id = errs.check("tier_id", validate::uuid(&req.tier_id));
-        let reason = errs.check(
-            "reason",
-            validate::required_text(&req.reason, MAX_REASON_LEN),
-        );
+        let reason = errs.check("reason", DecisionReason::check(&req.reason));
         let (id, tier_id, reason) = errs.finish_with(|| Some((id?, tier_id?, reason?)))?;
 
         let idem = Idempotency::new(&ctx, "SetPartnerTier", &req);

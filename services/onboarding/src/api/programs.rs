@@ -2,6 +2,9 @@
 
 use prm_proto::onboarding::*;
 use prm_runtime::auth::{PARTNER_MANAGEMENT, STAFF};
+use prm_runtime::fields::{
+    Count, ProgramDescription, ProgramName, TierName, TierRank, TierWindowDays,
+};
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, Money, OnConstraint, Page, begin_or_replay,
     validate,
@@ -37,15 +40,14 @@ fn requirements(
             Err(e) => errs.add(format!("{field}.min_revenue_won"), e),
         }
     }
-    if r.min_certified_people < 0 {
-        errs.add(
-            format!("{field}.min_certified_people"),
-            "must not be negative",
-        );
-    }
-    if r.min_deals_won < 0 {
-        errs.add(format!("{field}.min_deals_won"), "must not be negative");
-    }
+    errs.check(
+        &format!("{field}.min_certified_people"),
+        Count::check(r.min_certified_people),
+    );
+    errs.check(
+        &format!("{field}.min_deals_won"),
+        Count::check(r.min_deals_won),
+    );
     TierMetrics {
         revenue_minor: revenue,
         certified_people: r.min_certified_people,
@@ -62,22 +64,15 @@ impl Onboarding {
         let principal = ctx.principal()?;
         principal.require_any_role(PARTNER_MANAGEMENT)?;
         let mut errs = FieldErrors::new();
-        let name = errs.check("name", validate::required_text(&req.name, 120));
-        let description = errs.check(
-            "description",
-            validate::optional_text(&req.description, 2_000),
-        );
+        let name = errs.check("name", ProgramName::check(&req.name));
+        let description = errs.check("description", ProgramDescription::check(&req.description));
         let currency = errs.check("currency", validate::currency(&req.currency));
-        let window = match req.tier_window_days {
-            0 => DEFAULT_TIER_WINDOW_DAYS,
-            d if (1..=MAX_WINDOW_DAYS).contains(&d) => d,
-            _ => {
-                errs.add(
-                    "tier_window_days",
-                    format!("must be from 1 to {MAX_WINDOW_DAYS} days (0 for the default)"),
-                );
-                0
-            }
+        let window = match errs.check(
+            "tier_window_days",
+            TierWindowDays::check(req.tier_window_days),
+        ) {
+            Some(0) | None => DEFAULT_TIER_WINDOW_DAYS,
+            Some(d) => d,
         };
         let grace = match req.demotion_grace_days {
             0 => DEFAULT_DEMOTION_GRACE_DAYS,
@@ -180,10 +175,8 @@ impl Onboarding {
         principal.require_any_role(PARTNER_MANAGEMENT)?;
         let mut errs = FieldErrors::new();
         let program_id = errs.check("program_id", validate::uuid(&req.program_id));
-        let name = errs.check("name", validate::required_text(&req.name, 60));
-        if req.rank < 0 || req.rank > 100 {
-            errs.add("rank", "must be from 0 to 100");
-        }
+        let name = errs.check("name", TierName::check(&req.name));
+        errs.check("rank", TierRank::check(req.rank));
         let program = match program_id {
             Some(id) => {
                 let mut conn = self.db.acquire().await?;

@@ -2,6 +2,7 @@
 
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
+use prm_runtime::fields::{TermsBody, TermsVersion, Title};
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, PartnerType, Role,
     begin_or_replay, validate,
@@ -23,9 +24,9 @@ impl Onboarding {
         principal.require_any_role(&[Role::Admin])?;
         let mut errs = FieldErrors::new();
         let kind = errs.check("kind", TermsKind::from_proto(req.kind));
-        let version = errs.check("version", terms::version(&req.version));
-        let title = errs.check("title", validate::required_text(&req.title, 200));
-        let body = errs.check("body", validate::required_text(&req.body, 200_000));
+        let version = errs.check("version", TermsVersion::check(&req.version));
+        let title = errs.check("title", Title::check(&req.title));
+        let body = errs.check("body", TermsBody::check(&req.body));
         let (kind, version, title, body) =
             errs.finish_with(|| Some((kind?, version?, title?, body?)))?;
         let idem = Idempotency::new(&ctx, "PublishTerms", &req);
@@ -71,7 +72,7 @@ impl Onboarding {
         let mut errs = FieldErrors::new();
         let partner_id = errs.check("partner_id", validate::uuid(&req.partner_id));
         let kind = errs.check("kind", TermsKind::from_proto(req.kind));
-        let version = errs.check("version", terms::version(&req.version));
+        let version = errs.check("version", TermsVersion::check(&req.version));
         let (partner_id, kind, version) =
             errs.finish_with(|| Some((partner_id?, kind?, version?)))?;
         let partner = self.visible_partner(&principal, partner_id).await?;

@@ -4,6 +4,7 @@
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::auth::PARTNER_MANAGEMENT;
+use prm_runtime::fields::PersonName;
 use prm_runtime::wire::opt_id;
 use prm_runtime::{
     ApiError, CallContext, FieldErrors, Idempotency, OnConstraint, Page, Role, begin_or_replay,
@@ -26,10 +27,7 @@ impl Onboarding {
             .check("partner_id", validate::optional_uuid(&req.partner_id))
             .flatten();
         let email = errs.check("email", validate::email(&req.email));
-        let display_name = errs.check(
-            "display_name",
-            validate::required_text(&req.display_name, 200),
-        );
+        let display_name = errs.check("display_name", PersonName::check(&req.display_name));
         let mut roles = Vec::new();
         if req.roles.is_empty() {
             errs.add("roles", "needs at least one role");

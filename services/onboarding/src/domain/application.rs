@@ -5,12 +5,10 @@
 //! A decided application is final: approving twice never makes a second partner.
 
 use prm_proto::onboarding::SubmitApplicationRequest;
+use prm_runtime::fields::{CompanyName, PersonName};
 use prm_runtime::{ApiError, FieldErrors, PartnerType, validate};
 
 use super::IllegalTransition;
-
-pub const MAX_NAME_LEN: usize = 200;
-pub const MAX_REASON_LEN: usize = 2_000;
 
 pub use prm_runtime::vocabulary::ApplicationStatus;
 
@@ -56,17 +54,11 @@ impl NewApplication {
     /// Checks every field and reports all problems at once.
     pub fn parse(req: &SubmitApplicationRequest) -> Result<Self, ApiError> {
         let mut errs = FieldErrors::new();
-        let company_name = errs.check(
-            "company_name",
-            validate::required_text(&req.company_name, MAX_NAME_LEN),
-        );
+        let company_name = errs.check("company_name", CompanyName::check(&req.company_name));
         let domain = errs.check("domain", validate::domain(&req.domain));
         let country = errs.check("country", validate::country(&req.country));
         let partner_type = errs.check("partner_type", PartnerType::from_proto(req.partner_type));
-        let contact_name = errs.check(
-            "contact_name",
-            validate::required_text(&req.contact_name, MAX_NAME_LEN),
-        );
+        let contact_name = errs.check("contact_name", PersonName::check(&req.contact_name));
         let contact_email = errs.check("contact_email", validate::email(&req.contact_email));
         match (
             company_name,

@@ -80,30 +80,6 @@ impl Visibility {
 
 pub use prm_runtime::vocabulary::ContentKind;
 
-pub fn pass_mark(value: i32) -> Result<i32, String> {
-    if (1..=100).contains(&value) {
-        Ok(value)
-    } else {
-        Err("must be a percentage from 1 to 100".into())
-    }
-}
-
-pub fn validity_days(value: i32) -> Result<i32, String> {
-    if (1..=3_650).contains(&value) {
-        Ok(value)
-    } else {
-        Err("must be from 1 to 3650 days".into())
-    }
-}
-
-pub fn score(value: i32) -> Result<i32, String> {
-    if (0..=100).contains(&value) {
-        Ok(value)
-    } else {
-        Err("must be a percentage from 0 to 100".into())
-    }
-}
-
 pub fn passes(score_percent: i32, pass_mark_percent: i32) -> bool {
     score_percent >= pass_mark_percent
 }
@@ -192,9 +168,7 @@ mod tests {
     fn passing_and_expiry() {
         assert!(passes(80, 80));
         assert!(!passes(79, 80));
-        assert!(pass_mark(0).is_err());
-        assert!(pass_mark(101).is_err());
-        assert!(score(-1).is_err());
+        assert!(prm_runtime::fields::ScorePercent::check(-1).is_err());
         let now = Utc::now();
         assert_eq!(certification_expiry(now, 365), now + Duration::days(365));
         assert_eq!(

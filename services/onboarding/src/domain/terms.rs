@@ -15,22 +15,6 @@ pub fn required_kinds(partner_type: PartnerType) -> Vec<TermsKind> {
     }
 }
 
-/// A version label: 1 to 32 of letters, digits, '.', '-' and '_'.
-pub fn version(value: &str) -> Result<String, String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err("is required".into());
-    }
-    if v.len() > 32
-        || !v
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-    {
-        return Err("must be 1 to 32 letters, digits, '.', '-' or '_', like 2026-11".into());
-    }
-    Ok(v.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,9 +41,10 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(version(" 2026-11 ").as_deref(), Ok("2026-11"));
-        assert!(version("").is_err());
-        assert!(version("v 1").is_err());
+        use prm_runtime::fields::TermsVersion;
+        assert_eq!(TermsVersion::check(" 2026-11 ").as_deref(), Ok("2026-11"));
+        assert!(TermsVersion::check("").is_err());
+        assert!(TermsVersion::check("v 1").is_err());
         assert!(TermsKind::from_proto(0).is_err());
         assert!(TermsKind::from_proto(7).is_err());
     }

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use prm_runtime::FieldErrors;
+use prm_runtime::fields::{AttributionModelName, BasisPoints, InfluenceWindowDays};
 use uuid::Uuid;
 
 /// The rounding rule, as the API states it.
@@ -69,20 +70,14 @@ impl NewModel {
         now: DateTime<Utc>,
     ) -> Result<NewModel, prm_runtime::ApiError> {
         let mut errors = FieldErrors::new();
-        let name = errors.check("name", prm_runtime::validate::required_text(name, 100));
+        let name = errors.check("name", AttributionModelName::check(name));
         let mut weights_ok = true;
         for (field, bps) in [
             ("sourced_bps", sourced_bps),
             ("influencer_bps", influencer_bps),
             ("direct_bps", direct_bps),
         ] {
-            if !(0..=FULL_BPS).contains(&bps) {
-                errors.add(
-                    field,
-                    format!("must be from 0 to 10000 basis points, not {bps}"),
-                );
-                weights_ok = false;
-            }
+            weights_ok &= errors.check(field, BasisPoints::check(bps)).is_some();
         }
         let sum = i64::from(sourced_bps) + i64::from(influencer_bps) + i64::from(direct_bps);
         if weights_ok && sum != i64::from(FULL_BPS) {
@@ -93,17 +88,11 @@ impl NewModel {
                 ),
             );
         }
-        let window_days = if window_days == 0 {
-            DEFAULT_WINDOW_DAYS
-        } else {
-            window_days
+        let window_days = match errors.check("window_days", InfluenceWindowDays::check(window_days))
+        {
+            Some(0) | None => DEFAULT_WINDOW_DAYS,
+            Some(d) => d,
         };
-        if !(1..=MAX_WINDOW_DAYS).contains(&window_days) {
-            errors.add(
-                "window_days",
-                format!("must be from 1 to {MAX_WINDOW_DAYS} days, not {window_days}"),
-            );
-        }
         let effective_from = effective_from.unwrap_or(now);
         if effective_from < now - Duration::minutes(1) {
             errors.add(
