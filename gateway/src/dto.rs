@@ -8,6 +8,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use prm_proto::common as pc;
 pub use prm_runtime::Role;
+/// What each request field accepts: declared once, for the service that
+/// checks it and for this document.
+pub use prm_runtime::fields::*;
 /// Every state and kind the API shows: declared once, beside the services'
 /// use of them, in the runtime's vocabulary.
 pub use prm_runtime::vocabulary::*;

@@ -61,7 +61,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A JSON body that may be left out: an empty body is `T::default()`.
+/// A JSON body that may be left out: an empty body, or `null` (which the
+/// document allows where the body is optional), is `T::default()`.
 /// Otherwise as [`JsonBody`].
 pub struct OptionalJsonBody<T>(pub T);
 
@@ -79,44 +80,35 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if empty {
             return Ok(Self(T::default()));
         }
-        JsonBody::<T>::from_request(req, state)
+        JsonBody::<Option<T>>::from_request(req, state)
             .await
-            .map(|JsonBody(v)| Self(v))
+            .map(|JsonBody(v)| Self(v.unwrap_or_default()))
     }
 }
 
 /// Deserialises JSON, reporting the path of the offending field.
+///
+/// A number with no fraction is an integer, as JSON Schema (and so the
+/// OpenAPI document) has it: `188.0` is read as `188` wherever an integer
+/// is expected. (serde would refuse it as a float.)
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    // Every request body of this API is an object; say so rather than
-    // letting serde read an array as a struct's fields.
-    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
-        && *first != b'{'
-        && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
-    {
-        return Err(Problem::bad_request("body", "must be a JSON object"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = serde_path_to_error::deserialize::<_, T>(&mut de);
-    if parsed.is_ok()
-        && let Err(trailing) = de.end()
-    {
-        return Err(Problem::new(
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "MALFORMED_JSON",
-            format!("the body is not valid JSON: {trailing}"),
-        ));
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    // Every request body of this API is an object; say so rather than
+    // letting serde read an array as a struct's fields.
+    let optional_and_null = value.is_null() && accepts_null::<T>();
+    if !value.is_object() && !optional_and_null {
+        return Err(Problem::bad_request("body", "must be a JSON object"));
     }
-    match parsed {
+    match serde_path_to_error::deserialize::<_, T>(integral_numbers(value)) {
         Ok(v) => Ok(v),
         Err(e) => {
             let inner = e.inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "MALFORMED_JSON",
-                    format!("the body is not valid JSON: {inner}"),
-                ));
-            }
             let message = strip_position(&inner.to_string());
             let path = e.path().to_string();
             let field = match unknown_field(&message) {
@@ -134,6 +126,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             p.errors.push(FieldError { field, message });
             Err(p)
         }
+    }
+}
+
+/// Whether `T` reads `null` (an optional body, `Option<_>`).
+fn accepts_null<T: DeserializeOwned>() -> bool {
+    serde_json::from_value::<T>(serde_json::Value::Null).is_ok()
+}
+
+/// `value` with every number that has no fraction (`188.0`, `1e3`) as an
+/// integer, where it fits one.
+fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, integral_numbers(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -305,7 +324,6 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
     struct Inner {
         count: i32,
     }
@@ -324,6 +342,20 @@ mod tests {
         let p = parse_json::<Form>(br#"{}"#).expect_err("missing");
         assert_eq!(p.status, 400);
         assert!(parse_json::<Form>(br#"{"name": "a"}"#).is_ok());
+        let p = parse_json::<Form>(br#"[{"name": "a"}]"#).expect_err("array");
+        assert_eq!(p.errors[0].field, "body");
+    }
+
+    #[test]
+    fn integral_numbers_are_integers_as_json_schema_has_it() {
+        let f: Form = parse_json(br#"{"name": "a", "inner": {"count": 188.0}}"#).expect("188.0");
+        assert_eq!(f.inner.map(|i| i.count), Some(188));
+        let f: Form = parse_json(br#"{"name": "a", "inner": {"count": 1e3}}"#).expect("1e3");
+        assert_eq!(f.inner.map(|i| i.count), Some(1000));
+        let p = parse_json::<Form>(br#"{"name": "a", "inner": {"count": 1.5}}"#).expect_err("1.5");
+        assert_eq!(p.errors[0].field, "inner.count");
+        let p = parse_json::<Form>(br#"{"name": "a", "inner": {"count": 1e12}}"#).expect_err("i32");
+        assert_eq!(p.errors[0].field, "inner.count");
     }
 
     #[derive(Debug, serde::Deserialize)]

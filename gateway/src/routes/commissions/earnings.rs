@@ -18,7 +18,7 @@ pub async fn list_conversions(
     QueryParams(q): QueryParams<ConversionQuery>,
 ) -> Reply<ConversionList> {
     let req = pb::ListConversionsRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
         status: q.status.map_or(0, ConversionStatus::to_proto),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -37,7 +37,7 @@ pub async fn list_commissions(
     QueryParams(q): QueryParams<CommissionQuery>,
 ) -> Reply<CommissionList> {
     let req = pb::ListCommissionsRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
         status: q.status.map_or(0, CommissionStatus::to_proto),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -57,7 +57,7 @@ pub async fn ledger(
     QueryParams(q): QueryParams<LedgerQuery>,
 ) -> Reply<Ledger> {
     let req = pb::GetLedgerRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -85,7 +85,8 @@ pub async fn ledger(
 #[into_params(parameter_in = Query)]
 pub struct ConversionQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
     pub status: Option<ConversionStatus>,
 }
 
@@ -94,7 +95,8 @@ pub struct ConversionQuery {
 #[into_params(parameter_in = Query)]
 pub struct CommissionQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
     pub status: Option<CommissionStatus>,
 }
 
@@ -103,7 +105,8 @@ pub struct CommissionQuery {
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// Required for staff; a partner always sees its own.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

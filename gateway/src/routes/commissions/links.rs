@@ -25,8 +25,8 @@ pub const CLICK_ID_PARAM: &str = "prm_click_id";
     responses((status = 201, description = "Created", body = Link)))]
 pub async fn create_link(call: Call, JsonBody(body): JsonBody<NewLink>) -> Reply<Link> {
     let req = pb::CreateLinkRequest {
-        partner_id: body.partner_id.unwrap_or_default(),
-        destination_url: body.destination_url,
+        partner_id: body.partner_id.unwrap_or_default().into(),
+        destination_url: body.destination_url.into(),
     };
     let r = call.send(req).await?;
     created(one(r.link)?)
@@ -42,7 +42,7 @@ pub async fn list_links(
     QueryParams(q): QueryParams<PartnerQuery>,
 ) -> Reply<LinkList> {
     let req = pb::ListLinksRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -53,7 +53,7 @@ pub async fn list_links(
 /// Disable a tracking link (its partner, or staff): it stops redirecting
 /// at once, and the gateway forgets it.
 #[utoipa::path(post, path = "/v1/links/{id}/disable", tag = "tracking", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Link id")),
+    params(("id" = Uuid, Path, description = "Link id")),
     responses((status = 200, description = "Disabled", body = Link)))]
 pub async fn disable_link(call: Call, PathId(id): PathId) -> Reply<Link> {
     let req = pb::DisableLinkRequest { link_id: id };
@@ -168,11 +168,11 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
-    /// Staff only: the partner the link is for.
-    pub partner_id: Option<String>,
+    /// Required from staff: the partner the link is for. A partner
+    /// leaves it out.
+    pub partner_id: Option<Id>,
     /// On one of the program's allowed domains.
-    #[schema(example = "https://shop.example/landing?utm_source=partner")]
-    pub destination_url: String,
+    pub destination_url: WebUrl,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -180,7 +180,8 @@ pub struct NewLink {
 #[into_params(parameter_in = Query)]
 pub struct PartnerQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
 }
 
 /// Sub-ids a link's user may add, kept with the click.

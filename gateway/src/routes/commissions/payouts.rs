@@ -19,8 +19,8 @@ use crate::problem::Problem;
     responses((status = 201, description = "Created", body = PayoutBatch)))]
 pub async fn create_payout(call: Call, JsonBody(body): JsonBody<NewPayout>) -> Reply<PayoutBatch> {
     let req = pb::CreatePayoutBatchRequest {
-        program_id: body.program_id,
-        currency: body.currency,
+        program_id: body.program_id.into(),
+        currency: body.currency.into(),
     };
     let r = call.send(req).await?;
     created(one(r.batch)?)
@@ -28,7 +28,7 @@ pub async fn create_payout(call: Call, JsonBody(body): JsonBody<NewPayout>) -> R
 
 /// A payout batch, its items and who was left out (finance staff).
 #[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id")),
+    params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "OK", body = PayoutBatch)))]
 pub async fn get_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
     let req = pb::GetPayoutBatchRequest { batch_id: id };
@@ -40,7 +40,7 @@ pub async fn get_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
 /// `paypal` (PayPal Payouts Web, the PayPal items) or `wise` (a Wise batch
 /// of saved recipients, the bank items). The README describes both.
 #[utoipa::path(get, path = "/v1/payouts/{id}/export", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id"), ExportQuery),
+    params(("id" = Uuid, Path, description = "Batch id"), ExportQuery),
     responses((status = 200, description = "The file", content_type = "text/csv", body = String)))]
 pub async fn export_payout(
     call: Call,
@@ -71,7 +71,7 @@ pub async fn export_payout(
 /// Cancel a batch before it reaches the provider: its money returns to
 /// the balances.
 #[utoipa::path(post, path = "/v1/payouts/{id}/cancel", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id")),
+    params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "Cancelled", body = PayoutBatch)))]
 pub async fn cancel_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
     let req = pb::CancelPayoutBatchRequest { batch_id: id };
@@ -81,7 +81,7 @@ pub async fn cancel_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch>
 
 /// The batch was handed to the provider.
 #[utoipa::path(post, path = "/v1/payouts/{id}/mark-processing", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id")),
+    params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "Processing", body = PayoutBatch)))]
 pub async fn mark_processing(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
     let req = pb::MarkPayoutBatchProcessingRequest { batch_id: id };
@@ -91,7 +91,7 @@ pub async fn mark_processing(call: Call, PathId(id): PathId) -> Reply<PayoutBatc
 
 /// The provider paid the batch.
 #[utoipa::path(post, path = "/v1/payouts/{id}/mark-paid", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id")),
+    params(("id" = Uuid, Path, description = "Batch id")),
     request_body(content = Option<PaidBody>),
     responses((status = 200, description = "Paid", body = PayoutBatch)))]
 pub async fn mark_paid(
@@ -101,7 +101,7 @@ pub async fn mark_paid(
 ) -> Reply<PayoutBatch> {
     let req = pb::MarkPayoutBatchPaidRequest {
         batch_id: id,
-        provider_reference: body.provider_reference.unwrap_or_default(),
+        provider_reference: body.provider_reference.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.batch)?)
@@ -109,7 +109,7 @@ pub async fn mark_paid(
 
 /// The provider refused the batch: its money returns to the balances.
 #[utoipa::path(post, path = "/v1/payouts/{id}/mark-failed", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Batch id")),
+    params(("id" = Uuid, Path, description = "Batch id")),
     request_body = FailedBody,
     responses((status = 200, description = "Failed", body = PayoutBatch)))]
 pub async fn mark_failed(
@@ -119,7 +119,7 @@ pub async fn mark_failed(
 ) -> Reply<PayoutBatch> {
     let req = pb::MarkPayoutBatchFailedRequest {
         batch_id: id,
-        reason: body.reason,
+        reason: body.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.batch)?)
@@ -127,7 +127,7 @@ pub async fn mark_failed(
 
 /// A partner's payout profile (the partner, or staff).
 #[utoipa::path(get, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = PayoutProfile)))]
 pub async fn get_profile(call: Call, PathId(id): PathId) -> Reply<PayoutProfile> {
     let req = pb::GetPayoutProfileRequest { partner_id: id };
@@ -138,7 +138,7 @@ pub async fn get_profile(call: Call, PathId(id): PathId) -> Reply<PayoutProfile>
 /// Set how a partner is paid (the partner, or finance staff). The tax form
 /// is recorded by finance staff once it is received.
 #[utoipa::path(put, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     request_body = NewPayoutProfile,
     responses((status = 200, description = "Saved", body = PayoutProfile)))]
 pub async fn put_profile(
@@ -149,12 +149,12 @@ pub async fn put_profile(
     let req = pb::PutPayoutProfileRequest {
         partner_id: id,
         method: body.method.to_proto(),
-        paypal_email: body.paypal_email.unwrap_or_default(),
-        bank_reference: body.bank_reference.unwrap_or_default(),
-        stripe_account_id: body.stripe_account_id.unwrap_or_default(),
-        payee_name: body.payee_name,
+        paypal_email: body.paypal_email.unwrap_or_default().into(),
+        bank_reference: body.bank_reference.unwrap_or_default().into(),
+        stripe_account_id: body.stripe_account_id.unwrap_or_default().into(),
+        payee_name: body.payee_name.into(),
         tax_form: body.tax_form.map_or(0, TaxForm::to_proto),
-        tax_form_received_on: body.tax_form_received_on.unwrap_or_default(),
+        tax_form_received_on: body.tax_form_received_on.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.profile)?)
@@ -165,9 +165,8 @@ pub async fn put_profile(
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayout {
-    pub program_id: String,
-    #[schema(example = "USD")]
-    pub currency: String,
+    pub program_id: Id,
+    pub currency: CurrencyCode,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -182,14 +181,13 @@ pub struct ExportQuery {
 #[serde(deny_unknown_fields)]
 pub struct PaidBody {
     /// The provider's batch id, for reconciliation.
-    pub provider_reference: Option<String>,
+    pub provider_reference: Option<ProviderReference>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailedBody {
-    #[schema(example = "PayPal rejected the file")]
-    pub reason: String,
+    pub reason: FailureReason,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -268,20 +266,19 @@ impl From<&pb::PayoutBatch> for PayoutBatch {
 #[serde(deny_unknown_fields)]
 pub struct NewPayoutProfile {
     pub method: PayoutMethod,
-    /// For paypal.
-    pub paypal_email: Option<String>,
-    /// For bank: the account saved at the provider (e.g. a Wise recipient
+    /// Required for paypal.
+    pub paypal_email: Option<EmailAddress>,
+    /// Required for bank: the account saved at the provider (e.g. a Wise recipient
     /// id).
-    pub bank_reference: Option<String>,
-    /// For stripe_connect: `acct_...`.
-    pub stripe_account_id: Option<String>,
-    #[schema(example = "Acme Referrals GmbH")]
-    pub payee_name: String,
-    /// Finance staff only.
+    pub bank_reference: Option<AccountReference>,
+    /// Required for stripe_connect.
+    pub stripe_account_id: Option<StripeAccountId>,
+    pub payee_name: PayeeName,
+    /// Finance staff only; given with `tax_form_received_on`.
     pub tax_form: Option<TaxForm>,
-    /// Finance staff only: YYYY-MM-DD.
-    #[schema(format = Date)]
-    pub tax_form_received_on: Option<String>,
+    /// Finance staff only: the day the form was received, not in the
+    /// future; given with `tax_form`.
+    pub tax_form_received_on: Option<CalendarDate>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

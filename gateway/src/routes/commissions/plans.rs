@@ -15,33 +15,33 @@ use crate::forward::{Call, Reply, created, ok, one};
     responses((status = 201, description = "Created", body = Plan)))]
 pub async fn create_plan(call: Call, JsonBody(body): JsonBody<NewPlan>) -> Reply<Plan> {
     let req = pb::CreatePlanRequest {
-        program_id: body.program_id,
-        tier_id: body.tier_id.unwrap_or_default(),
+        program_id: body.program_id.into(),
+        tier_id: body.tier_id.unwrap_or_default().into(),
         effective_from: body.effective_from.map(prm_runtime::wire::timestamp),
-        name: body.name,
-        currency: body.currency,
+        name: body.name.into(),
+        currency: body.currency.into(),
         cpa: body
             .cpa
             .iter()
             .map(|c| pb::CpaRate {
-                event_type: c.event_type.clone(),
-                amount_minor: c.amount_minor,
+                event_type: c.event_type.0.clone(),
+                amount_minor: c.amount_minor.0,
             })
             .collect(),
-        revshare_bps: body.revshare_bps.unwrap_or_default(),
+        revshare_bps: body.revshare_bps.unwrap_or_default().into(),
         volume_tiers: body
             .volume_tiers
             .iter()
             .map(|t| pb::VolumeTier {
-                from_sale: t.from_sale,
-                revshare_bps: t.revshare_bps,
+                from_sale: t.from_sale.0,
+                revshare_bps: t.revshare_bps.0,
             })
             .collect(),
         recurrence: body.recurrence.map_or(0, Recurrence::to_proto),
-        recurring_months: body.recurring_months.unwrap_or_default(),
-        reseller_margin_bps: body.reseller_margin_bps.unwrap_or_default(),
-        referral_fee_bps: body.referral_fee_bps.unwrap_or_default(),
-        hold_days: body.hold_days,
+        recurring_months: body.recurring_months.unwrap_or_default().into(),
+        reseller_margin_bps: body.reseller_margin_bps.unwrap_or_default().into(),
+        referral_fee_bps: body.referral_fee_bps.unwrap_or_default().into(),
+        hold_days: body.hold_days.map(i32::from),
     };
     let r = call.send(req).await?;
     created(one(r.plan)?)
@@ -58,7 +58,7 @@ pub async fn list_plans(
     QueryParams(q): QueryParams<PlanQuery>,
 ) -> Reply<PlanList> {
     let req = pb::ListPlansRequest {
-        program_id: q.program_id.unwrap_or_default(),
+        program_id: q.program_id.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -69,7 +69,7 @@ pub async fn list_plans(
 /// A program's commission settings (staff; a partner reads its own
 /// program's). The postback token and secret are never shown.
 #[utoipa::path(get, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Program id")),
+    params(("id" = Uuid, Path, description = "Program id")),
     responses((status = 200, description = "OK", body = CommissionSettings)))]
 pub async fn get_settings(call: Call, PathId(id): PathId) -> Reply<CommissionSettings> {
     let req = pb::GetProgramSettingsRequest { program_id: id };
@@ -81,7 +81,7 @@ pub async fn get_settings(call: Call, PathId(id): PathId) -> Reply<CommissionSet
 /// attribution, fraud thresholds, postback credentials (left out, they
 /// are kept) and the minimum payout.
 #[utoipa::path(put, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Program id")),
+    params(("id" = Uuid, Path, description = "Program id")),
     request_body = NewCommissionSettings,
     responses((status = 200, description = "Saved", body = CommissionSettings)))]
 pub async fn put_settings(
@@ -91,14 +91,16 @@ pub async fn put_settings(
 ) -> Reply<CommissionSettings> {
     let req = pb::PutProgramSettingsRequest {
         program_id: id,
-        allowed_domains: body.allowed_domains,
+        allowed_domains: body.allowed_domains.into_iter().map(String::from).collect(),
         attribution_model: body.attribution_model.map_or(0, AttributionModel::to_proto),
-        attribution_window_days: body.attribution_window_days.unwrap_or_default(),
-        min_seconds_to_convert: body.min_seconds_to_convert.unwrap_or(10),
-        max_clicks_per_source_hour: body.max_clicks_per_source_hour.unwrap_or_default(),
-        min_payout_minor: body.min_payout_minor.unwrap_or_default(),
-        postback_token: body.postback_token.unwrap_or_default(),
-        postback_secret: body.postback_secret.unwrap_or_default(),
+        attribution_window_days: body.attribution_window_days.unwrap_or_default().into(),
+        min_seconds_to_convert: body
+            .min_seconds_to_convert
+            .map_or(10, MinSecondsToConvert::into),
+        max_clicks_per_source_hour: body.max_clicks_per_source_hour.unwrap_or_default().into(),
+        min_payout_minor: body.min_payout_minor.unwrap_or_default().into(),
+        postback_token: body.postback_token.unwrap_or_default().into(),
+        postback_secret: body.postback_secret.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.settings)?)
@@ -109,55 +111,60 @@ pub async fn put_settings(
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CpaRate {
-    #[schema(example = "signup")]
-    pub event_type: String,
-    pub amount_minor: i64,
+    pub event_type: EventType,
+    pub amount_minor: PositiveAmountMinor,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeTier {
     /// From the Nth sale of the partner in the calendar month (UTC).
-    pub from_sale: i32,
-    pub revshare_bps: i32,
+    pub from_sale: FromSale,
+    pub revshare_bps: BasisPoints,
 }
 
+/// A new plan version. A plan pays something: CPA rates, a revshare,
+/// volume tiers, or a deal margin or fee.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
-    pub program_id: String,
+    pub program_id: Id,
     /// The tier's plan; left out, the program's.
-    pub tier_id: Option<String>,
+    pub tier_id: Option<Id>,
+    /// Not in the past; left out, now.
     pub effective_from: Option<DateTime<Utc>>,
-    #[schema(example = "Standard affiliate plan")]
-    pub name: String,
+    pub name: PlanName,
     /// The currency of CPA amounts.
-    #[schema(example = "USD")]
-    pub currency: String,
+    pub currency: CurrencyCode,
+    /// One rate per event type (compared without case).
     #[serde(default)]
     pub cpa: Vec<CpaRate>,
-    /// Basis points of a sale's amount (2000 = 20%).
-    pub revshare_bps: Option<i32>,
+    /// Of a sale's amount (2000 = 20%).
+    pub revshare_bps: Option<BasisPoints>,
+    /// In ascending `from_sale`, each above the one before and above 1
+    /// (the first sale earns `revshare_bps`).
     #[serde(default)]
     pub volume_tiers: Vec<VolumeTier>,
     /// Whether a customer's later sales earn without a new click
     /// (default one_time).
     pub recurrence: Option<Recurrence>,
-    pub recurring_months: Option<i32>,
+    /// Required with the recurrence `months`, and only with it.
+    pub recurring_months: Option<RecurringMonths>,
     /// On won deals registered by resellers, integrators and technology
     /// partners.
-    pub reseller_margin_bps: Option<i32>,
+    pub reseller_margin_bps: Option<BasisPoints>,
     /// On won deals of referral partners and affiliates.
-    pub referral_fee_bps: Option<i32>,
+    pub referral_fee_bps: Option<BasisPoints>,
     /// Days a commission stays pending before it is payable (default 30).
-    pub hold_days: Option<i32>,
+    pub hold_days: Option<HoldDays>,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -196,8 +203,8 @@ impl From<&pb::Plan> for Plan {
                 .cpa
                 .iter()
                 .map(|c| CpaRate {
-                    event_type: c.event_type.clone(),
-                    amount_minor: c.amount_minor,
+                    event_type: EventType(c.event_type.clone()),
+                    amount_minor: PositiveAmountMinor(c.amount_minor),
                 })
                 .collect(),
             revshare_bps: p.revshare_bps,
@@ -205,8 +212,8 @@ impl From<&pb::Plan> for Plan {
                 .volume_tiers
                 .iter()
                 .map(|t| VolumeTier {
-                    from_sale: t.from_sale,
-                    revshare_bps: t.revshare_bps,
+                    from_sale: FromSale(t.from_sale),
+                    revshare_bps: BasisPoints(t.revshare_bps),
                 })
                 .collect(),
             recurrence: Recurrence::from_proto(p.recurrence).ok(),
@@ -223,23 +230,22 @@ impl From<&pb::Plan> for Plan {
 #[serde(deny_unknown_fields)]
 pub struct NewCommissionSettings {
     /// Link destinations must be on one of these (or a subdomain).
-    #[schema(example = json!(["shop.example"]))]
+    #[schema(max_items = 50)]
     #[serde(default)]
-    pub allowed_domains: Vec<String>,
+    pub allowed_domains: Vec<DomainName>,
     /// Default last_click.
     pub attribution_model: Option<AttributionModel>,
-    /// Default 90, at most 365.
-    pub attribution_window_days: Option<i32>,
-    /// A conversion sooner after its click is held (default 10).
-    pub min_seconds_to_convert: Option<i32>,
-    /// A source clicking more in an hour is flooding (default 20).
-    pub max_clicks_per_source_hour: Option<i32>,
+    pub attribution_window_days: Option<AttributionWindowDays>,
+    /// Default 10.
+    pub min_seconds_to_convert: Option<MinSecondsToConvert>,
+    /// Default 20.
+    pub max_clicks_per_source_hour: Option<MaxClicksPerSourceHour>,
     /// Approved balances below this are not paid out.
-    pub min_payout_minor: Option<i64>,
-    /// 16 to 256 characters; left out, the current one is kept.
-    pub postback_token: Option<String>,
+    pub min_payout_minor: Option<AmountMinor>,
+    /// Left out, the current one is kept.
+    pub postback_token: Option<PostbackSecret>,
     /// The HMAC-SHA256 key for signed postbacks; left out, kept.
-    pub postback_secret: Option<String>,
+    pub postback_secret: Option<PostbackSecret>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -189,8 +189,8 @@ pub async fn postback_log(
     QueryParams(q): QueryParams<PostbackLogQuery>,
 ) -> Reply<PostbackLogEntryList> {
     let req = pb::ListPostbackLogRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
-        program_id: q.program_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
+        program_id: q.program_id.unwrap_or_default().into(),
         answer: q.answer.unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -202,39 +202,51 @@ pub async fn postback_log(
 // ------------------------------------------------------------ JSON shapes
 
 /// A postback's fields (query parameters, a form, or a JSON object).
+/// What a postback carries (the handlers read them as sent; the service
+/// checks them), as query parameters or a JSON object.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PostbackFields {
     /// The program the conversion belongs to.
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Id,
     /// The program's postback token (or sign with X-PRM-Signature).
     pub token: Option<String>,
     /// The `prm_click_id` the redirect appended.
-    pub click_id: Option<String>,
-    /// The advertiser's id of the transaction: the idempotency key (at
-    /// most 64 characters).
-    pub transaction_id: Option<String>,
+    #[param(inline)]
+    pub click_id: Option<Id>,
+    /// The advertiser's id of the transaction: the idempotency key.
+    #[param(inline)]
+    pub transaction_id: TransactionId,
     /// `lead` or `sale` (a sale when an amount is given).
-    pub kind: Option<String>,
-    /// e.g. `signup`, `purchase`: CPA rates are per event type.
-    pub event_type: Option<String>,
-    /// Whole minor units (12500 is 125.00); for `status=refunded`, the
-    /// total refunded so far. Never negative.
-    pub amount: Option<String>,
-    /// ISO 4217.
-    pub currency: Option<String>,
+    #[param(inline)]
+    pub kind: Option<ConversionKind>,
+    /// CPA rates are per event type.
+    #[param(inline)]
+    pub event_type: Option<EventType>,
+    /// Whole minor units (12500 is 125.00), with `currency`; for
+    /// `status=refunded`, the total refunded so far. Never negative; a
+    /// pending sale needs one.
+    #[param(inline)]
+    pub amount: Option<PostbackAmount>,
+    #[param(inline)]
+    pub currency: Option<CurrencyCode>,
     /// `pending` (default) or `approved` for a new conversion; `approved`,
     /// `rejected`, `refunded` or `chargeback` to change one.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<PostbackStatus>,
     /// The advertiser's id of the customer: later sales recur under the
     /// plan without a new click.
-    pub customer_id: Option<String>,
+    #[param(inline)]
+    pub customer_id: Option<CustomerRef>,
     /// The customer's domain (for influence on channel deals and the
     /// self-referral check).
-    pub customer_domain: Option<String>,
+    #[param(inline)]
+    pub customer_domain: Option<DomainName>,
     /// RFC 3339; defaults to when the postback arrives.
-    pub occurred_at: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
 }
 
 /// The JSON body of a POST postback: the same fields; `amount` may be a
@@ -258,8 +270,10 @@ pub struct PostbackAnswer {
 #[into_params(parameter_in = Query)]
 pub struct PostbackLogQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
     /// One answer code, e.g. HELD.
     pub answer: Option<String>,
 }

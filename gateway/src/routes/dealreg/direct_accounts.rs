@@ -20,8 +20,8 @@ pub async fn create_direct_account(
     JsonBody(body): JsonBody<NewDirectAccount>,
 ) -> Reply<DirectAccount> {
     let req = pb::CreateDirectAccountRequest {
-        company: body.company,
-        domain: body.domain,
+        company: body.company.into(),
+        domain: body.domain.into(),
     };
     let r = call.send(req).await?;
     created(one(r.direct_account)?)
@@ -46,7 +46,7 @@ pub async fn list_direct_accounts(
 /// Remove a direct account (partner managers): partners may register the
 /// customer again.
 #[utoipa::path(delete, path = "/v1/direct-accounts/{id}", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Direct account id")),
+    params(("id" = Uuid, Path, description = "Direct account id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete_direct_account(call: Call, PathId(id): PathId) -> Result<Response, Problem> {
     let req = pb::DeleteDirectAccountRequest {
@@ -61,10 +61,8 @@ pub async fn delete_direct_account(call: Call, PathId(id): PathId) -> Result<Res
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDirectAccount {
-    #[schema(example = "Globex Corporation")]
-    pub company: String,
-    #[schema(example = "globex.example")]
-    pub domain: String,
+    pub company: CompanyName,
+    pub domain: DomainName,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -2,7 +2,7 @@ use prm_proto::dealreg as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::dto::SlaBreachAction;
+use crate::dto::*;
 use crate::extract::JsonBody;
 use crate::forward::{Call, Reply, ok};
 use crate::problem::Problem;
@@ -25,12 +25,12 @@ pub async fn update_policy(
 ) -> Reply<DealRegistrationPolicy> {
     let req = pb::UpdatePolicyRequest {
         policy: Some(pb::Policy {
-            approval_sla_business_hours: body.approval_sla_business_hours,
+            approval_sla_business_hours: body.approval_sla_business_hours.into(),
             on_sla_breach: body.on_sla_breach.to_proto(),
-            protection_days: body.protection_days,
-            extension_days: body.extension_days,
-            max_extensions: body.max_extensions,
-            expiring_notice_days: body.expiring_notice_days,
+            protection_days: body.protection_days.into(),
+            extension_days: body.extension_days.into(),
+            max_extensions: body.max_extensions.into(),
+            expiring_notice_days: body.expiring_notice_days.into(),
         }),
     };
     let r = call.send(req).await?;
@@ -40,13 +40,13 @@ pub async fn update_policy(
 fn policy(p: Option<pb::Policy>) -> Reply<DealRegistrationPolicy> {
     let p = p.ok_or_else(Problem::internal)?;
     ok(DealRegistrationPolicy {
-        approval_sla_business_hours: p.approval_sla_business_hours,
+        approval_sla_business_hours: SlaBusinessHours(p.approval_sla_business_hours),
         on_sla_breach: SlaBreachAction::from_proto(p.on_sla_breach)
             .map_err(|_| Problem::internal())?,
-        protection_days: p.protection_days,
-        extension_days: p.extension_days,
-        max_extensions: p.max_extensions,
-        expiring_notice_days: p.expiring_notice_days,
+        protection_days: ProtectionDays(p.protection_days),
+        extension_days: ExtensionDays(p.extension_days),
+        max_extensions: MaxExtensions(p.max_extensions),
+        expiring_notice_days: NoticeDays(p.expiring_notice_days),
     })
 }
 
@@ -55,20 +55,11 @@ fn policy(p: Option<pb::Policy>) -> Reply<DealRegistrationPolicy> {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DealRegistrationPolicy {
-    /// Business hours (Monday to Friday, UTC) staff have to decide; 1 to 2000.
-    #[schema(example = 48)]
-    pub approval_sla_business_hours: i32,
+    /// Business hours (Monday to Friday, UTC).
+    pub approval_sla_business_hours: SlaBusinessHours,
     pub on_sla_breach: SlaBreachAction,
-    /// Days an approval protects the registration; 1 to 730.
-    #[schema(example = 90)]
-    pub protection_days: i32,
-    /// Days each extension adds; 1 to 365.
-    #[schema(example = 30)]
-    pub extension_days: i32,
-    /// Extensions allowed per registration; 0 to 10.
-    #[schema(example = 2)]
-    pub max_extensions: i32,
-    /// Days before protection ends that partners are warned; 0 to 365.
-    #[schema(example = 14)]
-    pub expiring_notice_days: i32,
+    pub protection_days: ProtectionDays,
+    pub extension_days: ExtensionDays,
+    pub max_extensions: MaxExtensions,
+    pub expiring_notice_days: NoticeDays,
 }

@@ -18,15 +18,15 @@ pub async fn submit_registration(
     JsonBody(body): JsonBody<NewRegistration>,
 ) -> Reply<Registration> {
     let req = pb::SubmitRegistrationRequest {
-        partner_id: body.partner_id.unwrap_or_default(),
-        customer_company: body.customer_company,
-        customer_domain: body.customer_domain,
+        partner_id: body.partner_id.unwrap_or_default().into(),
+        customer_company: body.customer_company.into(),
+        customer_domain: body.customer_domain.into(),
         contact: Some(body.contact.to_proto()),
-        estimated_value: body.estimated_value.as_ref().map(Money::to_proto),
+        estimated_value: body.estimated_value.as_ref().map(Amount::to_proto),
         products: body.products.iter().map(ProductLine::to_proto).collect(),
-        expected_close_date: body.expected_close_date,
-        notes: body.notes.unwrap_or_default(),
-        mdf_reference: body.mdf_reference.unwrap_or_default(),
+        expected_close_date: body.expected_close_date.into(),
+        notes: body.notes.unwrap_or_default().into(),
+        mdf_reference: body.mdf_reference.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     created(one(r.registration)?)
@@ -45,7 +45,7 @@ pub async fn list_registrations(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(List::of(&r.registrations, r.next_page_token))
@@ -53,7 +53,7 @@ pub async fn list_registrations(
 
 /// Get a registration.
 #[utoipa::path(get, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn get_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
     let req = pb::GetRegistrationRequest {
@@ -66,7 +66,7 @@ pub async fn get_registration(call: Call, PathId(id): PathId) -> Reply<Registrat
 /// Edit a registration that staff returned for more information: contact,
 /// value, close date, products and notes (only what is sent changes).
 #[utoipa::path(patch, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationEdit,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn update_registration(
@@ -77,7 +77,7 @@ pub async fn update_registration(
     let req = pb::UpdateRegistrationRequest {
         registration_id: id,
         contact: body.contact.as_ref().map(CustomerContact::to_proto),
-        estimated_value: body.estimated_value.as_ref().map(Money::to_proto),
+        estimated_value: body.estimated_value.as_ref().map(Amount::to_proto),
         replace_products: body.products.is_some(),
         products: body
             .products
@@ -85,8 +85,8 @@ pub async fn update_registration(
             .iter()
             .map(ProductLine::to_proto)
             .collect(),
-        expected_close_date: body.expected_close_date.unwrap_or_default(),
-        notes: body.notes,
+        expected_close_date: body.expected_close_date.unwrap_or_default().into(),
+        notes: body.notes.map(String::from),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -95,7 +95,7 @@ pub async fn update_registration(
 /// Approve a submitted registration (partner managers): its protection
 /// window starts.
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/approve", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn approve_registration(
@@ -105,7 +105,7 @@ pub async fn approve_registration(
 ) -> Reply<Registration> {
     let req = pb::ApproveRegistrationRequest {
         registration_id: id,
-        note: body.note.unwrap_or_default(),
+        note: body.note.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -113,7 +113,7 @@ pub async fn approve_registration(
 
 /// Reject a submitted or returned registration, with a reason code.
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/reject", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationRejection,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn reject_registration(
@@ -124,7 +124,7 @@ pub async fn reject_registration(
     let req = pb::RejectRegistrationRequest {
         registration_id: id,
         reason: body.reason.to_proto(),
-        note: body.note.unwrap_or_default(),
+        note: body.note.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -133,7 +133,7 @@ pub async fn reject_registration(
 /// Return a submitted registration to the partner for more information;
 /// the approval SLA pauses until it is resubmitted.
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/return", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationReturn,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn return_registration(
@@ -143,7 +143,7 @@ pub async fn return_registration(
 ) -> Reply<Registration> {
     let req = pb::ReturnRegistrationRequest {
         registration_id: id,
-        note: body.note,
+        note: body.note.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -151,7 +151,7 @@ pub async fn return_registration(
 
 /// Resubmit a returned registration (its partner).
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/resubmit", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn resubmit_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
     let req = pb::ResubmitRegistrationRequest {
@@ -164,7 +164,7 @@ pub async fn resubmit_registration(call: Call, PathId(id): PathId) -> Reply<Regi
 /// Extend an approved registration's protection (partner managers; a
 /// limited number of times).
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/extend", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn extend_protection(
@@ -174,7 +174,7 @@ pub async fn extend_protection(
 ) -> Reply<Registration> {
     let req = pb::ExtendProtectionRequest {
         registration_id: id,
-        note: body.note.unwrap_or_default(),
+        note: body.note.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -182,7 +182,7 @@ pub async fn extend_protection(
 
 /// Record an approved registration as won, with the actual amount.
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/win", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body = DealWon,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn win_registration(
@@ -200,7 +200,7 @@ pub async fn win_registration(
 
 /// Record an approved registration as lost, with the reason.
 #[utoipa::path(post, path = "/v1/deal-registrations/{id}/lose", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     request_body = DealLost,
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn lose_registration(
@@ -210,7 +210,7 @@ pub async fn lose_registration(
 ) -> Reply<Registration> {
     let req = pb::LoseRegistrationRequest {
         registration_id: id,
-        reason: body.reason,
+        reason: body.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.registration)?)
@@ -218,7 +218,7 @@ pub async fn lose_registration(
 
 /// Every transition of a registration: who, when, from, to and why.
 #[utoipa::path(get, path = "/v1/deal-registrations/{id}/history", tag = "deal registration", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Registration id")),
+    params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = RegistrationTransitionList)))]
 pub async fn registration_history(
     call: Call,
@@ -242,20 +242,18 @@ pub async fn registration_history(
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerContact {
-    #[schema(example = "Jo Buyer")]
-    pub name: String,
-    #[schema(example = "jo@acme.example")]
-    pub email: String,
+    pub name: PersonName,
+    pub email: EmailAddress,
     #[serde(default)]
-    pub phone: String,
+    pub phone: PhoneNumber,
 }
 
 impl CustomerContact {
     fn to_proto(&self) -> pb::Contact {
         pb::Contact {
-            name: self.name.clone(),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
+            name: self.name.0.clone(),
+            email: self.email.0.clone(),
+            phone: self.phone.0.clone(),
         }
     }
 }
@@ -264,18 +262,16 @@ impl CustomerContact {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductLine {
-    #[schema(example = "Seats")]
-    pub product: String,
-    #[schema(example = 100)]
-    pub quantity: i32,
-    pub amount: Money,
+    pub product: ProductName,
+    pub quantity: Quantity,
+    pub amount: Amount,
 }
 
 impl ProductLine {
     fn to_proto(&self) -> pb::ProductLine {
         pb::ProductLine {
-            product: self.product.clone(),
-            quantity: self.quantity,
+            product: self.product.0.clone(),
+            quantity: self.quantity.0,
             amount: Some(self.amount.to_proto()),
         }
     }
@@ -285,76 +281,78 @@ impl ProductLine {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegistration {
-    /// Partner managers register for this partner; a partner's own users
-    /// leave it out.
-    pub partner_id: Option<String>,
-    #[schema(example = "Acme Corp")]
-    pub customer_company: String,
+    /// Required from staff (partner managers register for this partner);
+    /// a partner's own users leave it out.
+    pub partner_id: Option<Id>,
+    pub customer_company: CompanyName,
     /// Any host of the customer; the registrable domain (e.g. `acme.co.uk`
     /// for `eu.shop.acme.co.uk`) is what conflicts are checked on.
-    #[schema(example = "acme.example")]
-    pub customer_domain: String,
+    pub customer_domain: DomainName,
     pub contact: CustomerContact,
     /// Required unless `products` are given; then it is their total and may
     /// be left out.
-    pub estimated_value: Option<Money>,
+    pub estimated_value: Option<Amount>,
+    #[schema(max_items = 100)]
     #[serde(default)]
     pub products: Vec<ProductLine>,
-    /// YYYY-MM-DD, not in the past.
-    #[schema(example = "2027-03-31", format = Date)]
-    pub expected_close_date: String,
-    pub notes: Option<String>,
+    /// From today to five years ahead.
+    pub expected_close_date: CalendarDate,
+    pub notes: Option<Notes>,
     /// The MDF activity or campaign the deal came from.
-    pub mdf_reference: Option<String>,
+    pub mdf_reference: Option<MdfReference>,
 }
 
 /// What a partner may change while a registration is returned; only what
-/// is sent changes. `products` replaces every line.
+/// is sent changes (at least one field). `products` replaces every line.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct RegistrationEdit {
+    #[schema(nullable = false)]
     pub contact: Option<CustomerContact>,
-    pub estimated_value: Option<Money>,
+    #[schema(nullable = false)]
+    pub estimated_value: Option<Amount>,
+    #[schema(max_items = 100, nullable = false)]
     pub products: Option<Vec<ProductLine>>,
-    #[schema(format = Date)]
-    pub expected_close_date: Option<String>,
-    pub notes: Option<String>,
+    /// From today to five years ahead.
+    #[schema(nullable = false)]
+    pub expected_close_date: Option<CalendarDate>,
+    #[schema(nullable = false)]
+    pub notes: Option<Notes>,
 }
 
 /// An optional note on a decision.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionNote {
-    pub note: Option<String>,
+    pub note: Option<Notes>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRejection {
     pub reason: RejectionReason,
-    pub note: Option<String>,
+    pub note: Option<Notes>,
 }
 
 /// What the partner must add or fix.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationReturn {
-    #[schema(example = "Which products, and how many seats?")]
-    pub note: String,
+    pub note: RequiredNote,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DealWon {
     /// The actual amount, in the registration's currency.
-    pub amount: Money,
+    pub amount: Amount,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DealLost {
-    #[schema(example = "chose a competitor")]
-    pub reason: String,
+    pub reason: RequiredNote,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -363,7 +361,8 @@ pub struct DealLost {
 pub struct RegistrationQuery {
     pub status: Option<RegistrationStatus>,
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
 }
 
 /// A registration of another partner whose customer name is similar:
@@ -422,9 +421,9 @@ impl From<&pb::Registration> for Registration {
             customer_domain: r.customer_domain.clone(),
             customer_domain_key: r.customer_domain_key.clone(),
             contact: r.contact.as_ref().map(|c| CustomerContact {
-                name: c.name.clone(),
-                email: c.email.clone(),
-                phone: c.phone.clone(),
+                name: PersonName(c.name.clone()),
+                email: EmailAddress(c.email.clone()),
+                phone: PhoneNumber(c.phone.clone()),
             }),
             estimated_value: Money::from_proto(&r.estimated_value),
             products: r
@@ -432,9 +431,9 @@ impl From<&pb::Registration> for Registration {
                 .iter()
                 .filter_map(|l| {
                     Some(ProductLine {
-                        product: l.product.clone(),
-                        quantity: l.quantity,
-                        amount: Money::from_proto(&l.amount)?,
+                        product: ProductName(l.product.clone()),
+                        quantity: Quantity(l.quantity),
+                        amount: Amount::from_proto(&l.amount)?,
                     })
                 })
                 .collect(),

@@ -3,7 +3,7 @@ use prm_proto::mdf as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::requests::{Approval, Reason};
+use super::requests::{MdfApproval, MdfRejection};
 use crate::dto::*;
 use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
@@ -13,7 +13,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// amount (the proven cost at the fund's rate) may not exceed what was
 /// approved; an invoice number is claimed once.
 #[utoipa::path(post, path = "/v1/mdf/requests/{id}/claims", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
+    params(("id" = Uuid, Path, description = "Request id")),
     request_body = NewClaim,
     responses((status = 201, description = "Submitted", body = Claim)))]
 pub async fn submit_claim(
@@ -24,9 +24,9 @@ pub async fn submit_claim(
     let req = pb::SubmitClaimRequest {
         request_id: id,
         proven_cost: Some(body.proven_cost.to_proto()),
-        invoice_number: body.invoice_number,
-        leads_generated: body.leads_generated.unwrap_or_default(),
-        attendees: body.attendees.unwrap_or_default(),
+        invoice_number: body.invoice_number.into(),
+        leads_generated: body.leads_generated.unwrap_or_default().into(),
+        attendees: body.attendees.unwrap_or_default().into(),
         documents: body.documents.iter().map(ProofDocument::to_proto).collect(),
     };
     let r = call.send(req).await?;
@@ -43,8 +43,8 @@ pub async fn list_claims(
     QueryParams(q): QueryParams<ClaimQuery>,
 ) -> Reply<ClaimList> {
     let req = pb::ListClaimsRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
-        request_id: q.request_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
+        request_id: q.request_id.unwrap_or_default().into(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -55,7 +55,7 @@ pub async fn list_claims(
 
 /// Get a claim.
 #[utoipa::path(get, path = "/v1/mdf/claims/{id}", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Claim id")),
+    params(("id" = Uuid, Path, description = "Claim id")),
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn get_claim(call: Call, PathId(id): PathId) -> Reply<Claim> {
     let req = pb::GetClaimRequest { claim_id: id };
@@ -66,18 +66,18 @@ pub async fn get_claim(call: Call, PathId(id): PathId) -> Reply<Claim> {
 /// Approve a claim (marketing or finance staff), in full or for less: the
 /// fund reimburses it and releases the rest of the request's reservation.
 #[utoipa::path(post, path = "/v1/mdf/claims/{id}/approve", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Claim id")),
-    request_body(content = Option<Approval>),
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body(content = Option<MdfApproval>),
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn approve_claim(
     call: Call,
     PathId(id): PathId,
-    OptionalJsonBody(body): OptionalJsonBody<Approval>,
+    OptionalJsonBody(body): OptionalJsonBody<MdfApproval>,
 ) -> Reply<Claim> {
     let req = pb::ApproveClaimRequest {
         claim_id: id,
-        amount: body.amount.as_ref().map(Money::to_proto),
-        reason: body.reason.unwrap_or_default(),
+        amount: body.amount.as_ref().map(PositiveAmount::to_proto),
+        reason: body.reason.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.claim)?)
@@ -86,17 +86,17 @@ pub async fn approve_claim(
 /// Reject a claim, with a reason (marketing or finance staff); the
 /// partner may claim again before the deadline.
 #[utoipa::path(post, path = "/v1/mdf/claims/{id}/reject", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Claim id")),
-    request_body = Reason,
+    params(("id" = Uuid, Path, description = "Claim id")),
+    request_body = MdfRejection,
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn reject_claim(
     call: Call,
     PathId(id): PathId,
-    JsonBody(body): JsonBody<Reason>,
+    JsonBody(body): JsonBody<MdfRejection>,
 ) -> Reply<Claim> {
     let req = pb::RejectClaimRequest {
         claim_id: id,
-        reason: body.reason,
+        reason: body.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.claim)?)
@@ -108,28 +108,21 @@ pub async fn reject_claim(
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofDocument {
-    #[schema(example = "invoice-0042.pdf")]
-    pub name: String,
-    #[schema(example = "application/pdf")]
-    pub content_type: String,
-    #[schema(example = 48213)]
-    pub size_bytes: i64,
-    /// "sha256:" and 64 hex digits.
-    #[schema(example = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
-    pub checksum: String,
-    /// Where it is stored.
-    #[schema(example = "s3://prm-proofs/2026/invoice-0042.pdf")]
-    pub location: String,
+    pub name: DocumentName,
+    pub content_type: MediaType,
+    pub size_bytes: DocumentBytes,
+    pub checksum: Checksum,
+    pub location: StorageLocation,
 }
 
 impl ProofDocument {
     fn to_proto(&self) -> pb::ProofDocument {
         pb::ProofDocument {
-            name: self.name.clone(),
-            content_type: self.content_type.clone(),
-            size_bytes: self.size_bytes,
-            checksum: self.checksum.clone(),
-            location: self.location.clone(),
+            name: self.name.0.clone(),
+            content_type: self.content_type.0.clone(),
+            size_bytes: self.size_bytes.0,
+            checksum: self.checksum.0.clone(),
+            location: self.location.0.clone(),
         }
     }
 }
@@ -137,13 +130,13 @@ impl ProofDocument {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClaim {
-    /// What the activity cost, as invoiced.
-    pub proven_cost: Money,
-    #[schema(example = "INV-2026-0042")]
-    pub invoice_number: String,
-    pub leads_generated: Option<i32>,
-    pub attendees: Option<i32>,
+    /// What the activity cost, as invoiced, in the request's currency.
+    pub proven_cost: PositiveAmount,
+    pub invoice_number: InvoiceNumber,
+    pub leads_generated: Option<LeadCount>,
+    pub attendees: Option<LeadCount>,
     /// Proof of performance: at least one.
+    #[schema(min_items = 1, max_items = 20)]
     pub documents: Vec<ProofDocument>,
 }
 
@@ -152,8 +145,10 @@ pub struct NewClaim {
 #[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
-    pub request_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
+    #[param(inline)]
+    pub request_id: Option<Id>,
     pub status: Option<ClaimStatus>,
 }
 
@@ -198,11 +193,11 @@ impl From<&pb::Claim> for Claim {
                 .documents
                 .iter()
                 .map(|d| ProofDocument {
-                    name: d.name.clone(),
-                    content_type: d.content_type.clone(),
-                    size_bytes: d.size_bytes,
-                    checksum: d.checksum.clone(),
-                    location: d.location.clone(),
+                    name: DocumentName(d.name.clone()),
+                    content_type: MediaType(d.content_type.clone()),
+                    size_bytes: DocumentBytes(d.size_bytes),
+                    checksum: Checksum(d.checksum.clone()),
+                    location: StorageLocation(d.location.clone()),
                 })
                 .collect(),
             decision_reason: c.decision_reason.clone(),

@@ -15,11 +15,11 @@ use crate::forward::{Call, Reply, created, ok, one};
     responses((status = 201, description = "Created", body = Budget)))]
 pub async fn create_budget(call: Call, JsonBody(body): JsonBody<NewBudget>) -> Reply<Budget> {
     let req = pb::CreateBudgetRequest {
-        program_id: body.program_id,
-        name: body.name,
-        period: body.period,
+        program_id: body.program_id.into(),
+        name: body.name.into(),
+        period: body.period.into(),
         amount: Some(body.amount.to_proto()),
-        claim_window_days: body.claim_window_days.unwrap_or_default(),
+        claim_window_days: body.claim_window_days.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     created(one(r.budget)?)
@@ -35,7 +35,7 @@ pub async fn list_budgets(
     QueryParams(q): QueryParams<BudgetQuery>,
 ) -> Reply<BudgetList> {
     let req = pb::ListBudgetsRequest {
-        program_id: q.program_id.unwrap_or_default(),
+        program_id: q.program_id.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -46,7 +46,7 @@ pub async fn list_budgets(
 /// A budget and its totals: allocated, requested, approved, claimed and
 /// reimbursed (staff).
 #[utoipa::path(get, path = "/v1/mdf/budgets/{id}", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Budget id")),
+    params(("id" = Uuid, Path, description = "Budget id")),
     responses((status = 200, description = "OK", body = Budget)))]
 pub async fn get_budget(call: Call, PathId(id): PathId) -> Reply<Budget> {
     let req = pb::GetBudgetRequest { budget_id: id };
@@ -63,21 +63,21 @@ pub async fn get_budget(call: Call, PathId(id): PathId) -> Reply<Budget> {
     responses((status = 201, description = "Allocated", body = Fund)))]
 pub async fn allocate_funds(call: Call, JsonBody(body): JsonBody<NewAllocation>) -> Reply<Fund> {
     let req = pb::AllocateFundsRequest {
-        budget_id: body.budget_id,
-        partner_id: body.partner_id,
+        budget_id: body.budget_id.into(),
+        partner_id: body.partner_id.into(),
         kind: body.kind.to_proto(),
-        amount: body.amount.as_ref().map(Money::to_proto),
-        reimbursement_rate_bps: body.reimbursement_rate_bps.unwrap_or_default(),
+        amount: body.amount.as_ref().map(PositiveAmount::to_proto),
+        reimbursement_rate_bps: body.reimbursement_rate_bps.unwrap_or_default().into(),
         accrual_tiers: body
             .accrual_tiers
             .iter()
             .map(|t| pb::AccrualTier {
-                from_revenue_minor: t.from_revenue_minor,
-                rate_bps: t.rate_bps,
+                from_revenue_minor: t.from_revenue_minor.into(),
+                rate_bps: t.rate_bps.into(),
             })
             .collect(),
-        accrual_grace_days: body.accrual_grace_days.unwrap_or_default(),
-        note: body.note.unwrap_or_default(),
+        accrual_grace_days: body.accrual_grace_days.unwrap_or_default().into(),
+        note: body.note.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     created(one(r.fund)?)
@@ -93,8 +93,8 @@ pub async fn list_funds(
     QueryParams(q): QueryParams<FundQuery>,
 ) -> Reply<FundList> {
     let req = pb::ListFundsRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
-        budget_id: q.budget_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
+        budget_id: q.budget_id.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -104,7 +104,7 @@ pub async fn list_funds(
 
 /// A fund and its balance.
 #[utoipa::path(get, path = "/v1/mdf/funds/{id}", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = Uuid, Path, description = "Fund id")),
     responses((status = 200, description = "OK", body = Fund)))]
 pub async fn get_fund(call: Call, PathId(id): PathId) -> Reply<Fund> {
     let req = pb::GetFundRequest { fund_id: id };
@@ -114,7 +114,7 @@ pub async fn get_fund(call: Call, PathId(id): PathId) -> Reply<Fund> {
 
 /// A fund's ledger, oldest first: every movement of its money.
 #[utoipa::path(get, path = "/v1/mdf/funds/{id}/entries", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Fund id"), PageQuery),
+    params(("id" = Uuid, Path, description = "Fund id"), PageQuery),
     responses((status = 200, description = "OK", body = FundEntryList)))]
 pub async fn list_fund_entries(
     call: Call,
@@ -136,23 +136,19 @@ pub async fn list_fund_entries(
 #[serde(deny_unknown_fields)]
 pub struct NewBudget {
     /// The partner program it funds.
-    pub program_id: String,
-    #[schema(example = "Resellers EMEA")]
-    pub name: String,
-    /// "YYYY-Qn" (a quarter), "YYYY-MM" (a month) or "YYYY" (a year).
-    #[schema(example = "2026-Q4")]
-    pub period: String,
-    pub amount: Money,
-    /// Days after an activity ends within which it may be claimed (1 to
-    /// 365; default 60).
-    pub claim_window_days: Option<i32>,
+    pub program_id: Id,
+    pub name: BudgetName,
+    pub period: BudgetPeriod,
+    pub amount: PositiveAmount,
+    pub claim_window_days: Option<ClaimWindowDays>,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct BudgetQuery {
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
 }
 
 /// What a budget's money is doing, summed over its funds.
@@ -223,29 +219,28 @@ impl From<&pb::Budget> for Budget {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccrualTier {
-    #[schema(example = 0)]
-    pub from_revenue_minor: i64,
-    #[schema(example = 300)]
-    pub rate_bps: i32,
+    pub from_revenue_minor: FromRevenueMinor,
+    pub rate_bps: BasisPoints,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllocation {
-    pub budget_id: String,
-    pub partner_id: String,
+    pub budget_id: Id,
+    pub partner_id: Id,
     pub kind: FundKind,
     /// Required for a discretionary fund; optional for an accrual fund.
-    pub amount: Option<Money>,
-    /// Share of a claim's proven cost reimbursed (1 to 10000; default
-    /// 10000). Set by the fund's first allocation only.
-    pub reimbursement_rate_bps: Option<i32>,
-    /// Accrual funds: marginal tiers, the first from 0.
+    pub amount: Option<PositiveAmount>,
+    /// Set by the fund's first allocation only.
+    pub reimbursement_rate_bps: Option<ReimbursementRateBps>,
+    /// Accrual funds only: marginal tiers, the first from 0, each from
+    /// more revenue than the one before. A new accrual fund needs one.
+    #[schema(max_items = 10)]
     #[serde(default)]
     pub accrual_tiers: Vec<AccrualTier>,
-    /// Accrual funds: days after the period before the balance expires.
-    pub accrual_grace_days: Option<i32>,
-    pub note: Option<String>,
+    /// Accrual funds only: days after the period before the balance expires.
+    pub accrual_grace_days: Option<AccrualGraceDays>,
+    pub note: Option<AllocationNote>,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -253,8 +248,10 @@ pub struct NewAllocation {
 #[into_params(parameter_in = Query)]
 pub struct FundQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
-    pub budget_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
+    #[param(inline)]
+    pub budget_id: Option<Id>,
 }
 
 /// A fund's balance, derived from its ledger entries.
@@ -302,8 +299,8 @@ impl From<&pb::Fund> for Fund {
                 .accrual_tiers
                 .iter()
                 .map(|t| AccrualTier {
-                    from_revenue_minor: t.from_revenue_minor,
-                    rate_bps: t.rate_bps,
+                    from_revenue_minor: FromRevenueMinor(t.from_revenue_minor),
+                    rate_bps: BasisPoints(t.rate_bps),
                 })
                 .collect(),
             accrual_grace_days: f.accrual_grace_days,

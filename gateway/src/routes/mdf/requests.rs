@@ -16,13 +16,13 @@ pub async fn submit_request(
     JsonBody(body): JsonBody<NewMdfRequest>,
 ) -> Reply<MdfRequest> {
     let req = pb::SubmitMdfRequestRequest {
-        fund_id: body.fund_id,
+        fund_id: body.fund_id.into(),
         activity_type: body.activity_type.to_proto(),
-        description: body.description,
-        starts_on: body.starts_on,
-        ends_on: body.ends_on,
-        expected_leads: body.expected_leads.unwrap_or_default(),
-        campaign_code: body.campaign_code.unwrap_or_default(),
+        description: body.description.into(),
+        starts_on: body.starts_on.into(),
+        ends_on: body.ends_on.into(),
+        expected_leads: body.expected_leads.unwrap_or_default().into(),
+        campaign_code: body.campaign_code.unwrap_or_default().into(),
         amount: Some(body.amount.to_proto()),
     };
     created(one(call.send(req).await?.request)?)
@@ -38,8 +38,8 @@ pub async fn list_requests(
     QueryParams(q): QueryParams<MdfRequestQuery>,
 ) -> Reply<MdfRequestList> {
     let req = pb::ListMdfRequestsRequest {
-        partner_id: q.partner_id.unwrap_or_default(),
-        fund_id: q.fund_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
+        fund_id: q.fund_id.unwrap_or_default().into(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
@@ -50,7 +50,7 @@ pub async fn list_requests(
 
 /// Get a request.
 #[utoipa::path(get, path = "/v1/mdf/requests/{id}", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
+    params(("id" = Uuid, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn get_request(call: Call, PathId(id): PathId) -> Reply<MdfRequest> {
     ok(one(call
@@ -63,35 +63,35 @@ pub async fn get_request(call: Call, PathId(id): PathId) -> Reply<MdfRequest> {
 /// amount: the amount is reserved in the fund. 409 `INSUFFICIENT_FUNDS`
 /// when the fund cannot cover it.
 #[utoipa::path(post, path = "/v1/mdf/requests/{id}/approve", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
-    request_body(content = Option<Approval>),
+    params(("id" = Uuid, Path, description = "Request id")),
+    request_body(content = Option<MdfApproval>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn approve_request(
     call: Call,
     PathId(id): PathId,
-    OptionalJsonBody(body): OptionalJsonBody<Approval>,
+    OptionalJsonBody(body): OptionalJsonBody<MdfApproval>,
 ) -> Reply<MdfRequest> {
     let req = pb::ApproveMdfRequestRequest {
         request_id: id,
-        amount: body.amount.as_ref().map(Money::to_proto),
-        reason: body.reason.unwrap_or_default(),
+        amount: body.amount.as_ref().map(PositiveAmount::to_proto),
+        reason: body.reason.unwrap_or_default().into(),
     };
     ok(one(call.send(req).await?.request)?)
 }
 
 /// Reject a submitted request, with a reason (marketing staff).
 #[utoipa::path(post, path = "/v1/mdf/requests/{id}/reject", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
-    request_body = Reason,
+    params(("id" = Uuid, Path, description = "Request id")),
+    request_body = MdfRejection,
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn reject_request(
     call: Call,
     PathId(id): PathId,
-    JsonBody(body): JsonBody<Reason>,
+    JsonBody(body): JsonBody<MdfRejection>,
 ) -> Reply<MdfRequest> {
     let req = pb::RejectMdfRequestRequest {
         request_id: id,
-        reason: body.reason,
+        reason: body.reason.into(),
     };
     ok(one(call.send(req).await?.request)?)
 }
@@ -99,17 +99,17 @@ pub async fn reject_request(
 /// Cancel a submitted or approved request (its partner, or staff); an
 /// approved request's reservation is released.
 #[utoipa::path(post, path = "/v1/mdf/requests/{id}/cancel", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
-    request_body(content = Option<OptionalReason>),
+    params(("id" = Uuid, Path, description = "Request id")),
+    request_body(content = Option<MdfCancellation>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn cancel_request(
     call: Call,
     PathId(id): PathId,
-    OptionalJsonBody(body): OptionalJsonBody<OptionalReason>,
+    OptionalJsonBody(body): OptionalJsonBody<MdfCancellation>,
 ) -> Reply<MdfRequest> {
     let req = pb::CancelMdfRequestRequest {
         request_id: id,
-        reason: body.reason.unwrap_or_default(),
+        reason: body.reason.unwrap_or_default().into(),
     };
     ok(one(call.send(req).await?.request)?)
 }
@@ -117,7 +117,7 @@ pub async fn cancel_request(
 /// A request's return: the pipeline and won revenue of the partner's deal
 /// registrations that carry its campaign code, next to what was paid.
 #[utoipa::path(get, path = "/v1/mdf/requests/{id}/roi", tag = "mdf", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Request id")),
+    params(("id" = Uuid, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = RequestRoi)))]
 pub async fn request_roi(call: Call, PathId(id): PathId) -> Reply<RequestRoi> {
     ok(RequestRoi::from(
@@ -132,20 +132,18 @@ pub async fn request_roi(call: Call, PathId(id): PathId) -> Reply<RequestRoi> {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMdfRequest {
-    pub fund_id: String,
+    pub fund_id: Id,
     pub activity_type: ActivityType,
-    #[schema(example = "Launch webinar for the new product line")]
-    pub description: String,
-    #[schema(example = "2026-12-01", format = Date)]
-    pub starts_on: String,
-    #[schema(example = "2026-12-02", format = Date)]
-    pub ends_on: String,
-    pub expected_leads: Option<i32>,
+    pub description: ActivityDescription,
+    pub starts_on: ActivityDate,
+    /// Not before `starts_on`; the activity lasts at most 366 days.
+    pub ends_on: ActivityDate,
+    pub expected_leads: Option<LeadCount>,
     /// Deal registrations carrying this code (as `mdf_reference`) count
     /// towards the request's ROI.
-    #[schema(example = "WEB-LAUNCH")]
-    pub campaign_code: Option<String>,
-    pub amount: Money,
+    pub campaign_code: Option<CampaignCode>,
+    /// In the fund's currency.
+    pub amount: PositiveAmount,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -153,8 +151,10 @@ pub struct NewMdfRequest {
 #[into_params(parameter_in = Query)]
 pub struct MdfRequestQuery {
     /// Staff only; a partner always sees its own.
-    pub partner_id: Option<String>,
-    pub fund_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
+    #[param(inline)]
+    pub fund_id: Option<Id>,
     pub status: Option<MdfRequestStatus>,
 }
 
@@ -162,22 +162,21 @@ pub struct MdfRequestQuery {
 /// left out, all of it) and an optional reason.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Approval {
-    pub amount: Option<Money>,
-    pub reason: Option<String>,
+pub struct MdfApproval {
+    pub amount: Option<PositiveAmount>,
+    pub reason: Option<OptionalMdfReason>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Reason {
-    #[schema(example = "outside the program's focus")]
-    pub reason: String,
+pub struct MdfRejection {
+    pub reason: MdfReason,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OptionalReason {
-    pub reason: Option<String>,
+pub struct MdfCancellation {
+    pub reason: Option<OptionalMdfReason>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

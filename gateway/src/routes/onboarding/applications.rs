@@ -44,12 +44,12 @@ pub async fn submit_application(
         return Err(p);
     }
     let req = pb::SubmitApplicationRequest {
-        company_name: form.company_name,
-        domain: form.domain,
-        country: form.country,
+        company_name: form.company_name.into(),
+        domain: form.domain.into(),
+        country: form.country.into(),
         partner_type: form.partner_type.to_proto(),
-        contact_name: form.contact_name,
-        contact_email: form.contact_email,
+        contact_name: form.contact_name.into(),
+        contact_email: form.contact_email.into(),
     };
     let resp = state.send(state.grpc(req, None, idem.as_deref())).await?;
     let app = resp.application.ok_or_else(Problem::internal)?;
@@ -78,7 +78,7 @@ pub async fn list_applications(
 
 /// Get an application.
 #[utoipa::path(get, path = "/v1/applications/{id}", tag = "applications", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "OK", body = Application)
     ))]
@@ -91,20 +91,20 @@ pub async fn get_application(call: Call, PathId(id): PathId) -> Reply<Applicatio
 /// Approve an application: creates the partner and its admin user, and
 /// returns the admin's API key secret once.
 #[utoipa::path(post, path = "/v1/applications/{id}/approve", tag = "applications", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Application id")),
-    request_body = Approval,
+    params(("id" = Uuid, Path, description = "Application id")),
+    request_body = ApplicationApproval,
     responses(
         (status = 200, description = "OK", body = ApprovalResult)
     ))]
 pub async fn approve_application(
     call: Call,
     PathId(id): PathId,
-    JsonBody(body): JsonBody<Approval>,
+    JsonBody(body): JsonBody<ApplicationApproval>,
 ) -> Reply<ApprovalResult> {
     let req = pb::ApproveApplicationRequest {
         application_id: id,
-        program_id: body.program_id,
-        tier_id: body.tier_id.unwrap_or_default(),
+        program_id: body.program_id.into(),
+        tier_id: body.tier_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     let key = r.admin_api_key.as_ref().ok_or_else(Problem::internal)?;
@@ -121,19 +121,19 @@ pub async fn approve_application(
 
 /// Reject an application, with a reason.
 #[utoipa::path(post, path = "/v1/applications/{id}/reject", tag = "applications", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Application id")),
-    request_body = Rejection,
+    params(("id" = Uuid, Path, description = "Application id")),
+    request_body = ApplicationRejection,
     responses(
         (status = 200, description = "OK", body = Application)
     ))]
 pub async fn reject_application(
     call: Call,
     PathId(id): PathId,
-    JsonBody(body): JsonBody<Rejection>,
+    JsonBody(body): JsonBody<ApplicationRejection>,
 ) -> Reply<Application> {
     let req = pb::RejectApplicationRequest {
         application_id: id,
-        reason: body.reason,
+        reason: body.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.application)?)
@@ -146,17 +146,16 @@ pub async fn reject_application(
 #[serde(deny_unknown_fields)]
 pub struct ApplicationForm {
     #[schema(example = "Acme GmbH")]
-    pub company_name: String,
+    pub company_name: CompanyName,
     #[schema(example = "acme.example")]
-    pub domain: String,
-    /// ISO 3166-1 alpha-2.
+    pub domain: DomainName,
     #[schema(example = "DE")]
-    pub country: String,
+    pub country: CountryCode,
     pub partner_type: PartnerType,
     #[schema(example = "Jane Doe")]
-    pub contact_name: String,
+    pub contact_name: PersonName,
     #[schema(example = "jane@acme.example")]
-    pub contact_email: String,
+    pub contact_email: EmailAddress,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -208,16 +207,16 @@ pub type ApplicationList = List<Application>;
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Approval {
-    pub program_id: String,
+pub struct ApplicationApproval {
+    pub program_id: Id,
     /// Defaults to the program's entry tier.
-    pub tier_id: Option<String>,
+    pub tier_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Rejection {
-    pub reason: String,
+pub struct ApplicationRejection {
+    pub reason: DecisionReason,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -13,9 +13,9 @@ use utoipa::{IntoParams, ToSchema};
     responses((status = 201, description = "Created", body = Content)))]
 pub async fn create_content(call: Call, JsonBody(b): JsonBody<NewContent>) -> Reply<Content> {
     let req = pb::CreateContentRequest {
-        title: b.title,
+        title: b.title.into(),
         kind: b.kind.to_proto(),
-        url: b.url,
+        url: b.url.into(),
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
     let r = call.send(req).await?;
@@ -34,7 +34,7 @@ pub async fn list_content(
     let req = pb::ListContentRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(List::of(&r.content, r.next_page_token))
@@ -46,10 +46,10 @@ pub async fn list_content(
     responses((status = 201, description = "Created", body = Course)))]
 pub async fn create_course(call: Call, JsonBody(b): JsonBody<NewCourse>) -> Reply<Course> {
     let req = pb::CreateCourseRequest {
-        title: b.title,
-        description: b.description,
-        pass_mark_percent: b.pass_mark_percent,
-        certification_valid_days: b.certification_valid_days,
+        title: b.title.into(),
+        description: b.description.into(),
+        pass_mark_percent: b.pass_mark_percent.into(),
+        certification_valid_days: b.certification_valid_days.into(),
         required_for_onboarding: b.required_for_onboarding,
         visibility: b.visibility.as_ref().map(Visibility::to_proto),
     };
@@ -69,7 +69,7 @@ pub async fn list_courses(
     let req = pb::ListCoursesRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
-        partner_id: q.partner_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(List::of(&r.courses, r.next_page_token))
@@ -77,7 +77,7 @@ pub async fn list_courses(
 
 /// Record an attempt at a course; a pass earns or renews the certification.
 #[utoipa::path(post, path = "/v1/courses/{id}/attempts", tag = "enablement", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Course id")),
+    params(("id" = Uuid, Path, description = "Course id")),
     request_body = NewAttempt,
     responses((status = 201, description = "Created", body = AttemptResult)))]
 pub async fn record_attempt(
@@ -87,8 +87,8 @@ pub async fn record_attempt(
 ) -> Reply<AttemptResult> {
     let req = pb::RecordCourseAttemptRequest {
         course_id: id,
-        user_id: b.user_id.unwrap_or_default(),
-        score_percent: b.score_percent,
+        user_id: b.user_id.unwrap_or_default().into(),
+        score_percent: b.score_percent.into(),
     };
     let r = call.send(req).await?;
     created(AttemptResult::from(&r))
@@ -106,8 +106,8 @@ pub async fn list_certifications(
     let req = pb::ListCertificationsRequest {
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
-        partner_id: q.partner_id.unwrap_or_default(),
-        user_id: q.user_id.unwrap_or_default(),
+        partner_id: q.partner_id.unwrap_or_default().into(),
+        user_id: q.user_id.unwrap_or_default().into(),
         include_expired: q.include_expired.unwrap_or_default(),
     };
     let r = call.send(req).await?;
@@ -121,7 +121,7 @@ pub async fn list_certifications(
 pub struct Visibility {
     /// Lowest tier rank that sees it; 0 is everyone.
     #[serde(default)]
-    pub min_tier_rank: i32,
+    pub min_tier_rank: Count,
     /// Empty: every partner type.
     #[serde(default)]
     pub partner_types: Vec<PartnerType>,
@@ -130,13 +130,13 @@ pub struct Visibility {
 impl Visibility {
     pub fn to_proto(&self) -> pb::Visibility {
         pb::Visibility {
-            min_tier_rank: self.min_tier_rank,
+            min_tier_rank: self.min_tier_rank.into(),
             partner_types: self.partner_types.iter().map(|t| t.to_proto()).collect(),
         }
     }
     fn from_proto(v: &pb::Visibility) -> Self {
         Self {
-            min_tier_rank: v.min_tier_rank,
+            min_tier_rank: Count(v.min_tier_rank),
             partner_types: v
                 .partner_types
                 .iter()
@@ -172,9 +172,9 @@ impl From<&pb::Content> for Content {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContent {
-    pub title: String,
+    pub title: Title,
     pub kind: ContentKind,
-    pub url: String,
+    pub url: WebUrl,
     pub visibility: Option<Visibility>,
 }
 
@@ -184,7 +184,8 @@ pub type ContentList = List<Content>;
 #[into_params(parameter_in = Query)]
 pub struct LibraryQuery {
     /// Staff: show what this partner sees.
-    pub partner_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -217,11 +218,11 @@ impl From<&pb::Course> for Course {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCourse {
-    pub title: String,
+    pub title: Title,
     #[serde(default)]
-    pub description: String,
-    pub pass_mark_percent: i32,
-    pub certification_valid_days: i32,
+    pub description: CourseDescription,
+    pub pass_mark_percent: PassMarkPercent,
+    pub certification_valid_days: CertificationValidDays,
     #[serde(default)]
     pub required_for_onboarding: bool,
     pub visibility: Option<Visibility>,
@@ -232,9 +233,9 @@ pub type CourseList = List<Course>;
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAttempt {
-    pub score_percent: i32,
-    /// Defaults to the caller.
-    pub user_id: Option<String>,
+    pub score_percent: ScorePercent,
+    /// Defaults to the calling partner user; staff name one.
+    pub user_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -303,8 +304,10 @@ impl From<&pb::RecordCourseAttemptResponse> for AttemptResult {
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CertificationQuery {
-    pub partner_id: Option<String>,
-    pub user_id: Option<String>,
+    #[param(inline)]
+    pub partner_id: Option<Id>,
+    #[param(inline)]
+    pub user_id: Option<Id>,
     /// Include expired certifications.
     pub include_expired: Option<bool>,
 }

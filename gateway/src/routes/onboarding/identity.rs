@@ -40,7 +40,7 @@ pub async fn me(call: Call) -> Reply<Me> {
 
 /// Add a user to a partner (its partner admin, or staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     request_body = NewUser,
     responses((status = 201, description = "Created", body = User)))]
 pub async fn create_partner_user(
@@ -50,8 +50,8 @@ pub async fn create_partner_user(
 ) -> Reply<User> {
     let req = pb::CreateUserRequest {
         partner_id: id,
-        email: b.email,
-        display_name: b.display_name,
+        email: b.email.into(),
+        display_name: b.display_name.into(),
         roles: b.roles.iter().map(|r| r.to_proto()).collect(),
     };
     let r = call.send(req).await?;
@@ -60,7 +60,7 @@ pub async fn create_partner_user(
 
 /// The partner's users.
 #[utoipa::path(get, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), PageQuery),
+    params(("id" = Uuid, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = UserList)))]
 pub async fn list_partner_users(
     call: Call,
@@ -78,7 +78,7 @@ pub async fn list_partner_users(
 
 /// Deactivate a user; every API key they hold is revoked.
 #[utoipa::path(post, path = "/v1/users/{id}/deactivate", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "OK", body = User)))]
 pub async fn deactivate_user(call: Call, PathId(id): PathId) -> Reply<User> {
     let r = call.send(pb::DeactivateUserRequest { user_id: id }).await?;
@@ -88,7 +88,7 @@ pub async fn deactivate_user(call: Call, PathId(id): PathId) -> Reply<User> {
 /// Create an API key for one of the partner's users (the caller by
 /// default). The `secret` is in this response only.
 #[utoipa::path(post, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response (without the secret)")),
+    params(("id" = Uuid, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response (without the secret)")),
     request_body = NewApiKey,
     responses((status = 201, description = "Created", body = CreatedApiKey)))]
 pub async fn create_api_key(
@@ -98,7 +98,7 @@ pub async fn create_api_key(
 ) -> Reply<CreatedApiKey> {
     let partner_id = path_id("id", &id)?;
     let p = call.principal();
-    let user_id = match b.user_id.as_deref() {
+    let user_id = match b.user_id.as_ref().map(|u| u.0.as_str()) {
         Some(u) => path_id("user_id", u)?,
         None if p.partner_id == Some(partner_id) => p.user_id,
         None if p.partner_id.is_some() => return Err(Problem::not_found("partner")),
@@ -122,7 +122,7 @@ pub async fn create_api_key(
     }
     let req = pb::CreateApiKeyRequest {
         user_id: user_id.to_string(),
-        name: b.name,
+        name: b.name.into(),
     };
     let r = call.send(req).await?;
     let key = r.api_key.as_ref().ok_or_else(Problem::internal)?;
@@ -134,7 +134,7 @@ pub async fn create_api_key(
 
 /// The partner's API keys (its partner admin, or staff).
 #[utoipa::path(get, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), PageQuery),
+    params(("id" = Uuid, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = ApiKeyList)))]
 pub async fn list_api_keys(
     call: Call,
@@ -153,7 +153,7 @@ pub async fn list_api_keys(
 
 /// Revoke an API key. It stops authenticating within the gateway's cache TTL.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "identity", security(("api_key" = [])),
-    params(("id" = String, Path, description = "API key id")),
+    params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 200, description = "OK", body = ApiKey)))]
 pub async fn revoke_api_key(call: Call, PathId(id): PathId) -> Reply<ApiKey> {
     let r = call
@@ -197,12 +197,25 @@ impl From<&pb::User> for User {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    pub email: String,
-    pub display_name: String,
+    pub email: EmailAddress,
+    pub display_name: PersonName,
+    /// A partner's users take partner roles.
+    #[schema(min_items = 1, schema_with = partner_roles)]
     pub roles: Vec<Role>,
 }
 
 pub type UserList = List<User>;
+
+/// The roles a partner's user may hold, at least one.
+fn partner_roles() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .items(prm_runtime::wire::enum_schema(
+            &[],
+            [Role::PartnerAdmin, Role::PartnerUser].map(Role::as_str),
+        ))
+        .min_items(Some(1))
+        .build()
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ApiKey {
@@ -245,9 +258,10 @@ pub struct CreatedApiKey {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     #[schema(example = "CRM sync")]
-    pub name: String,
-    /// The partner user the key is for; defaults to the caller (partner users only).
-    pub user_id: Option<String>,
+    pub name: ApiKeyName,
+    /// The partner user the key is for; defaults to the calling partner
+    /// user, and staff name one.
+    pub user_id: Option<Id>,
 }
 
 pub type ApiKeyList = List<ApiKey>;

@@ -23,7 +23,7 @@ pub async fn list_partners(
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
         status: q.status.map(|s| s.to_proto()).unwrap_or_default(),
-        program_id: q.program_id.unwrap_or_default(),
+        program_id: q.program_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(List::of(&r.partners, r.next_page_token))
@@ -31,7 +31,7 @@ pub async fn list_partners(
 
 /// Get a partner.
 #[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn get_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
     let r = call.send(pb::GetPartnerRequest { partner_id: id }).await?;
@@ -40,7 +40,7 @@ pub async fn get_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
 
 /// Suspend a partner (staff). Its users keep read access; it cannot act.
 #[utoipa::path(post, path = "/v1/partners/{id}/suspend", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn suspend_partner(
@@ -50,7 +50,7 @@ pub async fn suspend_partner(
 ) -> Reply<Partner> {
     let req = pb::SuspendPartnerRequest {
         partner_id: id,
-        reason: b.reason,
+        reason: b.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.partner)?)
@@ -58,7 +58,7 @@ pub async fn suspend_partner(
 
 /// Reactivate a suspended partner (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn reactivate_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
     let req = pb::ReactivatePartnerRequest { partner_id: id };
@@ -68,7 +68,7 @@ pub async fn reactivate_partner(call: Call, PathId(id): PathId) -> Reply<Partner
 
 /// Terminate a partner (staff). Final: its keys stop working.
 #[utoipa::path(post, path = "/v1/partners/{id}/terminate", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn terminate_partner(
@@ -78,7 +78,7 @@ pub async fn terminate_partner(
 ) -> Reply<Partner> {
     let req = pb::TerminatePartnerRequest {
         partner_id: id,
-        reason: b.reason,
+        reason: b.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.partner)?)
@@ -86,7 +86,7 @@ pub async fn terminate_partner(
 
 /// Set a partner's tier by hand (staff).
 #[utoipa::path(post, path = "/v1/partners/{id}/tier", tag = "partners", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     request_body = TierAssignment,
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn set_partner_tier(
@@ -96,8 +96,8 @@ pub async fn set_partner_tier(
 ) -> Reply<Partner> {
     let req = pb::SetPartnerTierRequest {
         partner_id: id,
-        tier_id: b.tier_id,
-        reason: b.reason,
+        tier_id: b.tier_id.into(),
+        reason: b.reason.into(),
     };
     let r = call.send(req).await?;
     ok(one(r.partner)?)
@@ -105,7 +105,7 @@ pub async fn set_partner_tier(
 
 /// The partner's onboarding checklist, with time-to-first-deal.
 #[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Checklist)))]
 pub async fn checklist(call: Call, PathId(id): PathId) -> Reply<Checklist> {
     let req = pb::GetOnboardingChecklistRequest { partner_id: id };
@@ -116,7 +116,7 @@ pub async fn checklist(call: Call, PathId(id): PathId) -> Reply<Checklist> {
 /// Where the partner stands against its tier rules, what it needs for the
 /// next tier, and what-if figures.
 #[utoipa::path(get, path = "/v1/partners/{id}/tier-evaluation", tag = "programs", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), WhatIfQuery),
+    params(("id" = Uuid, Path, description = "Partner id"), WhatIfQuery),
     responses((status = 200, description = "OK", body = TierEvaluation)))]
 pub async fn tier_evaluation(
     call: Call,
@@ -150,7 +150,7 @@ pub async fn tier_evaluation(
 
 /// Which terms the partner must accept, and which it has.
 #[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = TermsStatus)))]
 pub async fn terms_status(call: Call, PathId(id): PathId) -> Reply<TermsStatus> {
     let r = call
@@ -216,7 +216,8 @@ impl From<&pb::Partner> for Partner {
 #[into_params(parameter_in = Query)]
 pub struct PartnerQuery {
     pub status: Option<PartnerStatus>,
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
 }
 
 pub type PartnerList = List<Partner>;
@@ -224,12 +225,13 @@ pub type PartnerList = List<Partner>;
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
-    pub reason: String,
+    pub reason: DecisionReason,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierAssignment {
-    pub tier_id: String,
-    pub reason: String,
+    /// One of the tiers of the partner's program.
+    pub tier_id: Id,
+    pub reason: DecisionReason,
 }

@@ -12,16 +12,16 @@ use utoipa::{IntoParams, ToSchema};
     request_body = NewProgram,
     responses((status = 201, description = "Created", body = Program)))]
 pub async fn create_program(call: Call, JsonBody(b): JsonBody<NewProgram>) -> Reply<Program> {
-    let grace = match b.demotion_grace_days {
+    let grace = match b.demotion_grace_days.map(i32::from) {
         Some(0) => -1,
         Some(d) => d,
         None => 0,
     };
     let req = pb::CreateProgramRequest {
-        name: b.name,
-        description: b.description,
-        currency: b.currency,
-        tier_window_days: b.tier_window_days.unwrap_or_default(),
+        name: b.name.into(),
+        description: b.description.into(),
+        currency: b.currency.into(),
+        tier_window_days: b.tier_window_days.unwrap_or_default().into(),
         demotion_grace_days: grace,
     };
     let r = call.send(req).await?;
@@ -46,7 +46,7 @@ pub async fn list_programs(
 
 /// Add a tier to a program (staff).
 #[utoipa::path(post, path = "/v1/programs/{id}/tiers", tag = "programs", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Program id")),
+    params(("id" = Uuid, Path, description = "Program id")),
     request_body = NewTier,
     responses((status = 201, description = "Created", body = Tier)))]
 pub async fn create_tier(
@@ -56,9 +56,9 @@ pub async fn create_tier(
 ) -> Reply<Tier> {
     let req = pb::CreateTierRequest {
         program_id: id,
-        name: b.name,
-        rank: b.rank,
-        requirements: b.requirements.as_ref().map(TierRequirements::to_proto),
+        name: b.name.into(),
+        rank: b.rank.into(),
+        requirements: b.requirements.as_ref().map(NewTierRequirements::to_proto),
     };
     let r = call.send(req).await?;
     created(one(r.tier)?)
@@ -71,7 +71,7 @@ pub async fn create_tier(
 pub async fn list_tiers(call: Call, QueryParams(q): QueryParams<TierQuery>) -> Reply<TierList> {
     let r = call
         .send(pb::ListTiersRequest {
-            program_id: q.program_id.unwrap_or_default(),
+            program_id: q.program_id.unwrap_or_default().into(),
         })
         .await?;
     ok(List::all(r.tiers.iter().map(Tier::from).collect()))
@@ -79,7 +79,7 @@ pub async fn list_tiers(call: Call, QueryParams(q): QueryParams<TierQuery>) -> R
 
 /// Replace a tier's requirements (staff); applies from the next review.
 #[utoipa::path(patch, path = "/v1/tiers/{id}", tag = "programs", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Tier id")),
+    params(("id" = Uuid, Path, description = "Tier id")),
     request_body = TierUpdate,
     responses((status = 200, description = "OK", body = Tier)))]
 pub async fn update_tier(
@@ -104,7 +104,7 @@ pub async fn run_tier_review(
     JsonBody(b): JsonBody<TierReviewRequest>,
 ) -> Reply<TierReview> {
     let req = pb::RunTierReviewRequest {
-        partner_id: b.partner_id.unwrap_or_default(),
+        partner_id: b.partner_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(TierReview {
@@ -152,14 +152,12 @@ impl From<&pb::Program> for Program {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProgram {
-    pub name: String,
+    pub name: ProgramName,
     #[serde(default)]
-    pub description: String,
-    pub currency: String,
-    /// Days the tier rules look back (default 365).
-    pub tier_window_days: Option<i32>,
-    /// Days below its tier before a partner is demoted (default 90; 0 for none).
-    pub demotion_grace_days: Option<i32>,
+    pub description: ProgramDescription,
+    pub currency: CurrencyCode,
+    pub tier_window_days: Option<TierWindowDays>,
+    pub demotion_grace_days: Option<DemotionGraceDays>,
 }
 
 pub type ProgramList = List<Program>;
@@ -174,14 +172,29 @@ pub struct TierRequirements {
     pub min_deals_won: i32,
 }
 
-impl TierRequirements {
+/// What a partner needs for a tier, in the program's currency.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTierRequirements {
+    /// In the program's currency.
+    pub min_revenue_won: Option<Amount>,
+    #[serde(default)]
+    pub min_certified_people: Count,
+    #[serde(default)]
+    pub min_deals_won: Count,
+}
+
+impl NewTierRequirements {
     pub fn to_proto(&self) -> pb::TierRequirements {
         pb::TierRequirements {
-            min_revenue_won: self.min_revenue_won.as_ref().map(Money::to_proto),
-            min_certified_people: self.min_certified_people,
-            min_deals_won: self.min_deals_won,
+            min_revenue_won: self.min_revenue_won.as_ref().map(Amount::to_proto),
+            min_certified_people: self.min_certified_people.into(),
+            min_deals_won: self.min_deals_won.into(),
         }
     }
+}
+
+impl TierRequirements {
     fn from_proto(r: &pb::TierRequirements) -> Self {
         Self {
             min_revenue_won: Money::from_proto(&r.min_revenue_won),
@@ -217,15 +230,15 @@ impl From<&pb::Tier> for Tier {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTier {
-    pub name: String,
-    pub rank: i32,
-    pub requirements: Option<TierRequirements>,
+    pub name: TierName,
+    pub rank: TierRank,
+    pub requirements: Option<NewTierRequirements>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierUpdate {
-    pub requirements: TierRequirements,
+    pub requirements: NewTierRequirements,
 }
 
 pub type TierList = List<Tier>;
@@ -233,7 +246,8 @@ pub type TierList = List<Tier>;
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TierQuery {
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -306,7 +320,7 @@ pub struct WhatIfQuery {
 #[serde(deny_unknown_fields)]
 pub struct TierReviewRequest {
     /// Review one partner; absent reviews every active partner.
-    pub partner_id: Option<String>,
+    pub partner_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -17,9 +17,9 @@ use utoipa::ToSchema;
 pub async fn publish_terms(call: Call, JsonBody(b): JsonBody<NewTerms>) -> Reply<Terms> {
     let req = pb::PublishTermsRequest {
         kind: b.kind.to_proto(),
-        version: b.version,
-        title: b.title,
-        body: b.body,
+        version: b.version.into(),
+        title: b.title.into(),
+        body: b.body.into(),
     };
     let r = call.send(req).await?;
     created(one(r.terms)?)
@@ -54,7 +54,7 @@ pub async fn accept_terms(
     let body: TermsAcceptanceRequest = if body.iter().all(u8::is_ascii_whitespace) {
         TermsAcceptanceRequest::default()
     } else {
-        parse_json(&body)?
+        parse_json::<Option<TermsAcceptanceRequest>>(&body)?.unwrap_or_default()
     };
     let Some(partner_id) = call.principal().partner_id else {
         return Err(Problem::forbidden(
@@ -101,9 +101,9 @@ impl From<&pb::Terms> for Terms {
 #[serde(deny_unknown_fields)]
 pub struct NewTerms {
     pub kind: TermsKind,
-    pub version: String,
-    pub title: String,
-    pub body: String,
+    pub version: TermsVersion,
+    pub title: Title,
+    pub body: TermsBody,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]

@@ -12,7 +12,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// (`rounding` states how). Staff see every share; a partner sees the
 /// deal only if it holds a share, and only its own.
 #[utoipa::path(get, path = "/v1/reports/attribution/deals/{id}", tag = "reporting", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Deal registration id")),
+    params(("id" = Uuid, Path, description = "Deal registration id")),
     responses((status = 200, description = "OK", body = DealAttribution)))]
 pub async fn deal_attribution(call: Call, PathId(id): PathId) -> Reply<DealAttribution> {
     let req = pb::GetDealAttributionRequest {
@@ -34,11 +34,11 @@ pub async fn create_model(
     JsonBody(body): JsonBody<NewAttributionModel>,
 ) -> Reply<AttributionCreditModel> {
     let req = pb::CreateAttributionModelRequest {
-        name: body.name,
-        sourced_bps: body.sourced_bps,
-        influencer_bps: body.influencer_bps,
-        direct_bps: body.direct_bps.unwrap_or_default(),
-        window_days: body.window_days.unwrap_or_default(),
+        name: body.name.into(),
+        sourced_bps: body.sourced_bps.into(),
+        influencer_bps: body.influencer_bps.into(),
+        direct_bps: body.direct_bps.unwrap_or_default().into(),
+        window_days: body.window_days.unwrap_or_default().into(),
         effective_from: body.effective_from.map(prm_runtime::wire::timestamp),
     };
     let r = call.send(req).await?;
@@ -66,20 +66,17 @@ pub async fn list_models(
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAttributionModel {
-    #[schema(example = "Sourced 70 / influencers 30")]
-    pub name: String,
-    /// The registering partner's weight, in basis points.
-    #[schema(example = 7000)]
-    pub sourced_bps: i32,
+    pub name: AttributionModelName,
+    /// The registering partner's weight. The three weights sum to 10000.
+    pub sourced_bps: BasisPoints,
     /// Split equally between the influencing partners; with none, it goes
     /// to the registering partner.
-    #[schema(example = 3000)]
-    pub influencer_bps: i32,
+    pub influencer_bps: BasisPoints,
     /// The direct team's weight (default 0).
-    pub direct_bps: Option<i32>,
-    /// How long before the registration an influencing conversion may be
-    /// (1 to 365 days, default 90).
-    pub window_days: Option<i32>,
+    pub direct_bps: Option<BasisPoints>,
+    pub window_days: Option<InfluenceWindowDays>,
+    /// Not in the past (a model never rewrites credit already given);
+    /// left out, now.
     pub effective_from: Option<DateTime<Utc>>,
 }
 

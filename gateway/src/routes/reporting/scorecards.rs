@@ -17,7 +17,7 @@ pub const NEXT_PAGE_TOKEN: HeaderName = HeaderName::from_static("x-next-page-tok
 /// scorecard (another's is 404); staff read every partner's. Every figure
 /// is defined in the `Figures` schema.
 #[utoipa::path(get, path = "/v1/reports/partners/{id}/scorecard", tag = "reporting", security(("api_key" = [])),
-    params(("id" = String, Path, description = "Partner id"), PeriodQuery),
+    params(("id" = Uuid, Path, description = "Partner id"), PeriodQuery),
     responses((status = 200, description = "OK", body = Scorecard)))]
 pub async fn scorecard(
     call: Call,
@@ -26,8 +26,8 @@ pub async fn scorecard(
 ) -> Reply<Scorecard> {
     let req = pb::GetPartnerScorecardRequest {
         partner_id: id,
-        period: q.period,
-        currency: q.currency.unwrap_or_default(),
+        period: q.period.into(),
+        currency: q.currency.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(one(r.scorecard)?)
@@ -44,9 +44,9 @@ pub async fn program(
 ) -> Reply<ProgramReport> {
     let req = pb::GetProgramReportRequest {
         group_by: q.group_by.to_proto(),
-        period: q.period,
-        currency: q.currency.unwrap_or_default(),
-        program_id: q.program_id.unwrap_or_default(),
+        period: q.period.into(),
+        currency: q.currency.unwrap_or_default().into(),
+        program_id: q.program_id.unwrap_or_default().into(),
     };
     let r = call.send(req).await?;
     ok(ProgramReport::from(&r))
@@ -66,8 +66,8 @@ pub async fn export(
     QueryParams(page): QueryParams<PageQuery>,
 ) -> Result<Response, Problem> {
     let req = pb::ExportScorecardsRequest {
-        period: q.period,
-        currency: q.currency.unwrap_or_default(),
+        period: q.period.into(),
+        currency: q.currency.unwrap_or_default().into(),
         page_size: page.page_size.unwrap_or_default(),
         page_token: page.page_token.unwrap_or_default(),
     };
@@ -121,13 +121,13 @@ pub async fn rebuild(call: Call) -> Reply<Rebuild> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
-    /// `YYYY-MM` (a month), `YYYY-Qn` (a quarter) or `YYYY-Www` (an ISO
-    /// week), in UTC.
-    #[param(example = "2026-10")]
-    pub period: String,
-    /// ISO 4217 (default USD). Amounts in other currencies are left out
-    /// and listed in `other_currencies`.
-    pub currency: Option<String>,
+    /// In UTC.
+    #[param(inline)]
+    pub period: ReportPeriod,
+    /// Default USD. Amounts in other currencies are left out and listed
+    /// in `other_currencies`.
+    #[param(inline)]
+    pub currency: Option<CurrencyCode>,
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
@@ -136,13 +136,14 @@ pub struct PeriodQuery {
 pub struct ProgramQuery {
     #[param(inline)]
     pub group_by: GroupBy,
-    /// `YYYY-MM`, `YYYY-Qn` or `YYYY-Www`.
-    #[param(example = "2026-Q4")]
-    pub period: String,
-    /// ISO 4217 (default USD).
-    pub currency: Option<String>,
+    #[param(inline)]
+    pub period: ReportPeriod,
+    /// Default USD.
+    #[param(inline)]
+    pub currency: Option<CurrencyCode>,
     /// One program's partners; every program's when left out.
-    pub program_id: Option<String>,
+    #[param(inline)]
+    pub program_id: Option<Id>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
