@@ -23,7 +23,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -195,15 +195,80 @@ impl Modify for SharedResponses {
     }
 }
 
+type Schemas = [(String, RefOr<utoipa::openapi::schema::Schema>)];
+
+/// The component names `incoming` gives a schema other than the one the
+/// document (or `incoming` itself) already has under that name.
+fn clashing_names(known: &Schemas, incoming: &Schemas) -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<&str, &RefOr<_>> = Default::default();
+    let mut clashes = Vec::new();
+    for (name, schema) in known.iter().chain(incoming) {
+        match seen.insert(name, schema) {
+            Some(before) if before != schema && !clashes.contains(name) => {
+                clashes.push(name.clone());
+            }
+            _ => {}
+        }
+    }
+    clashes
+}
+
+fn components(
+    doc: &utoipa::openapi::OpenApi,
+) -> Vec<(String, RefOr<utoipa::openapi::schema::Schema>)> {
+    doc.components
+        .as_ref()
+        .map(|c| c.schemas.clone().into_iter().collect())
+        .unwrap_or_default()
+}
+
+fn refuse_clashes(known: &Schemas, incoming: &Schemas) {
+    let clashes = clashing_names(known, incoming);
+    assert!(
+        clashes.is_empty(),
+        "OpenAPI components {clashes:?} name two different Rust types: \
+         rename one (its name is its component name)"
+    );
+}
+
+/// Routes added, and routers merged, with the document's component names
+/// checked: utoipa keys a component by its type's name alone, so two
+/// types of one name would document one body with the other's schema (as
+/// `Approval` once did for MDF request approvals). A clash panics while
+/// the router is built, as axum does for two handlers of one route, so
+/// every test that starts the gateway catches it.
+pub trait Documented: Sized {
+    /// `OpenApiRouter::routes`, checked.
+    fn operations(self, routes: UtoipaMethodRouter<AppState>) -> Self;
+    /// `OpenApiRouter::merge`, checked.
+    fn merge_documented(self, other: Self) -> Self;
+}
+
+impl Documented for OpenApiRouter<AppState> {
+    fn operations(self, routes: UtoipaMethodRouter<AppState>) -> Self {
+        refuse_clashes(&components(self.get_openapi()), &routes.0);
+        self.routes(routes)
+    }
+
+    fn merge_documented(self, other: Self) -> Self {
+        refuse_clashes(
+            &components(self.get_openapi()),
+            &components(other.get_openapi()),
+        );
+        self.merge(other)
+    }
+}
+
 /// The API router and its OpenAPI document, built from the same handlers
 /// so they cannot drift apart.
 pub fn api() -> Api {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
     for service in UPSTREAMS {
-        router = router.merge((service.routes)());
+        router = router.merge_documented((service.routes)());
     }
-    let (router, mut openapi) = router.merge(ops::routes()).split_for_parts();
+    let (router, mut openapi) = router.merge_documented(ops::routes()).split_for_parts();
     let (bare, bare_doc) = commissions::bare_routes().split_for_parts();
+    refuse_clashes(&components(&openapi), &components(&bare_doc));
     openapi.merge(bare_doc);
     // Modifiers run before the routes are merged; apply the shared parts
     // to the merged document.
@@ -230,4 +295,54 @@ pub struct Api {
 /// A JSON response with a status.
 pub fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
     (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod onboarding {
+        /// Approve an application.
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        pub struct Approval {
+            pub program_id: String,
+        }
+    }
+
+    mod mdf {
+        /// Approve an MDF request.
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        pub struct Approval {
+            pub approved_amount_minor: i64,
+        }
+    }
+
+    fn schemas<T: ToSchema>() -> Vec<(String, RefOr<utoipa::openapi::schema::Schema>)> {
+        vec![(T::name().into_owned(), T::schema())]
+    }
+
+    #[test]
+    fn two_types_of_one_name_are_refused() {
+        let known = schemas::<onboarding::Approval>();
+        assert_eq!(
+            clashing_names(&known, &schemas::<mdf::Approval>()),
+            ["Approval"]
+        );
+        assert_eq!(
+            clashing_names(&[], &[known.clone(), schemas::<mdf::Approval>()].concat()),
+            ["Approval"]
+        );
+        // One type met twice (two routes share a body) is no clash.
+        assert!(clashing_names(&known, &known).is_empty());
+    }
+
+    #[test]
+    fn the_api_document_has_no_clashing_names() {
+        // Panics, naming the components, if two types share a name.
+        let api = api();
+        let schemas = &api.openapi.components.expect("components").schemas;
+        assert!(schemas.contains_key("MdfApproval") && schemas.contains_key("ApplicationApproval"));
+    }
 }

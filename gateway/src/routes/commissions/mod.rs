@@ -14,7 +14,7 @@ pub mod tracking;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::UpstreamRoutes;
+use super::{Documented, UpstreamRoutes};
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
@@ -29,26 +29,26 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 /// The redirect, served outside the API's middleware (see
 /// `routes::Api::bare`).
 pub fn bare_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(links::redirect))
+    OpenApiRouter::new().operations(routes!(links::redirect))
 }
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(links::create_link, links::list_links))
-        .routes(routes!(links::disable_link))
-        .routes(routes!(postbacks::postback_get, postbacks::postback_post))
-        .routes(routes!(postbacks::postback_log))
-        .routes(routes!(earnings::list_conversions))
-        .routes(routes!(earnings::list_commissions))
-        .routes(routes!(earnings::ledger))
-        .routes(routes!(plans::create_plan, plans::list_plans))
-        .routes(routes!(plans::get_settings, plans::put_settings))
-        .routes(routes!(payouts::create_payout))
-        .routes(routes!(payouts::get_payout))
-        .routes(routes!(payouts::export_payout))
-        .routes(routes!(payouts::cancel_payout))
-        .routes(routes!(payouts::mark_processing))
-        .routes(routes!(payouts::mark_paid))
-        .routes(routes!(payouts::mark_failed))
-        .routes(routes!(payouts::get_profile, payouts::put_profile))
+        .operations(routes!(links::create_link, links::list_links))
+        .operations(routes!(links::disable_link))
+        .operations(routes!(postbacks::postback_get, postbacks::postback_post))
+        .operations(routes!(postbacks::postback_log))
+        .operations(routes!(earnings::list_conversions))
+        .operations(routes!(earnings::list_commissions))
+        .operations(routes!(earnings::ledger))
+        .operations(routes!(plans::create_plan, plans::list_plans))
+        .operations(routes!(plans::get_settings, plans::put_settings))
+        .operations(routes!(payouts::create_payout))
+        .operations(routes!(payouts::get_payout))
+        .operations(routes!(payouts::export_payout))
+        .operations(routes!(payouts::cancel_payout))
+        .operations(routes!(payouts::mark_processing))
+        .operations(routes!(payouts::mark_paid))
+        .operations(routes!(payouts::mark_failed))
+        .operations(routes!(payouts::get_profile, payouts::put_profile))
 }

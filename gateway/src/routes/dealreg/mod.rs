@@ -9,7 +9,7 @@ mod registrations;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::UpstreamRoutes;
+use super::{Documented, UpstreamRoutes};
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
@@ -23,26 +23,26 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(
+        .operations(routes!(
             registrations::submit_registration,
             registrations::list_registrations
         ))
-        .routes(routes!(
+        .operations(routes!(
             registrations::get_registration,
             registrations::update_registration
         ))
-        .routes(routes!(registrations::approve_registration))
-        .routes(routes!(registrations::reject_registration))
-        .routes(routes!(registrations::return_registration))
-        .routes(routes!(registrations::resubmit_registration))
-        .routes(routes!(registrations::extend_protection))
-        .routes(routes!(registrations::win_registration))
-        .routes(routes!(registrations::lose_registration))
-        .routes(routes!(registrations::registration_history))
-        .routes(routes!(
+        .operations(routes!(registrations::approve_registration))
+        .operations(routes!(registrations::reject_registration))
+        .operations(routes!(registrations::return_registration))
+        .operations(routes!(registrations::resubmit_registration))
+        .operations(routes!(registrations::extend_protection))
+        .operations(routes!(registrations::win_registration))
+        .operations(routes!(registrations::lose_registration))
+        .operations(routes!(registrations::registration_history))
+        .operations(routes!(
             direct_accounts::create_direct_account,
             direct_accounts::list_direct_accounts
         ))
-        .routes(routes!(direct_accounts::delete_direct_account))
-        .routes(routes!(policy::get_policy, policy::update_policy))
+        .operations(routes!(direct_accounts::delete_direct_account))
+        .operations(routes!(policy::get_policy, policy::update_policy))
 }

@@ -10,7 +10,7 @@ mod requests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::UpstreamRoutes;
+use super::{Documented, UpstreamRoutes};
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
@@ -24,21 +24,21 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(funds::create_budget, funds::list_budgets))
-        .routes(routes!(funds::get_budget))
-        .routes(routes!(funds::allocate_funds))
-        .routes(routes!(funds::list_funds))
-        .routes(routes!(funds::get_fund))
-        .routes(routes!(funds::list_fund_entries))
-        .routes(routes!(requests::submit_request, requests::list_requests))
-        .routes(routes!(requests::get_request))
-        .routes(routes!(requests::approve_request))
-        .routes(routes!(requests::reject_request))
-        .routes(routes!(requests::cancel_request))
-        .routes(routes!(requests::request_roi))
-        .routes(routes!(claims::submit_claim))
-        .routes(routes!(claims::list_claims))
-        .routes(routes!(claims::get_claim))
-        .routes(routes!(claims::approve_claim))
-        .routes(routes!(claims::reject_claim))
+        .operations(routes!(funds::create_budget, funds::list_budgets))
+        .operations(routes!(funds::get_budget))
+        .operations(routes!(funds::allocate_funds))
+        .operations(routes!(funds::list_funds))
+        .operations(routes!(funds::get_fund))
+        .operations(routes!(funds::list_fund_entries))
+        .operations(routes!(requests::submit_request, requests::list_requests))
+        .operations(routes!(requests::get_request))
+        .operations(routes!(requests::approve_request))
+        .operations(routes!(requests::reject_request))
+        .operations(routes!(requests::cancel_request))
+        .operations(routes!(requests::request_roi))
+        .operations(routes!(claims::submit_claim))
+        .operations(routes!(claims::list_claims))
+        .operations(routes!(claims::get_claim))
+        .operations(routes!(claims::approve_claim))
+        .operations(routes!(claims::reject_claim))
 }

@@ -13,7 +13,7 @@ mod terms;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::UpstreamRoutes;
+use super::{Documented, UpstreamRoutes};
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
@@ -27,42 +27,42 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(
+        .operations(routes!(
             applications::submit_application,
             applications::list_applications
         ))
-        .routes(routes!(applications::get_application))
-        .routes(routes!(applications::approve_application))
-        .routes(routes!(applications::reject_application))
-        .routes(routes!(identity::me))
-        .routes(routes!(partners::list_partners))
-        .routes(routes!(partners::get_partner))
-        .routes(routes!(partners::suspend_partner))
-        .routes(routes!(partners::reactivate_partner))
-        .routes(routes!(partners::terminate_partner))
-        .routes(routes!(partners::set_partner_tier))
-        .routes(routes!(partners::checklist))
-        .routes(routes!(partners::tier_evaluation))
-        .routes(routes!(partners::terms_status))
-        .routes(routes!(
+        .operations(routes!(applications::get_application))
+        .operations(routes!(applications::approve_application))
+        .operations(routes!(applications::reject_application))
+        .operations(routes!(identity::me))
+        .operations(routes!(partners::list_partners))
+        .operations(routes!(partners::get_partner))
+        .operations(routes!(partners::suspend_partner))
+        .operations(routes!(partners::reactivate_partner))
+        .operations(routes!(partners::terminate_partner))
+        .operations(routes!(partners::set_partner_tier))
+        .operations(routes!(partners::checklist))
+        .operations(routes!(partners::tier_evaluation))
+        .operations(routes!(partners::terms_status))
+        .operations(routes!(
             identity::create_partner_user,
             identity::list_partner_users
         ))
-        .routes(routes!(identity::create_api_key, identity::list_api_keys))
-        .routes(routes!(identity::revoke_api_key))
-        .routes(routes!(identity::deactivate_user))
-        .routes(routes!(terms::publish_terms, terms::list_terms))
-        .routes(routes!(terms::accept_terms))
-        .routes(routes!(programs::create_program, programs::list_programs))
-        .routes(routes!(programs::create_tier))
-        .routes(routes!(programs::list_tiers))
-        .routes(routes!(programs::update_tier))
-        .routes(routes!(programs::run_tier_review))
-        .routes(routes!(
+        .operations(routes!(identity::create_api_key, identity::list_api_keys))
+        .operations(routes!(identity::revoke_api_key))
+        .operations(routes!(identity::deactivate_user))
+        .operations(routes!(terms::publish_terms, terms::list_terms))
+        .operations(routes!(terms::accept_terms))
+        .operations(routes!(programs::create_program, programs::list_programs))
+        .operations(routes!(programs::create_tier))
+        .operations(routes!(programs::list_tiers))
+        .operations(routes!(programs::update_tier))
+        .operations(routes!(programs::run_tier_review))
+        .operations(routes!(
             enablement::create_content,
             enablement::list_content
         ))
-        .routes(routes!(enablement::create_course, enablement::list_courses))
-        .routes(routes!(enablement::record_attempt))
-        .routes(routes!(enablement::list_certifications))
+        .operations(routes!(enablement::create_course, enablement::list_courses))
+        .operations(routes!(enablement::record_attempt))
+        .operations(routes!(enablement::list_certifications))
 }

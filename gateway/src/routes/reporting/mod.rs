@@ -9,7 +9,7 @@ mod scorecards;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::UpstreamRoutes;
+use super::{Documented, UpstreamRoutes};
 use crate::state::AppState;
 use crate::upstream::UpstreamSpec;
 
@@ -23,11 +23,11 @@ pub const UPSTREAM: UpstreamRoutes = UpstreamRoutes {
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(scorecards::scorecard))
-        .routes(routes!(scorecards::program))
-        .routes(routes!(scorecards::export))
-        .routes(routes!(scorecards::lag))
-        .routes(routes!(scorecards::rebuild))
-        .routes(routes!(attribution::deal_attribution))
-        .routes(routes!(attribution::create_model, attribution::list_models))
+        .operations(routes!(scorecards::scorecard))
+        .operations(routes!(scorecards::program))
+        .operations(routes!(scorecards::export))
+        .operations(routes!(scorecards::lag))
+        .operations(routes!(scorecards::rebuild))
+        .operations(routes!(attribution::deal_attribution))
+        .operations(routes!(attribution::create_model, attribution::list_models))
 }

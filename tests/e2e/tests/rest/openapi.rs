@@ -56,6 +56,22 @@ async fn the_document_is_valid_and_matches_the_routes() {
         committed, spec,
         "gateway/openapi.json is stale: run `make openapi`"
     );
+    // Each approval documents its own body (one component name once
+    // served both, and MDF approvals showed the application's program_id).
+    for (path, body) in [
+        ("/v1/applications/{id}/approve", "ApplicationApproval"),
+        ("/v1/mdf/requests/{id}/approve", "MdfApproval"),
+    ] {
+        let schema =
+            &spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let mut bodies = Vec::new();
+        refs(schema, &mut bodies);
+        assert_eq!(
+            bodies,
+            [format!("#/components/schemas/{body}")],
+            "{path}: {schema}"
+        );
+    }
 
     let public: BTreeSet<(&str, &str)> = [
         ("get", "/healthz"),
