@@ -20,7 +20,7 @@
 #   PRM_CONTRACT_BIN_WAIT_SECS      how long to wait for the binaries (1200)
 #   PRM_CONTRACT_MAX_EXAMPLES       schemathesis examples per operation (20)
 #   PRM_CONTRACT_RUN_SECS           hard limit per schemathesis run (150)
-#   PRM_CONTRACT_SEED               schemathesis seed (random by default)
+#   PRM_CONTRACT_SEED               schemathesis seed (fixed, so the check cannot flicker)
 #   PRM_CONTRACT_CHECKS             schemathesis checks (default below; "all" to explore)
 #   PRM_CONTRACT_PHASES             schemathesis phases (examples,coverage,fuzzing)
 set -euo pipefail
@@ -281,8 +281,8 @@ course="$(call POST /v1/courses "$ADMIN_KEY" '{"title": "Selling PRM", "descript
 # The partner's own activity: terms accepted, a certification, a user, a key.
 call POST /v1/terms/2026-01/accept "$PARTNER_KEY" '{"kind": "partner_agreement"}' >/dev/null
 call POST "/v1/courses/$course/attempts" "$PARTNER_KEY" '{"score_percent": 90}' >/dev/null
-call POST "/v1/partners/$partner/users" "$PARTNER_KEY" \
-  '{"email": "sam@acme.example", "display_name": "Sam Seller", "roles": ["partner_user"]}' >/dev/null
+partner_user="$(call POST "/v1/partners/$partner/users" "$PARTNER_KEY" \
+  '{"email": "sam@acme.example", "display_name": "Sam Seller", "roles": ["partner_user"]}' | field .id)"
 call POST "/v1/partners/$partner/api-keys" "$PARTNER_KEY" '{"name": "CRM sync"}' >/dev/null
 call POST "/v1/partners/$partner/tier" "$ADMIN_KEY" "{\"tier_id\": \"$gold\", \"reason\": \"contract seed\"}" >/dev/null
 # A second partner, suspended, so that reactivating one reaches its logic.
@@ -361,11 +361,18 @@ MUTATING="$(curl -sS "$API/openapi.json" | jq -r --arg d "^($DESTRUCTIVE)\$" '
   [.paths[] | to_entries[] | select(.key != "get" and (.value | type) == "object")
    | .value.operationId // empty | select(test($d) | not)] | join("|")')"
 # No cache of ids from earlier runs (schemathesis keeps one by default).
-printf '[cache]\nenabled = false\n' > "$OUT/schemathesis.toml"
+# The check fails when the API refuses data the document allows: every
+# rule the validation enforces is in the schema, or (where a schema cannot
+# say it) in words the hooks follow (scripts/contract-hooks.py).
+printf '[cache]\nenabled = false\n\n[warnings]\nfail-on = ["validation_mismatch"]\n' > "$OUT/schemathesis.toml"
 export HYPOTHESIS_STORAGE_DIRECTORY="$ROOT/$OUT/hypothesis"
+# A fresh Idempotency-Key per request, as clients send them (see the file).
+export SCHEMATHESIS_HOOKS="$ROOT/scripts/contract-hooks.py"
+# What the hooks need of the seed: its partner, a partner user, its currency.
+export PRM_CONTRACT_PARTNER_ID="$partner" PRM_CONTRACT_PARTNER_USER_ID="$partner_user" PRM_CONTRACT_CURRENCY=EUR
+export PRM_CONTRACT_API="$API" PRM_CONTRACT_PROGRAM_ID="$program" PRM_CONTRACT_LINK_DOMAIN=shop.example
 SCHEMATHESIS="$(cd "$VENV/bin" && pwd)/schemathesis"
-seed_args=()
-[ -n "${PRM_CONTRACT_SEED:-}" ] && seed_args=(--seed "$PRM_CONTRACT_SEED")
+seed_args=(--seed "${PRM_CONTRACT_SEED:-20261206}")
 SCHEMATHESIS_ARGS=(
   --checks "$CHECKS"
   --phases "$PHASES"
@@ -432,7 +439,7 @@ fuzz() {
     printf ')\n'
   } >&2
   # From $OUT, where schemathesis and hypothesis keep their files.
-  (cd "$OUT" && timeout --foreground --kill-after=5 "$RUN_SECS" "$SCHEMATHESIS" \
+  (cd "$OUT" && PRM_CONTRACT_CALLER="${pass%%-*}" PRM_CONTRACT_KEY="$key" timeout --foreground --kill-after=5 "$RUN_SECS" "$SCHEMATHESIS" \
     --config-file schemathesis.toml --no-color run "$API/openapi.json" --url "$API" \
     --header "Authorization: Bearer $key" \
     "${SCHEMATHESIS_ARGS[@]}" "$@" "${seed_args[@]}" \
