@@ -249,6 +249,11 @@ pub fn unread_keys<T: DeserializeOwned>(
     Ok(unread)
 }
 
+/// The settings of a service that has none of its own beyond the
+/// runtime's (`type Settings = NoSettings;`).
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct NoSettings {}
+
 /// Everything a service process is configured with: the runtime's
 /// settings, and the service's own (`S`), read from the same layers. Each
 /// ignores the other's keys.

@@ -2,23 +2,22 @@
 //! runtime does the rest.
 
 use prm_proto::reporting::reporting_service_server::ReportingServiceServer;
-use prm_runtime::config::ServiceIdentity;
+use prm_runtime::config::{NoSettings, ServiceIdentity};
 use prm_runtime::{GrpcApi, Service, ServiceHost};
 use sqlx::migrate::Migrator;
 
 use crate::api::Reporting;
-use crate::config::ReportingSettings;
 use crate::events::{self, SOURCES};
 
 impl Service for Reporting {
     const IDENTITY: ServiceIdentity = crate::config::IDENTITY;
-    type Settings = ReportingSettings;
+    type Settings = NoSettings;
 
     fn migrator() -> Migrator {
         sqlx::migrate!("./migrations")
     }
 
-    fn declare(host: &mut ServiceHost, _: ReportingSettings) -> anyhow::Result<GrpcApi> {
+    fn declare(host: &mut ServiceHost, _: NoSettings) -> anyhow::Result<GrpcApi> {
         // Set on each connection as it opens (no round trip per request):
         // the figures statement costs more to plan than to run for one
         // partner, so each connection plans it once; and its medians sort

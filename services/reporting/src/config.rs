@@ -1,17 +1,12 @@
-//! The reporting service's own settings, beside the runtime's (see
-//! `prm_runtime::config`). It has none yet: attribution models are data
-//! staff set through the API.
+//! The reporting service's identity. It has no settings of its own beyond
+//! the runtime's: attribution models are data staff set through the API.
 
-use prm_runtime::config::ServiceIdentity;
-use serde::Deserialize;
+use prm_runtime::config::{NoSettings, ServiceIdentity};
 
 pub const IDENTITY: ServiceIdentity = ServiceIdentity {
     name: "reporting",
     default_grpc_port: 50055,
 };
 
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct ReportingSettings {}
-
 /// Everything the reporting process is configured with.
-pub type Settings = prm_runtime::config::ServiceSettings<ReportingSettings>;
+pub type Settings = prm_runtime::config::ServiceSettings<NoSettings>;
