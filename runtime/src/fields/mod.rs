@@ -9,9 +9,9 @@
 //! wrong in the words the API has always used. So the document and the
 //! validation cannot disagree: they are the same declaration.
 //!
-//! - [`text!`](crate::text_field): trimmed text of `MIN..=MAX` characters
+//! - [`text_field!`](crate::text_field): trimmed text of `MIN..=MAX` characters
 //!   without control characters (tab and newline allowed);
-//! - [`int!`](crate::int_field): an integer in a range;
+//! - [`int_field!`](crate::int_field): an integer in a range;
 //! - formats shared by every service: [`Id`], [`CurrencyCode`],
 //!   [`CountryCode`], [`EmailAddress`], [`DomainName`], [`WebUrl`],
 //!   [`CalendarDate`], and money ([`Amount`], [`PositiveAmount`]).
