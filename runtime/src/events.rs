@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -21,6 +22,7 @@ use prost::{Message, Name};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::PartnerStatus;
 use crate::inbox::{EventHandler, ReceivedEvent};
 use crate::wire::from_timestamp;
 use crate::{Clock, Outbox};
@@ -83,6 +85,21 @@ type Route = Box<
         + Sync,
 >;
 
+/// A partner's status, as onboarding's `partner.suspended`,
+/// `partner.reactivated` and `partner.terminated` announce it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartnerStatusChanged {
+    /// As the event carries it (a UUID).
+    pub partner_id: String,
+    pub status: PartnerStatus,
+}
+
+impl PartnerStatusChanged {
+    fn new(partner_id: String, status: PartnerStatus) -> Self {
+        Self { partner_id, status }
+    }
+}
+
 /// The event types a consumer applies, each with its function.
 #[derive(Default)]
 pub struct EventRoutes {
@@ -96,13 +113,25 @@ impl EventRoutes {
 
     /// Applies events of type `M` with `apply`. Panics if `M` already has
     /// a route: one type, one effect.
-    pub fn on<M, F>(mut self, apply: F) -> Self
+    pub fn on<M, F>(self, apply: F) -> Self
     where
         M: Message + Name + Default + Send + 'static,
         F: for<'a> Apply<'a, M>,
     {
+        self.on_as(|event: M| event, Arc::new(apply))
+    }
+
+    /// Applies events of type `M` as a `T` (`into` says how) with
+    /// `apply`, which several event types that mean one thing to the
+    /// consumer share. Panics if `M` already has a route.
+    pub fn on_as<M, T, F>(mut self, into: fn(M) -> T, apply: Arc<F>) -> Self
+    where
+        M: Message + Name + Default + Send + 'static,
+        T: 'static,
+        F: for<'a> Apply<'a, T>,
+    {
         let route: Route = Box::new(move |tx, on| match on.event.decode::<M>() {
-            Ok(event) => Box::pin(apply.apply(tx, event, on)),
+            Ok(event) => Box::pin(apply.apply(tx, into(event), on)),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         });
         let name = M::full_name();
@@ -111,6 +140,32 @@ impl EventRoutes {
             "{name} is routed twice"
         );
         self
+    }
+
+    /// Applies onboarding's changes of a partner's status (suspended,
+    /// reactivated, terminated) with one `apply`, told the partner and its
+    /// status now: what every service that keeps partners' status from
+    /// onboarding's events needs.
+    pub fn on_partner_status<F>(self, apply: F) -> Self
+    where
+        F: for<'a> Apply<'a, PartnerStatusChanged>,
+    {
+        use prm_proto::events::{PartnerReactivated, PartnerSuspended, PartnerTerminated};
+        let apply = Arc::new(apply);
+        self.on_as(
+            |e: PartnerSuspended| PartnerStatusChanged::new(e.partner_id, PartnerStatus::Suspended),
+            apply.clone(),
+        )
+        .on_as(
+            |e: PartnerReactivated| PartnerStatusChanged::new(e.partner_id, PartnerStatus::Active),
+            apply.clone(),
+        )
+        .on_as(
+            |e: PartnerTerminated| {
+                PartnerStatusChanged::new(e.partner_id, PartnerStatus::Terminated)
+            },
+            apply,
+        )
     }
 
     /// The event types routed (`EventEnvelope.type`).

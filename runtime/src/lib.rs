@@ -37,7 +37,7 @@ pub use auth::{CallContext, Principal, Role};
 pub use clock::Clock;
 pub use db::OnConstraint;
 pub use error::{ApiError, FieldErrors, IllegalTransition};
-pub use events::{Delivery, EventRoutes};
+pub use events::{Delivery, EventRoutes, PartnerStatusChanged};
 pub use host::ServiceHost;
 pub use idempotency::{Begun, Idempotency, Tx};
 pub use outbox::{Aggregate, EventMeta, Outbox};

@@ -4,17 +4,13 @@
 //! it is active. What it publishes is staged by the handlers and jobs
 //! through the outbox; see `proto/prm/events/v1/commissions.proto`.
 
-use prm_proto::events::{
-    DealWon, PartnerApproved, PartnerReactivated, PartnerSuspended, PartnerTerminated,
-    PartnerTierChanged,
-};
+use prm_proto::events::{DealWon, PartnerApproved, PartnerTierChanged};
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{Delivery, EventRoutes, Money, PartnerType, validate};
+use prm_runtime::{Delivery, EventRoutes, Money, PartnerStatusChanged, PartnerType, validate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::bps_of;
-use crate::domain::partner::PartnerStatus;
 use crate::operations;
 use crate::store::{self, NewCommission, NewPartner};
 
@@ -24,9 +20,7 @@ pub fn partner_events() -> EventRoutes {
     EventRoutes::new()
         .on(partner_approved)
         .on(partner_tier_changed)
-        .on(partner_suspended)
-        .on(partner_reactivated)
-        .on(partner_terminated)
+        .on_partner_status(status)
 }
 
 fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
@@ -67,39 +61,14 @@ async fn partner_tier_changed(
     Ok(())
 }
 
-/// The partner's status is now `status`.
+/// A partner's status changed (suspended, reactivated, terminated).
 async fn status(
     tx: &mut PgConnection,
-    partner: &str,
-    status: PartnerStatus,
+    e: PartnerStatusChanged,
     on: Delivery<'_>,
 ) -> anyhow::Result<()> {
-    store::set_partner_status(tx, id("partner id", partner)?, status, on.now()).await?;
+    store::set_partner_status(tx, id("partner id", &e.partner_id)?, e.status, on.now()).await?;
     Ok(())
-}
-
-async fn partner_suspended(
-    tx: &mut PgConnection,
-    e: PartnerSuspended,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, PartnerStatus::Suspended, on).await
-}
-
-async fn partner_reactivated(
-    tx: &mut PgConnection,
-    e: PartnerReactivated,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, PartnerStatus::Active, on).await
-}
-
-async fn partner_terminated(
-    tx: &mut PgConnection,
-    e: PartnerTerminated,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, PartnerStatus::Terminated, on).await
 }
 
 /// `prm.dealreg.deal.*`: a won deal earns its partner's reseller margin

@@ -231,6 +231,50 @@ impl TestCommissions {
         .expect("the partner reached the commissions service");
     }
 
+    /// Onboarding announces `event` (`partner.suspended`, ...) about
+    /// `partner`, once the directory has the partner at `version - 1`.
+    pub async fn announce<M: Message + Name>(
+        &self,
+        partner: &Principal,
+        subject: &str,
+        event: M,
+        version: i64,
+    ) {
+        let id = pid(partner);
+        let envelope = EventEnvelope {
+            event_id: Uuid::now_v7().to_string(),
+            r#type: M::full_name(),
+            occurred_at: None,
+            producer: "onboarding".into(),
+            partner_id: id.to_string(),
+            aggregate_type: "partner".into(),
+            aggregate_id: id.to_string(),
+            aggregate_version: version,
+            payload: event.encode_to_vec(),
+        };
+        self.onboarding
+            .publish(subject, &envelope, &envelope.event_id)
+            .await;
+    }
+
+    /// The partner's status in the commissions directory, once it is
+    /// `want` (None if it does not get there).
+    pub async fn partner_status(&self, partner: &Principal, want: &str) -> Option<String> {
+        let (pool, id) = (self.pool.clone(), pid(partner));
+        eventually(Duration::from_secs(10), || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>("SELECT status FROM partners WHERE partner_id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .ok()
+                    .filter(|s| s == want)
+            }
+        })
+        .await
+    }
+
     /// A joined partner of a new program with the revshare plan, and its
     /// link.
     pub async fn affiliate(&self) -> (Uuid, Principal, Link) {

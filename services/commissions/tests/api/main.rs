@@ -2,6 +2,7 @@
 
 mod clicks;
 mod deals;
+mod directory;
 mod helpers;
 mod isolation;
 mod ledger;
