@@ -12,9 +12,11 @@
 use chrono::{DateTime, Utc};
 use prm_proto::common::Money;
 use prm_proto::events as ev;
-use prm_runtime::PartnerStatus::{self, Active, Suspended, Terminated};
+
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{ConversionKind, Delivery, EventRoutes, PartnerType, validate};
+use prm_runtime::{
+    ConversionKind, Delivery, EventRoutes, PartnerStatusChanged, PartnerType, validate,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -41,9 +43,7 @@ fn onboarding() -> EventRoutes {
     EventRoutes::new()
         .on(partner_approved)
         .on(partner_tier_changed)
-        .on(partner_suspended)
-        .on(partner_reactivated)
-        .on(partner_terminated)
+        .on_partner_status(status)
         .on(checklist_item_completed)
         .on(certification_earned)
         .on(certification_expired)
@@ -79,39 +79,14 @@ async fn partner_tier_changed(
     Ok(())
 }
 
-/// The partner's status is now `status`.
+/// A partner's status changed (suspended, reactivated, terminated).
 async fn status(
     tx: &mut PgConnection,
-    partner: &str,
-    status: PartnerStatus,
+    e: PartnerStatusChanged,
     on: Delivery<'_>,
 ) -> anyhow::Result<()> {
-    store::set_partner_status(tx, id("partner id", partner)?, status, on.version()).await?;
+    store::set_partner_status(tx, id("partner id", &e.partner_id)?, e.status, on.version()).await?;
     Ok(())
-}
-
-async fn partner_suspended(
-    tx: &mut PgConnection,
-    e: ev::PartnerSuspended,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, Suspended, on).await
-}
-
-async fn partner_reactivated(
-    tx: &mut PgConnection,
-    e: ev::PartnerReactivated,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, Active, on).await
-}
-
-async fn partner_terminated(
-    tx: &mut PgConnection,
-    e: ev::PartnerTerminated,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    status(tx, &e.partner_id, Terminated, on).await
 }
 
 async fn checklist_item_completed(
@@ -387,64 +362,36 @@ async fn add_money(
     Ok(())
 }
 
+/// Handlers that add an event's amount, on the day it names, to one
+/// money column of its partner's rollups.
+macro_rules! money_added {
+    ($($handler:ident($event:ty): $amount:ident on $at:ident => $column:ident;)*) => {$(
+        async fn $handler(tx: &mut PgConnection, e: $event, on: Delivery<'_>) -> anyhow::Result<()> {
+            let when = on.at(e.$at.as_ref());
+            add_money(tx, &e.partner_id, when, &e.$amount, |v| DayMoney {
+                $column: v,
+                ..Default::default()
+            })
+            .await
+        }
+    )*};
+}
+
+money_added! {
+    mdf_request_submitted(ev::MdfRequestSubmitted): requested on submitted_at => mdf_requested;
+    mdf_request_approved(ev::MdfRequestApproved): approved on approved_at => mdf_approved;
+    mdf_claim_submitted(ev::MdfClaimSubmitted): reimbursable on submitted_at => mdf_claimed;
+    mdf_claim_reimbursed(ev::MdfClaimReimbursed): reimbursed on reimbursed_at => mdf_paid;
+    commission_reversed(ev::CommissionReversed): reversed on reversed_at => commissions_reversed;
+    partner_paid_out(ev::PartnerPaidOut): amount on paid_at => commissions_paid;
+}
+
 fn mdf() -> EventRoutes {
     EventRoutes::new()
         .on(mdf_request_submitted)
         .on(mdf_request_approved)
         .on(mdf_claim_submitted)
         .on(mdf_claim_reimbursed)
-}
-
-async fn mdf_request_submitted(
-    tx: &mut PgConnection,
-    e: ev::MdfRequestSubmitted,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.submitted_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.requested, |v| DayMoney {
-        mdf_requested: v,
-        ..Default::default()
-    })
-    .await
-}
-
-async fn mdf_request_approved(
-    tx: &mut PgConnection,
-    e: ev::MdfRequestApproved,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.approved_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.approved, |v| DayMoney {
-        mdf_approved: v,
-        ..Default::default()
-    })
-    .await
-}
-
-async fn mdf_claim_submitted(
-    tx: &mut PgConnection,
-    e: ev::MdfClaimSubmitted,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.submitted_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.reimbursable, |v| DayMoney {
-        mdf_claimed: v,
-        ..Default::default()
-    })
-    .await
-}
-
-async fn mdf_claim_reimbursed(
-    tx: &mut PgConnection,
-    e: ev::MdfClaimReimbursed,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.reimbursed_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.reimbursed, |v| DayMoney {
-        mdf_paid: v,
-        ..Default::default()
-    })
-    .await
 }
 
 fn commissions() -> EventRoutes {
@@ -518,32 +465,6 @@ async fn commission_earned(
     add_money(tx, &e.partner_id, on.at(None), &e.amount, |v| DayMoney {
         commissions_earned: v,
         conversion_commissions: if on_conversion { v } else { 0 },
-        ..Default::default()
-    })
-    .await
-}
-
-async fn commission_reversed(
-    tx: &mut PgConnection,
-    e: ev::CommissionReversed,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.reversed_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.reversed, |v| DayMoney {
-        commissions_reversed: v,
-        ..Default::default()
-    })
-    .await
-}
-
-async fn partner_paid_out(
-    tx: &mut PgConnection,
-    e: ev::PartnerPaidOut,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.paid_at.as_ref());
-    add_money(tx, &e.partner_id, when, &e.amount, |v| DayMoney {
-        commissions_paid: v,
         ..Default::default()
     })
     .await
