@@ -102,20 +102,17 @@ pub async fn sweep_one(
         return Ok(done);
     }
     let row = store::save_registration(tx, &row).await?;
-    let (id, status) = (row.id, row.status);
+    let status = row.status;
+    let entry = SweepEntry {
+        registration: row.id,
+        from,
+        at: now,
+    };
     if done.expired {
         let note = "protection ended";
-        store::record_transition(
-            tx,
-            id,
-            HistoryAction::Expired,
-            Some(from),
-            status,
-            None,
-            note,
-            now,
-        )
-        .await?;
+        entry
+            .record(tx, HistoryAction::Expired, status, note)
+            .await?;
         operations::announce(tx, outbox, &row, Announce::Expired, now).await?;
     }
     if done.warned {
@@ -128,33 +125,39 @@ pub async fn sweep_one(
         // Auto-approval is its own entry, below.
         let to = if done.auto_approved { from } else { status };
         let note = breach.note();
-        store::record_transition(
-            tx,
-            id,
-            HistoryAction::SlaBreached,
-            Some(from),
-            to,
-            None,
-            note,
-            now,
-        )
-        .await?;
+        entry
+            .record(tx, HistoryAction::SlaBreached, to, note)
+            .await?;
         operations::announce(tx, outbox, &row, breach, now).await?;
     }
     if done.auto_approved {
         let note = "approved automatically: no decision within the SLA";
-        store::record_transition(
-            tx,
-            id,
-            HistoryAction::Approved,
-            Some(from),
-            status,
-            None,
-            note,
-            now,
-        )
-        .await?;
+        entry
+            .record(tx, HistoryAction::Approved, status, note)
+            .await?;
         operations::announce(tx, outbox, &row, Announce::Approved, now).await?;
     }
     Ok(done)
+}
+
+/// The sweep's entries in one registration's history: by no user, from
+/// the status it found, at the sweep's time.
+struct SweepEntry {
+    registration: Uuid,
+    from: RegistrationStatus,
+    at: DateTime<Utc>,
+}
+
+impl SweepEntry {
+    async fn record(
+        &self,
+        tx: &mut PgConnection,
+        action: HistoryAction,
+        to: RegistrationStatus,
+        note: &str,
+    ) -> Result<(), ApiError> {
+        let (id, from, at) = (self.registration, Some(self.from), self.at);
+        store::record_transition(tx, id, action, from, to, None, note, at).await?;
+        Ok(())
+    }
 }
