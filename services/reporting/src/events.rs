@@ -268,17 +268,6 @@ async fn deal_approved(
     Ok(())
 }
 
-async fn deal_rejected(
-    tx: &mut PgConnection,
-    e: ev::DealRejected,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.rejected_at.as_ref());
-    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
-    dated_step(tx, DealStep::Rejected, deal, partner, when).await?;
-    Ok(())
-}
-
 async fn deal_won(tx: &mut PgConnection, e: ev::DealWon, on: Delivery<'_>) -> anyhow::Result<()> {
     lock_customer_domain(tx, &e.customer_domain).await?;
     let when = on.at(e.won_at.as_ref());
@@ -316,33 +305,23 @@ async fn deal_won(tx: &mut PgConnection, e: ev::DealWon, on: Delivery<'_>) -> an
     Ok(())
 }
 
-async fn deal_lost(tx: &mut PgConnection, e: ev::DealLost, on: Delivery<'_>) -> anyhow::Result<()> {
-    let when = on.at(e.lost_at.as_ref());
-    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
-    dated_step(tx, DealStep::Lost, deal, partner, when).await?;
-    Ok(())
+/// Handlers that only date a step of the deal (and count it on that day).
+macro_rules! dated_steps {
+    ($($handler:ident($event:ty): $step:ident on $at:ident;)*) => {$(
+        async fn $handler(tx: &mut PgConnection, e: $event, on: Delivery<'_>) -> anyhow::Result<()> {
+            let when = on.at(e.$at.as_ref());
+            let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
+            dated_step(tx, DealStep::$step, deal, partner, when).await?;
+            Ok(())
+        }
+    )*};
 }
 
-async fn deal_expired(
-    tx: &mut PgConnection,
-    e: ev::DealExpired,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.expired_at.as_ref());
-    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
-    dated_step(tx, DealStep::Expired, deal, partner, when).await?;
-    Ok(())
-}
-
-async fn deal_sla_breached(
-    tx: &mut PgConnection,
-    e: ev::DealSlaBreached,
-    on: Delivery<'_>,
-) -> anyhow::Result<()> {
-    let when = on.at(e.decision_due_at.as_ref());
-    let (deal, partner) = (&e.deal_registration_id, &e.partner_id);
-    dated_step(tx, DealStep::SlaBreached, deal, partner, when).await?;
-    Ok(())
+dated_steps! {
+    deal_rejected(ev::DealRejected): Rejected on rejected_at;
+    deal_lost(ev::DealLost): Lost on lost_at;
+    deal_expired(ev::DealExpired): Expired on expired_at;
+    deal_sla_breached(ev::DealSlaBreached): SlaBreached on decision_due_at;
 }
 
 /// Adds `m` to the partner's day in the money's currency.
