@@ -85,6 +85,17 @@ type Route = Box<
         + Sync,
 >;
 
+/// The id an event's payload carries in `value` (its `what`, for the
+/// error that dead-letters a malformed event).
+pub fn payload_id(what: &str, value: &str) -> anyhow::Result<Uuid> {
+    crate::validate::uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
+}
+
+/// As [`payload_id`], for an id the payload may leave empty.
+pub fn optional_payload_id(what: &str, value: &str) -> anyhow::Result<Option<Uuid>> {
+    crate::validate::optional_uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
+}
+
 /// A partner's status, as onboarding's `partner.suspended`,
 /// `partner.reactivated` and `partner.terminated` announce it.
 #[derive(Clone, Debug, PartialEq, Eq)]

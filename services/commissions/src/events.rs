@@ -5,10 +5,10 @@
 //! through the outbox; see `proto/prm/events/v1/commissions.proto`.
 
 use prm_proto::events::{DealWon, PartnerApproved, PartnerTierChanged};
+use prm_runtime::events::{optional_payload_id as opt_id, payload_id as id};
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{Delivery, EventRoutes, Money, PartnerStatusChanged, PartnerType, validate};
+use prm_runtime::{Delivery, EventRoutes, Money, PartnerStatusChanged, PartnerType};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::domain::bps_of;
 use crate::operations;
@@ -21,14 +21,6 @@ pub fn partner_events() -> EventRoutes {
         .on(partner_approved)
         .on(partner_tier_changed)
         .on_partner_status(status)
-}
-
-fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
-    validate::uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
-}
-
-fn opt_id(what: &str, value: &str) -> anyhow::Result<Option<Uuid>> {
-    validate::optional_uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
 }
 
 async fn partner_approved(

@@ -5,12 +5,12 @@
 //! `proto/prm/events/v1/mdf.proto` for the list.
 
 use prm_proto::events::{DealExpired, DealLost, DealRegistered, DealRejected, DealWon};
-use prm_runtime::{Delivery, EventRoutes, Money, validate};
+use prm_runtime::events::payload_id as id;
+use prm_runtime::fields::CampaignCode;
+use prm_runtime::{Delivery, EventRoutes, Money};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::{operations, store};
-use prm_runtime::fields::CampaignCode;
 
 /// `prm.dealreg.deal.*`.
 pub fn deal_events() -> EventRoutes {
@@ -20,10 +20,6 @@ pub fn deal_events() -> EventRoutes {
         .on(deal_rejected)
         .on(deal_lost)
         .on(deal_expired)
-}
-
-fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
-    validate::uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
 }
 
 /// The campaign code a registration carries, if it is one MDF could have

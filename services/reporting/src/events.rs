@@ -13,10 +13,9 @@ use chrono::{DateTime, Utc};
 use prm_proto::common::Money;
 use prm_proto::events as ev;
 
+use prm_runtime::events::payload_id as id;
 use prm_runtime::wire::from_timestamp;
-use prm_runtime::{
-    ConversionKind, Delivery, EventRoutes, PartnerStatusChanged, PartnerType, validate,
-};
+use prm_runtime::{ConversionKind, Delivery, EventRoutes, PartnerStatusChanged, PartnerType};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -28,10 +27,6 @@ pub const SOURCES: [&str; 4] = ["onboarding", "dealreg", "mdf", "commissions"];
 /// What reporting applies from each stream of [`SOURCES`], in its order.
 pub fn routes() -> [EventRoutes; 4] {
     [onboarding(), dealreg(), mdf(), commissions()]
-}
-
-fn id(what: &str, value: &str) -> anyhow::Result<Uuid> {
-    validate::uuid(value).map_err(|m| anyhow::anyhow!("{what} {m}"))
 }
 
 fn money(m: &Option<Money>) -> (i64, String) {
