@@ -148,10 +148,56 @@ impl ClickRow {
     }
 }
 
+/// The click `$1`, then (if the model would credit it instead) the same
+/// source's latest human click in the program between `$2` and `$3` (the
+/// attribution window of a conversion).
+///
+/// The rival is found per click (`LATERAL … ORDER BY … LIMIT 1` on
+/// `clicks_source`), so it is one bounded index read whatever the
+/// statistics say about the source: a source that flooded the table must
+/// not turn every postback into a scan of it. A bot's source has no human
+/// clicks (the source includes the User-Agent), so a bot is not looked
+/// past.
+pub const CLICK_AND_LATEST_RIVAL: &str = "
+    SELECT c.id AS click_id, c.link_id, c.partner_id, c.program_id, c.source_hash, c.clicked_at, c.bot
+    FROM clicks c WHERE c.id = $1
+    UNION ALL
+    SELECT r.* FROM clicks c CROSS JOIN LATERAL (
+        SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
+        FROM clicks x
+        WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
+          AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.id
+        ORDER BY x.clicked_at DESC, x.id DESC LIMIT 1) r
+    WHERE c.id = $1 AND NOT c.bot";
+
+/// As [`CLICK_AND_LATEST_RIVAL`], with the source's earliest human click.
+pub const CLICK_AND_EARLIEST_RIVAL: &str = "
+    SELECT c.id AS click_id, c.link_id, c.partner_id, c.program_id, c.source_hash, c.clicked_at, c.bot
+    FROM clicks c WHERE c.id = $1
+    UNION ALL
+    SELECT r.* FROM clicks c CROSS JOIN LATERAL (
+        SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
+        FROM clicks x
+        WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
+          AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.id
+        ORDER BY x.clicked_at, x.id LIMIT 1) r
+    WHERE c.id = $1 AND NOT c.bot";
+
+/// The clicks of source `$2` in program `$1` in the hour of `$3`, counted
+/// up to `$4`: an ordered index range read that stops at the cap, so a
+/// flood is never counted to its end on every postback.
+pub const SOURCE_CLICKS_IN_HOUR: &str = "
+    SELECT count(*) FROM (
+        SELECT 1 FROM clicks
+        WHERE program_id = $1 AND source_hash = $2
+          AND clicked_at >= date_trunc('hour', $3::timestamptz, 'UTC')
+          AND clicked_at < date_trunc('hour', $3::timestamptz, 'UTC') + interval '1 hour'
+        ORDER BY clicked_at
+        LIMIT $4) c";
+
 /// The click `id`, then (if the model would credit it instead) the same
 /// source's latest (`latest`) or earliest human click in the program
-/// between `from` and `to` (the attribution window of a conversion): one
-/// statement, one index probe each, however many clicks the source made.
+/// between `from` and `to`: see [`CLICK_AND_LATEST_RIVAL`].
 pub async fn click_and_rival(
     db: Db<'_>,
     id: Uuid,
@@ -160,25 +206,9 @@ pub async fn click_and_rival(
     latest: bool,
 ) -> Result<Vec<ClickRow>> {
     let sql = if latest {
-        "WITH c AS (SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
-                    FROM clicks WHERE id = $1)
-         SELECT * FROM c
-         UNION ALL
-         (SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
-          FROM clicks x, c
-          WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
-            AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.click_id
-          ORDER BY x.clicked_at DESC, x.id DESC LIMIT 1)"
+        CLICK_AND_LATEST_RIVAL
     } else {
-        "WITH c AS (SELECT id AS click_id, link_id, partner_id, program_id, source_hash, clicked_at, bot
-                    FROM clicks WHERE id = $1)
-         SELECT * FROM c
-         UNION ALL
-         (SELECT x.id, x.link_id, x.partner_id, x.program_id, x.source_hash, x.clicked_at, x.bot
-          FROM clicks x, c
-          WHERE x.program_id = c.program_id AND x.source_hash = c.source_hash
-            AND x.clicked_at >= $2 AND x.clicked_at <= $3 AND NOT x.bot AND x.id <> c.click_id
-          ORDER BY x.clicked_at, x.id LIMIT 1)"
+        CLICK_AND_EARLIEST_RIVAL
     };
     sqlx::query_as(sql)
         .bind(id)
@@ -189,23 +219,15 @@ pub async fn click_and_rival(
 }
 
 /// The clicks of the click's source in the program in its hour, counted
-/// up to `cap` (enough to tell flooding; a flood is not counted to its
-/// end on every postback).
+/// up to `cap` (see [`SOURCE_CLICKS_IN_HOUR`]).
 pub async fn source_clicks_in_hour(db: Db<'_>, click: &ClickRow, cap: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM (
-             SELECT 1 FROM clicks
-             WHERE program_id = $1 AND source_hash = $2
-               AND clicked_at >= date_trunc('hour', $3::timestamptz, 'UTC')
-               AND clicked_at < date_trunc('hour', $3::timestamptz, 'UTC') + interval '1 hour'
-             LIMIT $4) c",
-    )
-    .bind(click.program_id)
-    .bind(&click.source_hash)
-    .bind(click.clicked_at)
-    .bind(cap)
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar(SOURCE_CLICKS_IN_HOUR)
+        .bind(click.program_id)
+        .bind(&click.source_hash)
+        .bind(click.clicked_at)
+        .bind(cap)
+        .fetch_one(db)
+        .await
 }
 
 /// An hour of a link's clicks, to publish.

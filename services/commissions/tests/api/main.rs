@@ -1,5 +1,6 @@
 //! The commissions service over gRPC, against real PostgreSQL and NATS.
 
+mod attribution_plans;
 mod clicks;
 mod deals;
 mod directory;
