@@ -8,12 +8,15 @@
 //! only ever reaches its own partner's resources.
 
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use tonic::{Request, Status, service::Interceptor};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::throttle::FailureThrottle;
 
 pub const SERVICE_TOKEN_HEADER: &str = "x-prm-service-token";
 pub const PRINCIPAL_HEADER: &str = "x-prm-principal";
@@ -268,28 +271,47 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Rejects calls without the service credential and parses the principal
-/// and idempotency key into a [`CallContext`].
+/// and idempotency key into a [`CallContext`]. Wrong credentials are
+/// counted per calling address: once an address has spent its allowance,
+/// its calls are refused (`RESOURCE_EXHAUSTED`) before the credential is
+/// compared, until one failure is forgiven.
 #[derive(Clone)]
 pub struct ServiceAuth {
     token: Arc<SecretString>,
+    throttle: Arc<FailureThrottle>,
 }
 
 impl ServiceAuth {
-    pub fn new(token: SecretString) -> Self {
+    pub fn new(token: SecretString, throttle: Arc<FailureThrottle>) -> Self {
         Self {
             token: Arc::new(token),
+            throttle,
         }
     }
 }
 
 impl Interceptor for ServiceAuth {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let peer = request.remote_addr().map(|a| a.ip());
+        if let Some(wait) = peer.and_then(|ip| self.throttle.refused(ip)) {
+            let mut status = Status::resource_exhausted(format!(
+                "too many calls with a wrong service credential from this address; retry in {}s",
+                wait.as_secs().max(1)
+            ));
+            if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
+                status.metadata_mut().insert("retry-after", v);
+            }
+            return Err(status);
+        }
         let md = request.metadata();
         let presented = md
             .get(SERVICE_TOKEN_HEADER)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
         if !constant_time_eq(presented, self.token.expose_secret().as_bytes()) {
+            if let Some(ip) = peer {
+                self.throttle.failed(ip);
+            }
             return Err(
                 ApiError::Unauthenticated("missing or invalid service credential".into()).into(),
             );
@@ -477,7 +499,8 @@ mod tests {
 
     #[test]
     fn interceptor_requires_the_service_token() {
-        let mut auth = ServiceAuth::new(SecretString::from("s3cret"));
+        let throttle = Arc::new(FailureThrottle::new(20, Duration::from_secs(60)));
+        let mut auth = ServiceAuth::new(SecretString::from("s3cret"), throttle);
         let err = auth.call(Request::new(())).expect_err("no token");
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
@@ -492,5 +515,32 @@ mod tests {
         let ctx = CallContext::of(&req);
         assert_eq!(ctx.principal, Some(p));
         assert_eq!(ctx.idempotency_key.as_deref(), Some("key-1"));
+    }
+
+    #[test]
+    fn an_address_that_spent_its_wrong_tokens_is_refused_and_others_are_not() {
+        use tonic::transport::server::TcpConnectInfo;
+        let throttle = Arc::new(FailureThrottle::new(3, Duration::from_secs(60)));
+        let mut auth = ServiceAuth::new(SecretString::from("s3cret"), throttle);
+        let from = |ip: &str, token: &str| {
+            let mut req = Request::new(());
+            req.extensions_mut().insert(TcpConnectInfo {
+                local_addr: None,
+                remote_addr: Some(format!("{ip}:5000").parse().expect("addr")),
+            });
+            authorize_request(&mut req, token, None, None).expect("headers");
+            req
+        };
+        for _ in 0..3 {
+            let err = auth.call(from("10.1.1.1", "wrong")).expect_err("wrong");
+            assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        }
+        // Now even the right token is refused from that address, before it
+        // is compared; another address is served.
+        let err = auth.call(from("10.1.1.1", "s3cret")).expect_err("refused");
+        assert_eq!(err.code(), tonic::Code::ResourceExhausted);
+        assert!(err.metadata().get("retry-after").is_some());
+        auth.call(from("10.1.1.2", "s3cret"))
+            .expect("another address");
     }
 }

@@ -121,6 +121,11 @@ pub struct AuthSettings {
     /// The credential every caller (the gateway, internal clients, other
     /// services) presents in `x-prm-service-token`.
     pub service_token: SecretString,
+    /// Calls with a wrong service credential allowed from one address at
+    /// once; beyond them the address is refused until one is forgiven.
+    pub failure_burst: u32,
+    /// The time over which a spent burst of failures is forgiven.
+    pub failure_window_secs: u64,
 }
 
 /// The service credential used when none is configured. Local runs only:
@@ -161,7 +166,9 @@ fn defaults(
         .set_default("outbox.retention_hours", 72)?
         .set_default("telemetry.log_filter", "info")?
         .set_default("telemetry.log_format", "json")?
-        .set_default("auth.service_token", LOCAL_SERVICE_TOKEN)
+        .set_default("auth.service_token", LOCAL_SERVICE_TOKEN)?
+        .set_default("auth.failure_burst", 20)?
+        .set_default("auth.failure_window_secs", 300)
 }
 
 /// The layers every PRM process reads, over `defaults`: an optional TOML

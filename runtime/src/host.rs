@@ -17,6 +17,7 @@
 //! `grpc.grace_period_secs`; last, in what is left of that grace period,
 //! it flushes the outbox and stops its consumers and jobs.
 
+use crate::throttle::FailureThrottle;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,6 +137,8 @@ pub struct ServiceHost {
     jobs: Vec<PeriodicJob>,
     ready_hooks: Vec<Job>,
     relay: OutboxRelay,
+    /// Counts callers' wrong service credentials per address.
+    auth_throttle: Arc<FailureThrottle>,
 }
 
 impl ServiceHost {
@@ -185,7 +188,12 @@ impl ServiceHost {
             every: Duration::from_secs(3600),
             job: janitor,
         }];
+        let auth_throttle = Arc::new(FailureThrottle::new(
+            settings.auth.failure_burst,
+            Duration::from_secs(settings.auth.failure_window_secs),
+        ));
         Ok(Self {
+            auth_throttle,
             identity,
             settings,
             clock,
@@ -241,7 +249,10 @@ impl ServiceHost {
 
     /// The interceptor that checks the service credential and reads the principal.
     pub fn service_auth(&self) -> ServiceAuth {
-        ServiceAuth::new(self.settings.auth.service_token.clone())
+        ServiceAuth::new(
+            self.settings.auth.service_token.clone(),
+            self.auth_throttle.clone(),
+        )
     }
 
     pub fn relay_stats(&self) -> Arc<RelayStats> {

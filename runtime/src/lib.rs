@@ -29,6 +29,7 @@ pub mod service;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 pub mod validate;
 pub mod vocabulary;
 pub mod wire;
