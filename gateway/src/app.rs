@@ -170,6 +170,7 @@ pub struct Gateway {
     grace: Duration,
     tracking: Arc<crate::routes::tracking::Tracking>,
     tracking_tasks: crate::routes::tracking::TrackingTasks,
+    authenticator: Arc<crate::auth::Authenticator>,
 }
 
 impl Gateway {
@@ -184,6 +185,7 @@ impl Gateway {
         let tracking = state.tracking().clone();
         let tracking_tasks = tracking.start();
         Ok(Self {
+            authenticator: state.authenticator_arc(),
             tracking,
             tracking_tasks,
             listener,
@@ -202,6 +204,12 @@ impl Gateway {
 
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// The authenticator: what it looked up, served from its cache,
+    /// refused and throttled.
+    pub fn authenticator(&self) -> Arc<crate::auth::Authenticator> {
+        self.authenticator.clone()
     }
 
     /// Serves until the shutdown token is cancelled, then stops in order:

@@ -92,9 +92,11 @@ pub struct HttpSettings {
     /// Once the listener is closed: time allowed to finish in-flight
     /// requests.
     pub grace_period_secs: u64,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted
-    /// load balancer); otherwise the TCP peer address is used.
-    pub trust_forwarded_for: bool,
+    /// Proxies in front of the gateway (load balancers, the web app) that
+    /// append the address they received from to `X-Forwarded-For`. The
+    /// client address is the entry the outermost of them wrote; 0 uses the
+    /// TCP peer address and ignores the header.
+    pub trusted_proxy_hops: usize,
 }
 
 /// How the gateway connects to every upstream.
@@ -112,8 +114,17 @@ pub struct AuthSettings {
     /// How long an API key's authentication is cached; a revocation takes
     /// effect within this time.
     pub cache_ttl_ms: u64,
-    /// Upper bound on cached keys.
+    /// Upper bound on cached valid keys; the oldest are forgotten first.
     pub cache_capacity: usize,
+    /// Upper bound on cached invalid keys, kept apart from the valid ones
+    /// so that a stream of random keys cannot push a valid key out.
+    pub negative_cache_capacity: usize,
+    /// Failed authentications allowed from one client address (an IPv6
+    /// /64) at once; beyond them the address is answered 429 without its
+    /// keys being looked up, until one failure is forgiven.
+    pub failure_burst: u32,
+    /// The time over which a spent burst of failures is forgiven.
+    pub failure_window_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -125,6 +136,16 @@ pub struct RateLimitSettings {
     pub per_key_burst: u32,
     /// Public application submissions per client address per minute.
     pub public_per_minute: u32,
+    /// Postbacks per client address per second (an advertiser's server
+    /// sends from a few addresses), bursting to twice as many.
+    pub postbacks_per_address_per_second: u32,
+    /// Postbacks per program per second, whoever sends them, bursting to
+    /// twice as many.
+    pub postbacks_per_program_per_second: u32,
+    /// Tracking-link redirects per client address per minute, all at once
+    /// if need be: generous, since many people can share one address, but
+    /// a flood is answered 429 rather than counted.
+    pub redirects_per_address_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -144,7 +165,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 64 * 1024,
             drain_delay_ms: 5_000,
             grace_period_secs: 20,
-            trust_forwarded_for: false,
+            trusted_proxy_hops: 0,
         }
     }
 }
@@ -163,6 +184,9 @@ impl Default for AuthSettings {
             service_token: SecretString::from(prm_runtime::config::LOCAL_SERVICE_TOKEN),
             cache_ttl_ms: 5_000,
             cache_capacity: 100_000,
+            negative_cache_capacity: 20_000,
+            failure_burst: 20,
+            failure_window_secs: 300,
         }
     }
 }
@@ -173,6 +197,9 @@ impl Default for RateLimitSettings {
             per_key_per_second: 100,
             per_key_burst: 200,
             public_per_minute: 10,
+            postbacks_per_address_per_second: 200,
+            postbacks_per_program_per_second: 500,
+            redirects_per_address_per_minute: 600,
         }
     }
 }

@@ -269,8 +269,10 @@ impl IdempotencyKey {
     }
 }
 
-/// The client's address: the TCP peer, or the first `X-Forwarded-For`
-/// entry when the gateway is configured to trust its load balancer.
+/// The client's address: the TCP peer, or, behind `trusted_proxy_hops`
+/// proxies that each append the address they received from to
+/// `X-Forwarded-For`, the entry the outermost of them wrote (entries left
+/// of it are the client's word and could be anything).
 pub struct ClientAddr(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientAddr {
@@ -281,7 +283,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(client_ip(
-            state,
+            state.settings().http.trusted_proxy_hops,
             &parts.headers,
             &parts.extensions,
         )))
@@ -291,23 +293,33 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The client's address from a request's headers and extensions (see
 /// [`ClientAddr`]), for handlers that read the request whole.
 pub fn client_ip(
-    state: &AppState,
+    trusted_proxy_hops: usize,
     headers: &axum::http::HeaderMap,
     extensions: &axum::http::Extensions,
 ) -> IpAddr {
-    if state.settings().http.trust_forwarded_for
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return ip;
-    }
-    extensions
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if trusted_proxy_hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let Some(i) = forwarded.len().checked_sub(trusted_proxy_hops) else {
+        // Fewer entries than proxies: the request did not come through
+        // all of them; the farthest address known is the best guess.
+        return forwarded
+            .first()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(peer);
+    };
+    forwarded[i].parse().unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -387,5 +399,21 @@ mod tests {
             .await
             .expect_err("typo");
         assert_eq!(p.errors[0].field, "program");
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_outermost_trusted_proxy_wrote() {
+        let mut ext = axum::http::Extensions::new();
+        ext.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 4000))));
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 198.51.100.7, 10.0.0.5".parse().expect("header"),
+        );
+        let ip = |hops| client_ip(hops, &headers, &ext).to_string();
+        assert_eq!(ip(0), "10.0.0.9", "no proxy trusted: the peer");
+        assert_eq!(ip(1), "10.0.0.5");
+        assert_eq!(ip(2), "198.51.100.7", "the spoofed first entry is ignored");
+        assert_eq!(ip(5), "6.6.6.6");
     }
 }

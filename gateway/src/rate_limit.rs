@@ -1,116 +1,98 @@
-//! Token-bucket rate limits: per API key for authenticated calls, per
-//! client address for the public application form. Limits are kept per
+//! Rate limits: per API key for authenticated calls, per client address
+//! (and per program) for the public endpoints. Limits are kept per
 //! gateway replica (the gateway holds no shared state), so a key's
 //! effective limit is the configured one times the replica count.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The outcome of one check, and what the RateLimit headers say.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Decision {
-    pub allowed: bool,
-    pub limit: u32,
-    pub remaining: u32,
-    /// Seconds until the bucket is full again.
-    pub reset_secs: u64,
-    /// Seconds until one more request is allowed (when refused).
-    pub retry_after_secs: u64,
-    /// The policy window in seconds, for `RateLimit-Policy`.
-    pub window_secs: u64,
-}
+pub use prm_runtime::throttle::Decision;
+use prm_runtime::throttle::KeyedLimit;
 
-impl Decision {
-    pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
-        let mut h = vec![
-            (
-                HeaderName::from_static("ratelimit-limit"),
-                HeaderValue::from(self.limit),
-            ),
-            (
-                HeaderName::from_static("ratelimit-remaining"),
-                HeaderValue::from(self.remaining),
-            ),
-            (
-                HeaderName::from_static("ratelimit-reset"),
-                HeaderValue::from(self.reset_secs),
-            ),
-        ];
-        if let Ok(v) = HeaderValue::from_str(&format!("{};w={}", self.limit, self.window_secs)) {
-            h.push((HeaderName::from_static("ratelimit-policy"), v));
-        }
-        if !self.allowed {
-            h.push((
-                http::header::RETRY_AFTER,
-                HeaderValue::from(self.retry_after_secs.max(1)),
-            ));
-        }
-        h
+use crate::problem::Problem;
+
+/// The `RateLimit` headers (and `Retry-After` when refused) of a decision.
+pub fn headers(d: &Decision) -> Vec<(HeaderName, HeaderValue)> {
+    let mut h = vec![
+        (
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderValue::from(d.limit),
+        ),
+        (
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderValue::from(d.remaining),
+        ),
+        (
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderValue::from(d.reset_secs),
+        ),
+    ];
+    if let Ok(v) = HeaderValue::from_str(&format!("{};w={}", d.limit, d.window_secs)) {
+        h.push((HeaderName::from_static("ratelimit-policy"), v));
     }
+    if !d.allowed {
+        h.push((
+            http::header::RETRY_AFTER,
+            HeaderValue::from(d.retry_after_secs.max(1)),
+        ));
+    }
+    h
 }
 
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<String, Bucket>>,
-    per_second: f64,
-    burst: f64,
-    window_secs: u64,
-}
+/// So many requests per key (an API key's id, a client address, a
+/// program) over a window: `governor`'s limiter behind the runtime's
+/// [`KeyedLimit`].
+pub struct RateLimiter(KeyedLimit<String>);
 
 impl RateLimiter {
+    /// `burst` requests at once, replenished evenly over `window`.
+    pub fn new(burst: u32, window: Duration) -> Self {
+        Self(KeyedLimit::new(burst, window))
+    }
+
     /// `per_second` sustained, bursting to `burst`.
-    pub fn new(per_second: f64, burst: u32, window_secs: u64) -> Self {
-        Self {
-            buckets: Mutex::new(HashMap::new()),
-            per_second: per_second.max(0.000_1),
-            burst: f64::from(burst.max(1)),
-            window_secs,
-        }
+    pub fn per_second(per_second: u32, burst: u32) -> Self {
+        let burst = burst.max(1);
+        let window = Duration::from_secs_f64(f64::from(burst) / f64::from(per_second.max(1)));
+        Self::new(burst, window)
     }
 
     pub fn check(&self, key: &str) -> Decision {
-        self.check_at(key, Instant::now())
+        self.0.check(&key.to_owned())
     }
 
-    fn check_at(&self, key: &str, now: Instant) -> Decision {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            // Forget full buckets: they behave exactly like new ones.
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets
-                .retain(|_, b| b.tokens + now.duration_since(b.last).as_secs_f64() * rate < burst);
+    /// Takes one request from `key`'s allowance and records the decision
+    /// in `slot` (for the response's headers); over the limit, a 429
+    /// problem saying `refusal`, with `Retry-After`.
+    pub fn admit(
+        &self,
+        key: &str,
+        slot: Option<&DecisionSlot>,
+        refusal: &str,
+    ) -> Result<Decision, Problem> {
+        let decision = self.check(key);
+        if let Some(slot) = slot {
+            slot.set(decision);
         }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
-        bucket.last = now;
-        let allowed = bucket.tokens >= 1.0;
-        if allowed {
-            bucket.tokens -= 1.0;
-        }
-        let missing = self.burst - bucket.tokens;
-        Decision {
-            allowed,
-            limit: self.burst as u32,
-            remaining: bucket.tokens.floor().max(0.0) as u32,
-            reset_secs: (missing / self.per_second).ceil() as u64,
-            retry_after_secs: ((1.0 - bucket.tokens).max(0.0) / self.per_second).ceil() as u64,
-            window_secs: self.window_secs,
+        if decision.allowed {
+            Ok(decision)
+        } else {
+            Err(refused(&decision, refusal))
         }
     }
+}
+
+/// The 429 problem of a refused decision, with its headers.
+pub fn refused(decision: &Decision, message: &str) -> Problem {
+    headers(decision).into_iter().fold(
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message),
+        |p, (k, v)| p.with_header(k, v),
+    )
 }
 
 /// Where an extractor records the rate-limit decision of a request, so the
@@ -131,34 +113,9 @@ pub async fn add_headers(mut req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let decision = *slot.0.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(d) = decision {
-        for (k, v) in d.headers() {
+        for (k, v) in headers(&d) {
             res.headers_mut().entry(k).or_insert(v);
         }
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn bursts_then_refills() {
-        let l = RateLimiter::new(2.0, 3, 1);
-        let t0 = Instant::now();
-        for remaining in [2, 1, 0] {
-            let d = l.check_at("k", t0);
-            assert!(d.allowed);
-            assert_eq!(d.remaining, remaining);
-        }
-        let refused = l.check_at("k", t0);
-        assert!(!refused.allowed);
-        assert_eq!(refused.retry_after_secs, 1);
-        // Another key has its own bucket.
-        assert!(l.check_at("other", t0).allowed);
-        // Half a second later one token is back.
-        assert!(l.check_at("k", t0 + Duration::from_millis(500)).allowed);
-        assert!(!l.check_at("k", t0 + Duration::from_millis(500)).allowed);
-    }
 }

@@ -11,11 +11,12 @@ use prm_runtime::{Clock, Principal};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Authenticator;
+use crate::auth::{AuthPolicy, Authenticator};
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
 use crate::routes::tracking::Tracking;
 use crate::upstream::{IDENTITY_OWNER, Outbound, Upstream, UpstreamChannel, UpstreamSpec};
+use prm_runtime::throttle::FailureThrottle;
 
 /// The service that owns tracking links and clicks.
 const TRACKING_OWNER: &str = "commissions";
@@ -23,12 +24,21 @@ const TRACKING_OWNER: &str = "commissions";
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+/// The limits of the public endpoints, keyed by client address (see
+/// `prm_runtime::throttle::client_key`) or program.
+pub struct PublicLimits {
+    pub applications: RateLimiter,
+    pub postbacks_by_address: RateLimiter,
+    pub postbacks_by_program: RateLimiter,
+    pub redirects_by_address: RateLimiter,
+}
+
 struct Inner {
     settings: GatewaySettings,
     upstreams: Vec<Upstream>,
     outbound: Outbound,
     authenticator: Arc<Authenticator>,
-    public_limits: RateLimiter,
+    public_limits: PublicLimits,
     /// Cancelled on SIGTERM: the gateway is draining (see `drain`).
     draining: CancellationToken,
     tracking: Arc<Tracking>,
@@ -80,18 +90,35 @@ impl AppState {
                 anyhow::anyhow!("{IDENTITY_OWNER} (the identity owner) is not an upstream")
             })?;
         let rl = &settings.rate_limit;
+        let auth = &settings.auth;
         let authenticator = Arc::new(Authenticator::new(
             identity,
             outbound.clone(),
-            Duration::from_millis(settings.auth.cache_ttl_ms),
-            settings.auth.cache_capacity,
-            RateLimiter::new(f64::from(rl.per_key_per_second), rl.per_key_burst, 1),
+            AuthPolicy {
+                ttl: Duration::from_millis(auth.cache_ttl_ms),
+                capacity: auth.cache_capacity,
+                negative_capacity: auth.negative_cache_capacity,
+                key_limits: RateLimiter::per_second(rl.per_key_per_second, rl.per_key_burst),
+                failures: FailureThrottle::new(
+                    auth.failure_burst,
+                    Duration::from_secs(auth.failure_window_secs),
+                ),
+                trusted_proxy_hops: settings.http.trusted_proxy_hops,
+            },
         ));
-        let public_limits = RateLimiter::new(
-            f64::from(rl.public_per_minute) / 60.0,
-            rl.public_per_minute,
-            60,
-        );
+        let minute = Duration::from_secs(60);
+        let public_limits = PublicLimits {
+            applications: RateLimiter::new(rl.public_per_minute, minute),
+            postbacks_by_address: RateLimiter::per_second(
+                rl.postbacks_per_address_per_second,
+                rl.postbacks_per_address_per_second.saturating_mul(2),
+            ),
+            postbacks_by_program: RateLimiter::per_second(
+                rl.postbacks_per_program_per_second,
+                rl.postbacks_per_program_per_second.saturating_mul(2),
+            ),
+            redirects_by_address: RateLimiter::new(rl.redirects_per_address_per_minute, minute),
+        };
         let tracking = Arc::new(Tracking::new(
             settings.tracking.clone(),
             upstreams
@@ -151,8 +178,13 @@ impl AppState {
         &self.0.clock
     }
 
-    pub fn public_limits(&self) -> &RateLimiter {
+    /// The limits of the public (unauthenticated) endpoints.
+    pub fn public_limits(&self) -> &PublicLimits {
         &self.0.public_limits
+    }
+
+    pub fn authenticator_arc(&self) -> Arc<Authenticator> {
+        self.0.authenticator.clone()
     }
 
     /// A gRPC request without a principal that is safe to send again

@@ -172,6 +172,20 @@ impl Platform {
             .env("PRM_RATE_LIMIT__PER_KEY_PER_SECOND", "10000000")
             .env("PRM_RATE_LIMIT__PER_KEY_BURST", "10000000")
             .env("PRM_RATE_LIMIT__PUBLIC_PER_MINUTE", "10000")
+            // The load comes from one address: the public limits would
+            // measure themselves, not the path.
+            .env(
+                "PRM_RATE_LIMIT__POSTBACKS_PER_ADDRESS_PER_SECOND",
+                "10000000",
+            )
+            .env(
+                "PRM_RATE_LIMIT__POSTBACKS_PER_PROGRAM_PER_SECOND",
+                "10000000",
+            )
+            .env(
+                "PRM_RATE_LIMIT__REDIRECTS_PER_ADDRESS_PER_MINUTE",
+                "1000000000",
+            )
             .env("PRM_TRACKING__NATS_URL", &nats_url)
             .env("PRM_TRACKING__NATS_NAMESPACE", format!("bench{suffix}"))
             .stdout(Stdio::null())

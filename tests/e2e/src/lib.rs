@@ -23,6 +23,8 @@ pub struct Stack {
     pub commissions: RunningService,
     pub reporting: RunningService,
     pub gateway: SocketAddr,
+    /// The gateway's authenticator, to count what it asked onboarding.
+    pub auth: std::sync::Arc<prm_gateway::auth::Authenticator>,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     _handle: JoinHandle<anyhow::Result<()>>,
@@ -105,6 +107,9 @@ pub fn gateway_settings(
     // Tests create many applications from one address; the rate-limit test
     // sets its own limits.
     s.rate_limit.public_per_minute = 10_000;
+    s.rate_limit.postbacks_per_address_per_second = 100_000;
+    s.rate_limit.postbacks_per_program_per_second = 100_000;
+    s.rate_limit.redirects_per_address_per_minute = 1_000_000;
     // The tracking-link cache hears of link changes in the services'
     // namespace.
     s.tracking.nats_url = prm_runtime::testing::nats_url();
@@ -209,8 +214,10 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut GatewaySettings)) -> Stack {
         .expect("gateway");
     let addr = gateway.local_addr();
     let shutdown = gateway.shutdown_token();
+    let auth = gateway.authenticator();
     let handle = tokio::spawn(gateway.run_until_stopped());
     Stack {
+        auth,
         onboarding,
         dealreg,
         mdf,

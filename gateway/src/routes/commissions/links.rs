@@ -12,6 +12,7 @@ use crate::extract::{JsonBody, PathId, QueryParams, client_ip};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
 use crate::state::AppState;
+use prm_runtime::throttle::client_key;
 
 /// The query parameter the redirect appends: the click id the advertiser
 /// passes back in its postback.
@@ -83,6 +84,16 @@ pub async fn redirect(State(state): State<AppState>, req: Request) -> Result<Res
             "no active tracking link has this code",
         )
     };
+    let ip = client_ip(
+        state.settings().http.trusted_proxy_hops,
+        req.headers(),
+        req.extensions(),
+    );
+    state.public_limits().redirects_by_address.admit(
+        &client_key(ip).to_string(),
+        None,
+        "too many redirects from this address; try again later",
+    )?;
     let code = req.uri().path().strip_prefix("/t/").unwrap_or_default();
     if !(4..=32).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(unknown());
@@ -109,7 +120,6 @@ pub async fn redirect(State(state): State<AppState>, req: Request) -> Result<Res
             sub_ids[i - 1] = v.chars().take(255).collect();
         }
     }
-    let ip = client_ip(&state, headers, req.extensions());
     let click = pb::Click {
         click_id,
         link_id: link.link_id.clone(),

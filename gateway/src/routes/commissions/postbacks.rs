@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::dto::*;
-use crate::extract::QueryParams;
+use crate::extract::{ClientAddr, QueryParams};
 use crate::forward::{Call, Reply, ok};
 use crate::problem::{FieldError, Problem};
 use crate::routes::json;
 use crate::state::AppState;
+use prm_runtime::throttle::client_key;
+use std::net::IpAddr;
 
 /// The header carrying an HMAC-SHA256 signature of the postback.
 pub const SIGNATURE_HEADER: &str = "x-prm-signature";
@@ -66,7 +68,26 @@ fn request_from(
 /// Relays a postback and renders its answer: 200/201 with the answer, or
 /// a problem whose `code` is the answer (`BAD_SIGNATURE`, `INVALID_FIELD`,
 /// ...).
-async fn relay(state: &AppState, req: pb::RecordPostbackRequest) -> Result<Response, Problem> {
+async fn relay(
+    state: &AppState,
+    from: IpAddr,
+    req: pb::RecordPostbackRequest,
+) -> Result<Response, Problem> {
+    let limits = state.public_limits();
+    limits.postbacks_by_address.admit(
+        &client_key(from).to_string(),
+        None,
+        "too many postbacks from this address; slow down",
+    )?;
+    // A malformed program id is refused by the service; only real ones
+    // get an allowance.
+    if let Ok(program) = uuid::Uuid::parse_str(&req.program_id) {
+        limits.postbacks_by_program.admit(
+            &program.to_string(),
+            None,
+            "too many postbacks for this program; slow down",
+        )?;
+    }
     // Postbacks are idempotent by transaction id: safe to send again.
     let r = state.send(state.grpc_repeatable(req)).await?;
     let status = StatusCode::from_u16(r.http_status as u16).unwrap_or(StatusCode::OK);
@@ -108,6 +129,7 @@ fn dto_id(s: &str) -> Option<String> {
     ))]
 pub async fn postback_get(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
@@ -118,6 +140,7 @@ pub async fn postback_get(
     let signature = signature(&headers);
     relay(
         &state,
+        from,
         request_from(&fields, &signature, query.into_bytes()),
     )
     .await
@@ -134,6 +157,7 @@ pub async fn postback_get(
     ))]
 pub async fn postback_post(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -167,7 +191,12 @@ pub async fn postback_post(
         fields
     };
     let signature = signature(&headers);
-    relay(&state, request_from(&fields, &signature, body.to_vec())).await
+    relay(
+        &state,
+        from,
+        request_from(&fields, &signature, body.to_vec()),
+    )
+    .await
 }
 
 fn signature(headers: &HeaderMap) -> String {

@@ -1,6 +1,5 @@
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
 use prm_proto::onboarding as pb;
 
 use super::identity::{ApiKey, CreatedApiKey, User};
@@ -12,6 +11,7 @@ use crate::problem::Problem;
 use crate::rate_limit::DecisionSlot;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use prm_runtime::throttle::client_key;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,21 +28,11 @@ pub async fn submit_application(
     idem: IdempotencyKey,
     JsonBody(form): JsonBody<ApplicationForm>,
 ) -> Reply<Application> {
-    let decision = state.public_limits().check(&ip.to_string());
-    if let Some(Extension(slot)) = slot {
-        slot.set(decision);
-    }
-    if !decision.allowed {
-        let mut p = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            "too many applications from this address; try again later",
-        );
-        for (k, v) in decision.headers() {
-            p = p.with_header(k, v);
-        }
-        return Err(p);
-    }
+    state.public_limits().applications.admit(
+        &client_key(ip).to_string(),
+        slot.as_ref().map(|Extension(s)| s),
+        "too many applications from this address; try again later",
+    )?;
     let req = pb::SubmitApplicationRequest {
         company_name: form.company_name.into(),
         domain: form.domain.into(),

@@ -1,4 +1,7 @@
-use prm_e2e::spawn_with;
+use std::sync::atomic::Ordering;
+
+use futures::StreamExt;
+use prm_e2e::{ADMIN_KEY, spawn_with};
 use serde_json::json;
 
 #[tokio::test]
@@ -62,4 +65,114 @@ async fn the_public_form_is_limited_per_client_address() {
             .as_deref()
             .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1))
     );
+}
+
+fn random_key() -> String {
+    format!("prm_{:032x}", rand::random::<u128>())
+}
+
+#[tokio::test]
+async fn random_keys_from_one_address_are_throttled_before_onboarding_and_a_valid_key_is_not() {
+    let stack = spawn_with(|s| {
+        s.auth.failure_burst = 20;
+        s.auth.failure_window_secs = 300;
+    })
+    .await;
+    let program = stack.program("Channel").await;
+    let partner = stack.partner(&program, "alpha.example", "reseller").await;
+    assert_eq!(stack.get("/v1/me", Some(&partner.key)).await.status, 200);
+    let lookups_before = stack.auth.stats().lookups.load(Ordering::Relaxed);
+    let mut first_429 = None;
+    let mut last = None;
+    for i in 0..300 {
+        let r = stack.get("/v1/me", Some(&random_key())).await;
+        if r.status == 429 && first_429.is_none() {
+            first_429 = Some(i);
+        }
+        assert!(
+            [401, 429].contains(&r.status),
+            "random key {i}: {}",
+            r.status
+        );
+        last = Some(r);
+    }
+    let first_429 = first_429.expect("the address is throttled");
+    assert_eq!(first_429, 20, "the 21st failure is refused");
+    let last = last.expect("a reply");
+    assert_eq!(last.status, 429);
+    assert!(last.is_problem());
+    assert_eq!(last.code(), "TOO_MANY_FAILED_ATTEMPTS");
+    let retry: u64 = last
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=15).contains(&retry), "{retry}");
+    let lookups = stack.auth.stats().lookups.load(Ordering::Relaxed) - lookups_before;
+    assert!(
+        lookups <= 20,
+        "onboarding was asked {lookups} times for 300 random keys"
+    );
+    assert_eq!(stack.auth.stats().throttled.load(Ordering::Relaxed), 280);
+    // The partner's key, from the same address, is still served, even once
+    // its cache entry is stale (it is known, so it is looked up).
+    assert_eq!(stack.get("/v1/me", Some(&partner.key)).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(5_100)).await;
+    assert_eq!(stack.get("/v1/me", Some(&partner.key)).await.status, 200);
+    // The admin's key was used before the flood too.
+    assert_eq!(stack.get("/v1/programs", Some(ADMIN_KEY)).await.status, 200);
+}
+
+#[tokio::test]
+async fn ten_thousand_random_keys_do_not_evict_a_valid_key() {
+    let stack = spawn_with(|s| {
+        s.auth.cache_ttl_ms = 600_000;
+        // Each key comes from its own address, so none is throttled and
+        // every one reaches onboarding and the cache of invalid keys.
+        s.http.trusted_proxy_hops = 1;
+        s.auth.negative_cache_capacity = 1_000;
+        s.auth.cache_capacity = 1_000;
+    })
+    .await;
+    let program = stack.program("Channel").await;
+    let partner = stack.partner(&program, "alpha.example", "reseller").await;
+    assert_eq!(stack.get("/v1/me", Some(&partner.key)).await.status, 200);
+    let stats = stack.auth.stats();
+    let failures_before = stats.failures.load(Ordering::Relaxed);
+    let statuses: Vec<u16> = futures::stream::iter(0..10_000u32)
+        .map(|i| {
+            let stack = &stack;
+            async move {
+                let from = std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string();
+                stack
+                    .send(
+                        stack
+                            .http
+                            .get(stack.url("/v1/me"))
+                            .bearer_auth(random_key())
+                            .header("x-forwarded-for", from),
+                    )
+                    .await
+                    .status
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == 401),
+        "every random key is refused"
+    );
+    assert_eq!(
+        stats.failures.load(Ordering::Relaxed) - failures_before,
+        10_000
+    );
+    let lookups = stats.lookups.load(Ordering::Relaxed);
+    let hits = stats.cache_hits.load(Ordering::Relaxed);
+    assert_eq!(stack.get("/v1/me", Some(&partner.key)).await.status, 200);
+    assert_eq!(
+        stats.lookups.load(Ordering::Relaxed),
+        lookups,
+        "the valid key was served from the cache"
+    );
+    assert_eq!(stats.cache_hits.load(Ordering::Relaxed), hits + 1);
 }
