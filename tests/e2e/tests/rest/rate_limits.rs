@@ -176,3 +176,47 @@ async fn ten_thousand_random_keys_do_not_evict_a_valid_key() {
     );
     assert_eq!(stats.cache_hits.load(Ordering::Relaxed), hits + 1);
 }
+
+#[tokio::test]
+async fn postbacks_and_redirects_are_limited_per_address() {
+    let stack = spawn_with(|s| {
+        s.rate_limit.postbacks_per_address_per_second = 1;
+        s.rate_limit.redirects_per_address_per_minute = 3;
+    })
+    .await;
+    // Unknown programs and links: the limit is checked before either is
+    // looked at, so a flood costs the services nothing.
+    let mut postbacks = Vec::new();
+    for i in 0..3 {
+        let path = format!(
+            "/v1/postbacks?program_id={}&token=t&transaction_id=tx-{i}&kind=sale&amount=100&currency=USD",
+            uuid::Uuid::now_v7()
+        );
+        postbacks.push(stack.get(&path, None).await);
+    }
+    assert!(
+        postbacks[..2].iter().all(|r| r.status != 429),
+        "burst of two"
+    );
+    assert_eq!(postbacks[2].status, 429);
+    assert_eq!(postbacks[2].code(), "RATE_LIMITED");
+    assert!(postbacks[2].header("retry-after").is_some());
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut redirects = Vec::new();
+    for _ in 0..4 {
+        redirects.push(
+            no_redirects
+                .get(stack.url("/t/nosuchlink"))
+                .send()
+                .await
+                .expect("redirect")
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(redirects, [404, 404, 404, 429]);
+}
