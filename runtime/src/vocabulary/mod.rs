@@ -92,6 +92,22 @@ vocabulary! {
     }
 }
 
+impl PartnerStatus {
+    /// A partner may start something new (a deal registration, an MDF
+    /// request or claim, a tracking link) only while active; otherwise a
+    /// `PARTNER_NOT_ACTIVE` precondition failure about `partner/<id>`.
+    pub fn ensure_active(self, partner: uuid::Uuid) -> Result<(), crate::ApiError> {
+        match self {
+            PartnerStatus::Active => Ok(()),
+            other => Err(crate::ApiError::precondition(
+                "PARTNER_NOT_ACTIVE",
+                format!("partner/{partner}"),
+                format!("the partner is {other}"),
+            )),
+        }
+    }
+}
+
 impl PartnerType {
     /// The high-volume motion: these partners are paid on tracked
     /// conversions and must accept the endorsement disclosure terms.

@@ -1,4 +1,5 @@
-//! MDF, declared: the API, the deal events it consumes and its sweep. The
+//! MDF, declared: the API, the partner and deal events it consumes and
+//! its sweep. The
 //! runtime does the rest.
 
 use prm_proto::mdf::mdf_service_server::MdfServiceServer;
@@ -19,6 +20,7 @@ impl Service for Mdf {
     }
 
     fn declare(host: &mut ServiceHost, settings: MdfSettings) -> anyhow::Result<GrpcApi> {
+        host.consume("onboarding", Some("partner.*"), events::partner_events());
         host.consume("dealreg", Some("deal.*"), events::deal_events());
         jobs::schedule(host, &settings);
         Ok(host.serve(MdfServiceServer::new(Mdf::new(host))))

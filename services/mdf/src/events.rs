@@ -1,16 +1,47 @@
-//! What MDF consumes: deal registration's events. A won deal accrues into
+//! What MDF consumes: onboarding's partner events, for each partner's
+//! status (a suspended or terminated partner cannot request or claim MDF),
+//! and deal registration's events. A won deal accrues into
 //! the partner's accrual funds; registrations carrying a campaign code
 //! (their `mdf_reference`) feed the ROI of the requests with that code.
 //! What MDF publishes is staged by the handlers through the outbox; see
 //! `proto/prm/events/v1/mdf.proto` for the list.
 
-use prm_proto::events::{DealExpired, DealLost, DealRegistered, DealRejected, DealWon};
+use prm_proto::events::{
+    DealExpired, DealLost, DealRegistered, DealRejected, DealWon, PartnerApproved,
+};
 use prm_runtime::events::payload_id as id;
 use prm_runtime::fields::CampaignCode;
-use prm_runtime::{Delivery, EventRoutes, Money};
+use prm_runtime::{Delivery, EventRoutes, Money, PartnerStatus, PartnerStatusChanged};
 use sqlx::PgConnection;
 
 use crate::{operations, store};
+
+/// `prm.onboarding.partner.*`: each partner's status.
+pub fn partner_events() -> EventRoutes {
+    EventRoutes::new()
+        .on(partner_approved)
+        .on_partner_status(partner_status)
+}
+
+async fn partner_approved(
+    tx: &mut PgConnection,
+    e: PartnerApproved,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let partner = id("partner id", &e.partner_id)?;
+    store::set_partner_status(tx, partner, PartnerStatus::Active, on.now()).await?;
+    Ok(())
+}
+
+async fn partner_status(
+    tx: &mut PgConnection,
+    e: PartnerStatusChanged,
+    on: Delivery<'_>,
+) -> anyhow::Result<()> {
+    let partner = id("partner id", &e.partner_id)?;
+    store::set_partner_status(tx, partner, e.status, on.now()).await?;
+    Ok(())
+}
 
 /// `prm.dealreg.deal.*`.
 pub fn deal_events() -> EventRoutes {

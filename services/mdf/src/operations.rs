@@ -12,6 +12,18 @@ use crate::domain::ledger::EntryKind;
 use crate::domain::request::MdfRequestStatus;
 use crate::store::{self, Entry, RequestRow};
 
+/// A partner may request or claim MDF only while active (as far as MDF
+/// has heard from onboarding; one it has not heard of is allowed).
+pub(crate) async fn ensure_partner_active(
+    tx: &mut PgConnection,
+    partner: Uuid,
+) -> Result<(), ApiError> {
+    match store::partner_status(tx, partner).await? {
+        Some(status) => status.ensure_active(partner),
+        None => Ok(()),
+    }
+}
+
 /// Ends a request without an approved claim (`to` is cancelled or lapsed),
 /// releasing its reservation if it was approved, and stages `event`.
 #[allow(clippy::too_many_arguments)]

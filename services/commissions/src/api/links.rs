@@ -54,13 +54,7 @@ impl Commissions {
         let partner = store::partner(&mut tx, partner_id)
             .await?
             .ok_or(ApiError::not_found("partner"))?;
-        if !partner.is_active() {
-            return Err(ApiError::precondition(
-                "PARTNER_NOT_ACTIVE",
-                format!("partner/{partner_id}"),
-                format!("the partner is {}", partner.status),
-            ));
-        }
+        partner.status.ensure_active(partner_id)?;
         let allowed = store::settings(&mut tx, partner.program_id)
             .await?
             .map(|s| s.allowed_domains)

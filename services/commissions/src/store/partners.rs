@@ -21,12 +21,6 @@ pub struct PartnerRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl PartnerRow {
-    pub fn is_active(&self) -> bool {
-        self.status == PartnerStatus::Active
-    }
-}
-
 pub struct NewPartner<'a> {
     pub partner_id: Uuid,
     pub program_id: Uuid,

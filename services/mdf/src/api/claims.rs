@@ -22,6 +22,7 @@ use crate::domain::ledger::{EntryKind, reimbursable};
 use crate::domain::request::MdfRequestStatusRules;
 use crate::domain::request::{MdfRequestStatus, deadline_passed};
 use crate::domain::{optional_positive_money, same_currency};
+use crate::operations;
 use crate::store::{self, ClaimRow, Entry, RequestRow};
 
 impl Mdf {
@@ -73,6 +74,7 @@ impl Mdf {
             .visible_request(&mut tx, &principal, new.request_id, true)
             .await?;
         ensure_may_act_for_partner(&principal)?;
+        operations::ensure_partner_active(&mut tx, request.partner_id).await?;
         let subject = format!("request/{}", request.id);
         request
             .status

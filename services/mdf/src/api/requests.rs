@@ -89,6 +89,7 @@ impl Mdf {
         let mut tx = begin_or_replay!(self.db, idem);
         let fund = self.visible_fund(&mut tx, &principal, new.fund_id).await?;
         ensure_may_act_for_partner(&principal)?;
+        operations::ensure_partner_active(&mut tx, fund.partner_id).await?;
         same_currency(&new.amount, &fund.currency)
             .map_err(|e| ApiError::invalid("amount.currency", e))?;
         let budget = store::budget(&mut tx, fund.budget_id)

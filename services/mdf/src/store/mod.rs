@@ -7,12 +7,14 @@ mod budgets;
 mod campaigns;
 mod claims;
 mod funds;
+mod partners;
 mod requests;
 
 pub use budgets::*;
 pub use campaigns::*;
 pub use claims::*;
 pub use funds::*;
+pub use partners::*;
 pub use requests::*;
 
 type Db<'a> = &'a mut sqlx::PgConnection;

@@ -6,5 +6,6 @@ mod funds;
 mod helpers;
 mod isolation;
 mod ledger;
+mod partners;
 mod requests;
 mod sweep;
