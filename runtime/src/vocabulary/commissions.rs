@@ -29,6 +29,8 @@ vocabulary! {
         BotClick = "bot_click" => BotClick,
         RecurrenceEnded = "recurrence_ended" => RecurrenceEnded,
         NoPlan = "no_plan" => NoPlan,
+        PartnerSuspended = "partner_suspended" => PartnerSuspended,
+        PartnerTerminated = "partner_terminated" => PartnerTerminated,
     }
 }
 

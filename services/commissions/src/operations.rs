@@ -1,5 +1,6 @@
-//! Steps the postback handler and the jobs share: earning a commission,
-//! approving it after its hold, and reversing it (in part or whole). Each
+//! Steps the postback handler, staff's decisions and the jobs share:
+//! crediting a conversion, earning a commission, approving it after its
+//! hold, and reversing it (in part or whole). Each
 //! takes the loaded (for a change, locked) rows, writes its ledger entry
 //! and stages its event in the caller's transaction.
 
@@ -10,7 +11,73 @@ use prm_runtime::wire::{opt_id, timestamp};
 use sqlx::PgConnection;
 
 use crate::domain::ledger::{CommissionStatus, EntryKind};
-use crate::store::{self, CommissionRow, NewCommission, NewEntry, PlanRow};
+use crate::domain::plan::ConversionFacts;
+use crate::domain::postback::ConversionKind;
+use crate::store::{
+    self, CommissionRow, ConversionRow, NewCommission, NewEntry, PartnerRow, PlanRow,
+};
+
+/// Credits an attributed conversion (a new one that passed its checks, or
+/// a held one staff released) to `partner` under `plan`: remembers its
+/// customer for recurring sales, numbers the partner's sale in the month,
+/// and earns what the plan pays. Returns what it earned, in words.
+pub async fn credit_conversion(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    row: &ConversionRow,
+    partner: &PartnerRow,
+    plan: &PlanRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    if let (Some(customer), ConversionKind::Sale) = (&row.customer_id, row.kind) {
+        store::remember_customer(
+            tx,
+            row.program_id,
+            customer,
+            partner.partner_id,
+            row.link_id,
+            row.occurred_at,
+        )
+        .await?;
+    }
+    // Numbered once credited, so a duplicate never takes a number.
+    let nth_sale = match row.kind {
+        ConversionKind::Sale => {
+            store::next_sale_in_month(tx, partner.partner_id, row.occurred_at).await?
+        }
+        ConversionKind::Lead => 0,
+    };
+    let facts = ConversionFacts {
+        event_type: &row.event_type,
+        sale: match (row.kind, row.amount_minor, &row.currency) {
+            (ConversionKind::Sale, Some(a), Some(c)) => Some((a, c.as_str())),
+            _ => None,
+        },
+        nth_sale_in_month: nth_sale,
+    };
+    Ok(match plan.rules().commission(&facts) {
+        Some(earning) => {
+            let new = NewCommission {
+                partner_id: partner.partner_id,
+                program_id: row.program_id,
+                conversion_id: Some(row.id),
+                deal_id: None,
+                plan_id: plan.id,
+                plan_version: plan.version,
+                currency: &earning.currency,
+                amount_minor: earning.amount_minor,
+                basis: &earning.basis,
+                hold_until: row.occurred_at,
+            };
+            earn(tx, outbox, new, plan, row.occurred_at, now).await?;
+            format!("plan {} v{}: {}", plan.name, plan.version, earning.basis)
+        }
+        None => format!(
+            "plan {} v{} pays nothing for this conversion",
+            plan.name, plan.version
+        ),
+    })
+}
 
 /// Writes a commission (a conversion's, or a won deal's), pending for the
 /// plan's hold period from `occurred_at` (or approved at once when it is

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::dto::*;
-use crate::extract::QueryParams;
-use crate::forward::{Call, Reply, ok};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::forward::{Call, Reply, ok, one};
 
 /// Conversions reported by postback: a partner sees its own, staff every
 /// partner's (held ones with their reason).
@@ -25,6 +25,49 @@ pub async fn list_conversions(
     };
     let r = call.send(req).await?;
     ok(List::of(&r.conversions, r.next_page_token))
+}
+
+/// Release a held conversion, with a reason (partner managers, finance):
+/// it is credited to its partner as if it had passed its checks, earning
+/// what the plan in force when it occurred pays. The partner must be
+/// active; a conversion held for want of a click has no partner and can
+/// only be rejected.
+#[utoipa::path(post, path = "/v1/conversions/{id}/release", tag = "commissions", security(("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Conversion id")),
+    request_body = ConversionDecision,
+    responses((status = 200, description = "Released and credited", body = ReleasedConversion)))]
+pub async fn release_conversion(
+    call: Call,
+    PathId(id): PathId,
+    JsonBody(body): JsonBody<ConversionDecision>,
+) -> Reply<ReleasedConversion> {
+    let req = pb::ReleaseConversionRequest {
+        conversion_id: id,
+        reason: body.reason.into(),
+    };
+    let r = call.send(req).await?;
+    ok(ReleasedConversion {
+        conversion: one(r.conversion)?,
+        outcome: r.outcome,
+    })
+}
+
+/// Reject a held conversion, with a reason (partner managers, finance):
+/// it earns nothing.
+#[utoipa::path(post, path = "/v1/conversions/{id}/reject", tag = "commissions", security(("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Conversion id")),
+    request_body = ConversionDecision,
+    responses((status = 200, description = "Rejected", body = Conversion)))]
+pub async fn reject_conversion(
+    call: Call,
+    PathId(id): PathId,
+    JsonBody(body): JsonBody<ConversionDecision>,
+) -> Reply<Conversion> {
+    let req = pb::RejectConversionRequest {
+        conversion_id: id,
+        reason: body.reason.into(),
+    };
+    ok(one(call.send(req).await?.conversion)?)
 }
 
 /// Commissions, with the plan version that produced each and how.
@@ -129,9 +172,26 @@ pub struct Conversion {
     pub customer_domain: String,
     pub occurred_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Staff's reason, once they released or rejected a held conversion.
+    pub decision_reason: String,
 }
 
 pub type ConversionList = List<Conversion>;
+
+/// Staff's decision on a held conversion.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionDecision {
+    pub reason: DecisionReason,
+}
+
+/// A released conversion and what it earned.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReleasedConversion {
+    pub conversion: Conversion,
+    /// What the plan paid, e.g. "plan Standard v2: 10% of 125.00 EUR".
+    pub outcome: String,
+}
 
 impl From<&pb::Conversion> for Conversion {
     fn from(c: &pb::Conversion) -> Self {
@@ -152,6 +212,7 @@ impl From<&pb::Conversion> for Conversion {
             customer_domain: c.customer_domain.clone(),
             occurred_at: time(&c.occurred_at),
             created_at: time(&c.created_at),
+            decision_reason: c.decision_reason.clone(),
         }
     }
 }

@@ -39,6 +39,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .operations(routes!(postbacks::postback_get, postbacks::postback_post))
         .operations(routes!(postbacks::postback_log))
         .operations(routes!(earnings::list_conversions))
+        .operations(routes!(earnings::release_conversion))
+        .operations(routes!(earnings::reject_conversion))
         .operations(routes!(earnings::list_commissions))
         .operations(routes!(earnings::ledger))
         .operations(routes!(plans::create_plan, plans::list_plans))

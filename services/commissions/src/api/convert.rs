@@ -90,6 +90,7 @@ pub fn conversion(r: &ConversionRow) -> pb::Conversion {
         customer_domain: r.customer_domain.clone().unwrap_or_default(),
         occurred_at: Some(timestamp(r.occurred_at)),
         created_at: Some(timestamp(r.created_at)),
+        decision_reason: r.decision_reason.clone(),
     }
 }
 

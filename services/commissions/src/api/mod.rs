@@ -10,6 +10,7 @@
 //! and no principal; a postback is authenticated by its program's token
 //! or signature here.
 
+mod conversions;
 mod convert;
 mod links;
 mod payouts;
@@ -66,6 +67,8 @@ prm_runtime::grpc_service! {
         record_clicks(RecordClicksRequest) -> RecordClicksResponse;
         record_postback(RecordPostbackRequest) -> RecordPostbackResponse;
         list_conversions(ListConversionsRequest) -> ListConversionsResponse;
+        release_conversion(ReleaseConversionRequest) -> ReleaseConversionResponse;
+        reject_conversion(RejectConversionRequest) -> RejectConversionResponse;
         list_commissions(ListCommissionsRequest) -> ListCommissionsResponse;
         get_ledger(GetLedgerRequest) -> GetLedgerResponse;
         list_postback_log(ListPostbackLogRequest) -> ListPostbackLogResponse;

@@ -17,13 +17,14 @@ use super::{Commissions, ensure_gateway_call};
 use crate::domain::attribution::{
     ClickFacts, RefusedChange, StatusChange, credited, hold_reason, status_change, window_start,
 };
-use crate::domain::plan::{ConversionFacts, reversal_due};
+use crate::domain::partner::status_hold;
+use crate::domain::plan::reversal_due;
 use crate::domain::postback::{
     Answer, ConversionKind, ConversionStatus, Credentials, HoldReason, Postback,
 };
 use crate::domain::settings::AttributionModel;
 use crate::operations;
-use crate::store::{self, Attributed, ConversionRow, NewCommission, PostbackLogRow, SettingsRow};
+use crate::store::{self, Attributed, ConversionRow, PostbackLogRow, SettingsRow};
 
 /// How far in the future a conversion's time may be (clock skew).
 const MAX_FUTURE_SKEW_SECS: i64 = 300;
@@ -251,6 +252,14 @@ impl Commissions {
             Some(p) => store::partner(tx, p).await?,
             None => None,
         };
+        // The partner's status comes first: a suspended partner's
+        // conversion waits for staff, a terminated partner's is rejected,
+        // whatever else could be said of it.
+        if let Some(p) = &partner
+            && let Some(status_hold) = status_hold(p.status)
+        {
+            hold = Some(status_hold);
+        }
         if hold.is_none()
             && let (Some(c), Some(p)) = (&click, &partner)
         {
@@ -313,9 +322,11 @@ impl Commissions {
             occurred_at: Some(timestamp(occurred_at)),
         };
         if let Some(reason) = hold {
-            self.outbox
-                .stage_for(tx, "conversion.held", &row, &event)
-                .await?;
+            let verb = match row.status {
+                ConversionStatus::Rejected => "conversion.rejected",
+                _ => "conversion.held",
+            };
+            self.outbox.stage_for(tx, verb, &row, &event).await?;
             return Ok(Outcome::of(Answer::held(reason), reason.as_str()).with(row));
         }
         self.outbox
@@ -326,54 +337,8 @@ impl Commissions {
                 "attributed without partner or plan"
             )));
         };
-        if let (Some(customer), ConversionKind::Sale) = (&pb.customer_id, pb.kind) {
-            store::remember_customer(
-                tx,
-                program,
-                customer,
-                partner.partner_id,
-                row.link_id,
-                occurred_at,
-            )
-            .await?;
-        }
-        // Numbered once recorded, so a duplicate never takes a number.
-        let nth_sale = match row.kind {
-            ConversionKind::Sale => {
-                store::next_sale_in_month(tx, partner.partner_id, occurred_at).await?
-            }
-            ConversionKind::Lead => 0,
-        };
-        let facts = ConversionFacts {
-            event_type: &row.event_type,
-            sale: match (row.kind, row.amount_minor, &row.currency) {
-                (ConversionKind::Sale, Some(a), Some(c)) => Some((a, c.as_str())),
-                _ => None,
-            },
-            nth_sale_in_month: nth_sale,
-        };
-        let reason = match plan.rules().commission(&facts) {
-            Some(earning) => {
-                let new = NewCommission {
-                    partner_id: partner.partner_id,
-                    program_id: program,
-                    conversion_id: Some(row.id),
-                    deal_id: None,
-                    plan_id: plan.id,
-                    plan_version: plan.version,
-                    currency: &earning.currency,
-                    amount_minor: earning.amount_minor,
-                    basis: &earning.basis,
-                    hold_until: occurred_at,
-                };
-                operations::earn(tx, &self.outbox, new, &plan, occurred_at, now).await?;
-                format!("plan {} v{}: {}", plan.name, plan.version, earning.basis)
-            }
-            None => format!(
-                "plan {} v{} pays nothing for this conversion",
-                plan.name, plan.version
-            ),
-        };
+        let reason =
+            operations::credit_conversion(tx, &self.outbox, &row, &partner, &plan, now).await?;
         Ok(Outcome::of(Answer::Accepted, reason).with(row))
     }
 

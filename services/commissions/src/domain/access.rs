@@ -13,3 +13,6 @@ pub const ACT_FOR_PARTNER: &[Role] = &[Role::Admin, Role::PartnerManager, Role::
 /// Staff who pay partners: create, export and settle payout batches, and
 /// record partners' tax forms.
 pub const PAYOUTS: &[Role] = &[Role::Admin, Role::Finance];
+
+/// Staff who decide held conversions (release or reject them).
+pub const CONVERSION_REVIEW: &[Role] = &[Role::Admin, Role::PartnerManager, Role::Finance];

@@ -51,6 +51,9 @@ pub enum Answer {
     /// A status change the conversion cannot make (e.g. approving a
     /// charged-back sale).
     InvalidStatusChange,
+    /// Recorded as rejected: the partner is terminated and earns nothing
+    /// more.
+    PartnerTerminated,
 }
 
 impl Answer {
@@ -65,6 +68,7 @@ impl Answer {
         Answer::BadSignature,
         Answer::UnknownTransaction,
         Answer::InvalidStatusChange,
+        Answer::PartnerTerminated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Answer {
             Answer::BadSignature => "BAD_SIGNATURE",
             Answer::UnknownTransaction => "UNKNOWN_TRANSACTION",
             Answer::InvalidStatusChange => "INVALID_STATUS_CHANGE",
+            Answer::PartnerTerminated => "PARTNER_TERMINATED",
         }
     }
 
@@ -93,7 +98,8 @@ impl Answer {
             | Answer::Duplicate
             | Answer::Held
             | Answer::UnknownClick
-            | Answer::OutsideWindow => 200,
+            | Answer::OutsideWindow
+            | Answer::PartnerTerminated => 200,
             Answer::InvalidField => 400,
             Answer::BadSignature => 401,
             Answer::UnknownTransaction => 404,
@@ -106,8 +112,23 @@ impl Answer {
         match reason {
             HoldReason::UnknownClick => Answer::UnknownClick,
             HoldReason::ClickTooOld => Answer::OutsideWindow,
+            HoldReason::PartnerTerminated => Answer::PartnerTerminated,
             _ => Answer::Held,
         }
+    }
+}
+
+/// The status a new conversion is stored with: the reported one when it
+/// passed every check; rejected for a terminated partner (it can never be
+/// credited); held otherwise, until staff release or reject it.
+pub fn new_conversion_status(
+    hold: Option<HoldReason>,
+    reported: ConversionStatus,
+) -> ConversionStatus {
+    match hold {
+        None => reported,
+        Some(HoldReason::PartnerTerminated) => ConversionStatus::Rejected,
+        Some(_) => ConversionStatus::Held,
     }
 }
 

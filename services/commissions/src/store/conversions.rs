@@ -6,7 +6,9 @@ use prm_runtime::Money;
 use uuid::Uuid;
 
 use super::{Db, Result};
-use crate::domain::postback::{ConversionKind, ConversionStatus, HoldReason, Postback};
+use crate::domain::postback::{
+    ConversionKind, ConversionStatus, HoldReason, Postback, new_conversion_status,
+};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ConversionRow {
@@ -29,6 +31,8 @@ pub struct ConversionRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Staff's reason, once they released or rejected it.
+    pub decision_reason: String,
 }
 
 impl ConversionRow {
@@ -57,11 +61,7 @@ pub async fn insert_conversion(
     occurred_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<ConversionRow>> {
-    let status = if a.hold.is_some() {
-        ConversionStatus::Held
-    } else {
-        p.status
-    };
+    let status = new_conversion_status(a.hold, p.status);
     sqlx::query_as(
         "INSERT INTO conversions (id, program_id, partner_id, link_id, click_id, transaction_id,
              kind, event_type, amount_minor, currency, status, hold_reason, customer_id,
@@ -101,6 +101,34 @@ pub async fn conversion_by_transaction_for_update(
     .bind(program)
     .bind(transaction_id)
     .fetch_optional(db)
+    .await
+}
+
+pub async fn conversion_for_update(db: Db<'_>, id: Uuid) -> Result<Option<ConversionRow>> {
+    sqlx::query_as("SELECT * FROM conversions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Records staff's decision on a held conversion: its new status and why.
+pub async fn decide_conversion(
+    db: Db<'_>,
+    id: Uuid,
+    status: ConversionStatus,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<ConversionRow> {
+    sqlx::query_as(
+        "UPDATE conversions SET status = $2, decision_reason = $3, updated_at = $4,
+             version = version + 1
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .fetch_one(db)
     .await
 }
 

@@ -7,6 +7,7 @@ mod idempotency;
 mod isolation;
 mod mdf;
 mod openapi;
+mod partner_status;
 mod rate_limits;
 mod reporting;
 mod walkthrough;

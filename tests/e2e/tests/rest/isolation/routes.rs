@@ -119,6 +119,8 @@ pub(super) const ROUTES: &[Probe] = &[
     route("post", "/v1/postbacks", Shared),
     route("get", "/v1/postback-log", OwnOnly),
     route("get", "/v1/conversions", OwnOnly),
+    route("post", "/v1/conversions/{id}/release", Forbidden),
+    route("post", "/v1/conversions/{id}/reject", Forbidden),
     route("get", "/v1/commissions", OwnOnly),
     route("get", "/v1/ledger", OwnOnly),
     route("post", "/v1/plans", Forbidden),

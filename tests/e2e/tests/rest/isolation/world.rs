@@ -32,6 +32,7 @@ pub(super) struct Targets {
     link: String,
     payout: String,
     won_deal: String,
+    held_conversion: String,
 }
 
 /// B's MDF: a budget of its program, its fund, an approved request and a
@@ -55,13 +56,14 @@ impl World {
         let registration = registration_of(&stack, &b).await;
         let direct_account = direct_account(&stack).await;
         let mdf = mdf_of(&stack, &b, &p2).await;
-        let (link, payout) = commissions_of(&stack, &b, &p2).await;
+        let (link, payout, held_conversion) = commissions_of(&stack, &b, &p2).await;
         // A deal B won, credited in reporting (its scorecard is B's too).
         let won_deal = crate::reporting::won_deal(&stack, &b, "beta-won.example").await;
         let targets = Targets {
             won_deal,
             link,
             payout,
+            held_conversion,
             course,
             registration,
             direct_account,
@@ -196,6 +198,8 @@ impl World {
             t.link.clone()
         } else if path.starts_with("/v1/payouts/") {
             t.payout.clone()
+        } else if path.starts_with("/v1/conversions/") {
+            t.held_conversion.clone()
         } else if path.starts_with("/v1/reports/attribution/deals/") {
             t.won_deal.clone()
         } else {
@@ -326,7 +330,12 @@ async fn mdf_of(stack: &Stack, b: &PartnerAccount, p2: &ProgramIds) -> Mdf {
 /// B's commissions: its program's settings and plan (payable at once), a
 /// link, a click, a sale, its payout profile and a paid-out batch. Returns
 /// the link's id and the payout's.
-async fn commissions_of(stack: &Stack, b: &PartnerAccount, p2: &ProgramIds) -> (String, String) {
+/// B's link, a paid batch, and a conversion of B's held for self-referral.
+async fn commissions_of(
+    stack: &Stack,
+    b: &PartnerAccount,
+    p2: &ProgramIds,
+) -> (String, String, String) {
     let b_program = commissions::setup_program(stack, &p2.id, "EUR").await;
     let b_link = commissions::link_for(stack, b).await;
     let click = commissions::click(stack, &b_link).await;
@@ -343,8 +352,22 @@ async fn commissions_of(stack: &Stack, b: &PartnerAccount, p2: &ProgramIds) -> (
     )
     .await;
     assert_eq!(sale.status, 201, "{sale:?}");
+    let held = commissions::postback(
+        stack,
+        &[
+            ("program_id", p2.id.as_str()),
+            ("token", b_program.token.as_str()),
+            ("click_id", click.as_str()),
+            ("transaction_id", "B-SALE-SELF"),
+            ("amount", "100"),
+            ("currency", "EUR"),
+            ("customer_domain", "beta.example"),
+        ],
+    )
+    .await;
+    assert_eq!(held.str("/answer"), "HELD", "{held:?}");
     let payout = commissions::paid_batch(stack, b, &p2.id, "EUR").await;
-    (b_link.str("/id"), payout)
+    (b_link.str("/id"), payout, held.str("/conversion_id"))
 }
 
 /// An MDF request for an activity that ended last week.
