@@ -318,3 +318,32 @@ pub async fn persisted_clicks(database_url: &str, link_id: &str) -> anyhow::Resu
     }
     Ok(last.max(0) as u64)
 }
+
+/// A one-source click flood: `n` clicks on `link_id` from one address and
+/// user agent within the last hour, written straight to the commissions
+/// database, then `ANALYZE clicks`, after which PostgreSQL's statistics
+/// see a handful of sources (as after a real flood). Returns the estimated
+/// number of distinct sources.
+pub async fn flood_clicks(database_url: &str, link_id: &str, n: u64) -> anyhow::Result<f32> {
+    let mut conn = PgConnection::connect(database_url).await?;
+    let id: uuid::Uuid = link_id.parse()?;
+    sqlx::query(
+        "INSERT INTO clicks (id, link_id, program_id, partner_id, clicked_at, ip_hash, user_agent,
+             referrer, sub1, sub2, sub3, sub4, sub5, source_hash, bot, counted)
+         SELECT gen_random_uuid(), l.id, l.program_id, l.partner_id,
+                now() - random() * interval '1 hour', 'flood-ip', 'Mozilla/5.0 flood', '',
+                '', '', '', '', '', 'flood-source', false, false
+         FROM links l, generate_series(1, $2) WHERE l.id = $1",
+    )
+    .bind(id)
+    .bind(n as i64)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query("ANALYZE clicks").execute(&mut conn).await?;
+    let distinct: f32 = sqlx::query_scalar(
+        "SELECT n_distinct FROM pg_stats WHERE tablename = 'clicks' AND attname = 'source_hash'",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    Ok(distinct)
+}

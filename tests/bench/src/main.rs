@@ -34,7 +34,10 @@
 //! - `postbacks`: sales reported by postback through the gateway (each
 //!   attributed to its partner's click and its commission computed and
 //!   written to the ledger; one partner per client) against pgbench's
-//!   single-row insert. Target: at least 0.25 of pgbench.
+//!   single-row insert. Target: at least 0.25 of pgbench. Then
+//!   `PRM_BENCH_FLOOD_CLICKS` (a million) clicks from one source are
+//!   written and `ANALYZE` run, and the postbacks run again, against the
+//!   first run: attribution must stay an index probe (goal: at least 0.9).
 //!
 //! - `reporting`: events applied per second (a burst of commissions
 //!   events published once reporting has caught up, timed until its lag is
@@ -220,6 +223,26 @@ async fn main() -> anyhow::Result<()> {
         salt: std::process::id().into(),
     };
     let postbacks = load::run(&postback_target, concurrency, Duration::from_secs(seconds)).await?;
+    let flood: u64 = env_or("PRM_BENCH_FLOOD_CLICKS", 1_000_000);
+    eprintln!("commissions: a one-source flood of {flood} clicks, then ANALYZE...");
+    let sources = commissions::flood_clicks(
+        &platform.database_url("commissions"),
+        &prepared.link_id,
+        flood,
+    )
+    .await?;
+    eprintln!("  the statistics now estimate {sources} distinct sources");
+    eprintln!("commissions: postbacks after the flood, {concurrency} concurrent, {seconds}s");
+    let flooded_target = Target::Postback {
+        addr: platform.gateway_addr,
+        query: format!(
+            "program_id={}&token={}",
+            prepared.program_id, prepared.token
+        ),
+        clicks: prepared.clicks.clone(),
+        salt: u64::from(std::process::id()) << 32 | 2,
+    };
+    let flooded = load::run(&flooded_target, concurrency, Duration::from_secs(seconds)).await?;
 
     // Deal registration writes against pgbench, then with a full table.
     let register = Target::Register {
@@ -343,6 +366,13 @@ async fn main() -> anyhow::Result<()> {
                 &postbacks,
                 "pgbench single-row INSERT",
                 &pgbench,
+            ),
+            BenchmarkReport::compare(
+                &format!("postbacks after a one-source flood of {flood} clicks + ANALYZE"),
+                "GET /v1/postbacks, flooded clicks table",
+                &flooded,
+                "the same postbacks before the flood",
+                &postbacks,
             ),
             BenchmarkReport::compare(
                 &format!(
