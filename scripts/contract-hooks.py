@@ -256,6 +256,17 @@ def _payout_profile(body):
         )
 
 
+def _api_key(body):
+    # The schema says "date-time" and "string": an expiry must also be in
+    # the future, and a network in CIDR notation.
+    if body.get("expires_at") is not None:
+        body["expires_at"] = (
+            dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+        ).isoformat()
+    if body.get("allowed_cidrs"):
+        body["allowed_cidrs"] = ["203.0.113.0/24"]
+
+
 def _staff_names(path, body):
     if CALLER != "admin":
         return
@@ -298,6 +309,8 @@ def before_call(context, case, kwargs):
         _activity(body)
     elif path.endswith("/payout-profile"):
         _payout_profile(body)
+    elif path.endswith("/api-keys"):
+        _api_key(body)
     elif path.startswith("/v1/mdf/") and ("amount" in body or "proven_cost" in body):
         _amount(body.get("amount"), CURRENCY)
         _amount(body.get("proven_cost"), CURRENCY)

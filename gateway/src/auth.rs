@@ -18,18 +18,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::upstream::UpstreamChannel;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use prm_proto::onboarding::AuthenticateRequest;
 use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_runtime::Principal;
+use prm_runtime::auth::missing_scope;
 use prm_runtime::throttle::FailureThrottle;
 use sha2::{Digest, Sha256};
 
 use crate::extract::client_ip;
 use crate::problem::Problem;
 use crate::rate_limit::{DecisionSlot, RateLimiter, refused};
+use crate::scopes::RouteScopes;
 use crate::upstream::Outbound;
 
 /// A key's SHA-256: what the cache is keyed by (never the secret).
@@ -127,6 +129,7 @@ pub struct Authenticator {
     key_limits: RateLimiter,
     failures: FailureThrottle,
     trusted_proxy_hops: usize,
+    route_scopes: RouteScopes,
     stats: AuthStats,
 }
 
@@ -139,6 +142,8 @@ pub struct AuthPolicy {
     pub failures: FailureThrottle,
     /// Proxies in front of the gateway that append to `X-Forwarded-For`.
     pub trusted_proxy_hops: usize,
+    /// The scope each route needs.
+    pub route_scopes: RouteScopes,
 }
 
 impl Authenticator {
@@ -156,6 +161,7 @@ impl Authenticator {
             key_limits: policy.key_limits,
             failures: policy.failures,
             trusted_proxy_hops: policy.trusted_proxy_hops,
+            route_scopes: policy.route_scopes,
             stats: AuthStats::default(),
         }
     }
@@ -175,9 +181,16 @@ impl Authenticator {
         invalid_key()
     }
 
-    /// The principal of `secret`, presented from `from`.
+    /// The principal of `secret`, presented from `from`. Answers are
+    /// cached per key and address, since a key's allow-list makes its
+    /// answer depend on where it comes from.
     pub async fn authenticate(&self, secret: &str, from: IpAddr) -> Result<Principal, Problem> {
-        let digest: KeyDigest = Sha256::digest(secret.as_bytes()).into();
+        let digest: KeyDigest = Sha256::new()
+            .chain_update(secret.as_bytes())
+            .chain_update([0])
+            .chain_update(from.to_string().as_bytes())
+            .finalize()
+            .into();
         let now = Instant::now();
         let known = {
             let valid = self.valid.lock().unwrap_or_else(|e| e.into_inner());
@@ -207,6 +220,7 @@ impl Authenticator {
         // is idempotent): safe to send again whatever the caller's method.
         let req = self.outbound.read_request(AuthenticateRequest {
             secret: secret.to_owned(),
+            client_ip: from.to_string(),
         });
         self.stats.lookups.fetch_add(1, Ordering::Relaxed);
         match self.identity.clone().authenticate(req).await {
@@ -295,6 +309,21 @@ where
             }
         };
         let principal = authenticator.authenticate(secret, from).await?;
+        let required = parts.extensions.get::<MatchedPath>().and_then(|m| {
+            authenticator
+                .route_scopes
+                .required(&parts.method, m.as_str())
+        });
+        match required {
+            Some(scope) if principal.scopes.allows(scope) => {}
+            Some(scope) => return Err(Problem::from(tonic::Status::from(missing_scope(scope)))),
+            None => {
+                tracing::error!(method = %parts.method, "an authenticated route declares no scope");
+                return Err(Problem::from(tonic::Status::from(missing_scope(
+                    "(undeclared)",
+                ))));
+            }
+        }
         let bucket = principal
             .api_key_id
             .unwrap_or(principal.user_id)

@@ -74,6 +74,26 @@ impl Call {
         );
         self.state.send(request).await
     }
+
+    /// Sends a read the route itself implies (the caller's own identity;
+    /// the user a key is made for), as the caller but with only `scope`:
+    /// the route's own scope was checked, and the service still applies
+    /// the caller's roles and tenancy.
+    pub async fn send_implied<R: Rpc>(
+        &self,
+        message: R,
+        scope: &str,
+    ) -> Result<R::Response, Problem> {
+        let principal = Principal {
+            scopes: prm_runtime::Scopes::parse(&[scope]).map_err(|e| {
+                tracing::error!(error = %e, "a route implies an unknown scope");
+                Problem::internal()
+            })?,
+            ..self.principal.clone()
+        };
+        let request = self.state.grpc(message, Some(&principal), None);
+        self.state.send(request).await
+    }
 }
 
 /// A handler's answer: a status and a JSON body.

@@ -20,6 +20,7 @@ pub mod forward;
 pub mod problem;
 pub mod rate_limit;
 pub mod routes;
+pub mod scopes;
 pub mod state;
 pub mod upstream;
 

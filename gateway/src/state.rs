@@ -15,6 +15,7 @@ use crate::auth::{AuthPolicy, Authenticator};
 use crate::config::GatewaySettings;
 use crate::rate_limit::RateLimiter;
 use crate::routes::tracking::Tracking;
+use crate::scopes::RouteScopes;
 use crate::upstream::{IDENTITY_OWNER, Outbound, Upstream, UpstreamChannel, UpstreamSpec};
 use prm_runtime::throttle::FailureThrottle;
 
@@ -104,6 +105,7 @@ impl AppState {
                     Duration::from_secs(auth.failure_window_secs),
                 ),
                 trusted_proxy_hops: settings.http.trusted_proxy_hops,
+                route_scopes: RouteScopes::from_openapi(&crate::routes::api().openapi),
             },
         ));
         let minute = Duration::from_secs(60);

@@ -16,6 +16,7 @@ use tonic::{Request, Status, service::Interceptor};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::scopes::Scopes;
 use crate::throttle::FailureThrottle;
 
 pub const SERVICE_TOKEN_HEADER: &str = "x-prm-service-token";
@@ -56,6 +57,9 @@ pub struct Principal {
     pub roles: Vec<Role>,
     /// The API key the caller authenticated with, if any.
     pub api_key_id: Option<Uuid>,
+    /// What the key may do (see [`crate::scopes`]); every service checks
+    /// its RPC's scope against them.
+    pub scopes: Scopes,
 }
 
 /// Staff roles that may manage partners (approve, suspend, set tiers, ...).
@@ -162,6 +166,8 @@ impl Principal {
         if let Some(k) = self.api_key_id {
             s.push_str(&format!(";key={k}"));
         }
+        s.push_str(";scopes=");
+        s.push_str(&self.scopes.to_string());
         s
     }
 
@@ -170,6 +176,7 @@ impl Principal {
         let mut partner = None;
         let mut roles = Vec::new();
         let mut key = None;
+        let mut scopes = None;
         for part in value.split(';') {
             let (k, v) = part
                 .split_once('=')
@@ -180,6 +187,10 @@ impl Principal {
                     partner = Some(Uuid::parse_str(v.trim()).map_err(|_| "bad partner id")?)
                 }
                 "key" => key = Some(Uuid::parse_str(v.trim()).map_err(|_| "bad key id")?),
+                "scopes" => {
+                    let names: Vec<&str> = v.split(',').filter(|s| !s.is_empty()).collect();
+                    scopes = Some(Scopes::parse(&names)?);
+                }
                 "roles" => {
                     for r in v.split(',').map(str::trim).filter(|r| !r.is_empty()) {
                         roles.push(Role::parse(r).ok_or_else(|| format!("unknown role {r:?}"))?);
@@ -200,6 +211,7 @@ impl Principal {
             partner_id: partner,
             roles,
             api_key_id: key,
+            scopes: scopes.ok_or("principal has no scopes")?,
         })
     }
 }
@@ -212,6 +224,7 @@ impl Principal {
             partner_id: crate::wire::opt_id(self.partner_id),
             roles: self.roles.iter().map(|r| r.to_proto()).collect(),
             api_key_id: crate::wire::opt_id(self.api_key_id),
+            scopes: self.scopes.names().to_vec(),
         }
     }
 
@@ -232,6 +245,7 @@ impl Principal {
             partner_id,
             roles,
             api_key_id,
+            scopes: Scopes::from_wire(&p.scopes),
         })
     }
 }
@@ -259,6 +273,24 @@ impl CallContext {
             .as_ref()
             .ok_or_else(|| ApiError::Unauthenticated("this call needs a principal".into()))
     }
+
+    /// Refuses a principal whose key lacks `scope` (see [`crate::scopes`]);
+    /// a call without a principal is left to the handler, which refuses it
+    /// where it needs one.
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        match &self.principal {
+            Some(p) if !p.scopes.allows(scope) => Err(missing_scope(scope)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The refusal of a call whose key lacks `scope`, naming it.
+pub fn missing_scope(scope: &str) -> ApiError {
+    ApiError::permission_denied(
+        "MISSING_SCOPE",
+        format!("the API key lacks the scope {scope}"),
+    )
 }
 
 /// Compares secrets without leaking, by timing, where the first difference
@@ -398,6 +430,7 @@ mod tests {
             partner_id: Some(Uuid::now_v7()),
             roles: vec![Role::PartnerAdmin],
             api_key_id: Some(Uuid::now_v7()),
+            scopes: Scopes::all(),
         }
     }
 
@@ -410,6 +443,7 @@ mod tests {
             partner_id: None,
             roles: vec![Role::Finance, Role::Analyst],
             api_key_id: None,
+            scopes: Scopes::all(),
         };
         assert_eq!(
             Principal::from_header_value(&staff.to_header_value()),
@@ -426,6 +460,7 @@ mod tests {
             partner_id: None,
             roles: vec![Role::Admin, Role::Analyst],
             api_key_id: None,
+            scopes: Scopes::all(),
         };
         assert_eq!(Principal::from_proto(&staff.to_proto()), Ok(staff.clone()));
         let mut unknown_role = staff.to_proto();
@@ -460,6 +495,7 @@ mod tests {
             partner_id: None,
             roles: vec![Role::Analyst],
             api_key_id: None,
+            scopes: Scopes::all(),
         };
         assert!(staff.can_access_partner(own));
         let nobody = Principal {
@@ -484,6 +520,7 @@ mod tests {
             partner_id: None,
             roles: vec![Role::Analyst],
             api_key_id: None,
+            scopes: Scopes::all(),
         };
         assert_eq!(staff.partner_scope(None).ok(), Some(None));
         assert_eq!(staff.partner_scope(Some(own)).ok(), Some(Some(own)));

@@ -25,6 +25,7 @@ pub mod inbox;
 pub mod nats;
 pub mod outbox;
 pub mod paging;
+pub mod scopes;
 pub mod service;
 pub mod telemetry;
 #[cfg(feature = "testing")]
@@ -43,6 +44,7 @@ pub use host::ServiceHost;
 pub use idempotency::{Begun, Idempotency, Tx};
 pub use outbox::{Aggregate, EventMeta, Outbox};
 pub use paging::Page;
+pub use scopes::Scopes;
 pub use service::{Application, GrpcApi, Service};
 pub use vocabulary::{ConversionKind, Money, PartnerStatus, PartnerType};
 

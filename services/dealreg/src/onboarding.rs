@@ -19,7 +19,7 @@ use prm_proto::onboarding::onboarding_service_client::OnboardingServiceClient;
 use prm_proto::onboarding::{GetPartnerRequest, PartnerStatus};
 use prm_runtime::auth::authorize_request;
 use prm_runtime::client::{Repeatable, UpstreamChannel};
-use prm_runtime::{ApiError, Principal};
+use prm_runtime::{ApiError, Principal, Scopes};
 use secrecy::{ExposeSecret, SecretString};
 use tonic::Code;
 use uuid::Uuid;
@@ -61,10 +61,17 @@ impl Onboarding {
         let mut req = tonic::Request::new(GetPartnerRequest {
             partner_id: partner_id.to_string(),
         });
+        // The caller's identity (onboarding applies its tenancy), with only
+        // the read this check is: registering a deal implies it, whatever
+        // else the caller's key may do.
+        let asking = Principal {
+            scopes: Scopes::from_wire(&["partners.read"]),
+            ..principal.clone()
+        };
         authorize_request(
             &mut req,
             self.service_token.expose_secret(),
-            Some(principal),
+            Some(&asking),
             None,
         )
         .map_err(|s| ApiError::Internal(anyhow::anyhow!("{}", s.message())))?;

@@ -298,6 +298,7 @@ impl Platform {
             partner_id: Some(partner_id.parse()?),
             roles: vec![prm_runtime::Role::PartnerAdmin],
             api_key_id: Some(key_id.parse()?),
+            scopes: prm_runtime::Scopes::all(),
         }
         .to_header_value();
         Ok(Seeded {

@@ -9,7 +9,7 @@ use crate::forward::{Call, Reply, ok, one};
 
 /// Conversions reported by postback: a partner sees its own, staff every
 /// partner's (held ones with their reason).
-#[utoipa::path(get, path = "/v1/conversions", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/conversions", tag = "commissions", security(("api_key" = ["conversions.read"])),
     params(PageQuery, ConversionQuery),
     responses((status = 200, description = "OK", body = ConversionList)))]
 pub async fn list_conversions(
@@ -32,7 +32,7 @@ pub async fn list_conversions(
 /// what the plan in force when it occurred pays. The partner must be
 /// active; a conversion held for want of a click has no partner and can
 /// only be rejected.
-#[utoipa::path(post, path = "/v1/conversions/{id}/release", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/conversions/{id}/release", tag = "commissions", security(("api_key" = ["conversions.write"])),
     params(("id" = Uuid, Path, description = "Conversion id")),
     request_body = ConversionDecision,
     responses((status = 200, description = "Released and credited", body = ReleasedConversion)))]
@@ -54,7 +54,7 @@ pub async fn release_conversion(
 
 /// Reject a held conversion, with a reason (partner managers, finance):
 /// it earns nothing.
-#[utoipa::path(post, path = "/v1/conversions/{id}/reject", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/conversions/{id}/reject", tag = "commissions", security(("api_key" = ["conversions.write"])),
     params(("id" = Uuid, Path, description = "Conversion id")),
     request_body = ConversionDecision,
     responses((status = 200, description = "Rejected", body = Conversion)))]
@@ -71,7 +71,7 @@ pub async fn reject_conversion(
 }
 
 /// Commissions, with the plan version that produced each and how.
-#[utoipa::path(get, path = "/v1/commissions", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/commissions", tag = "commissions", security(("api_key" = ["commissions.read"])),
     params(PageQuery, CommissionQuery),
     responses((status = 200, description = "OK", body = CommissionList)))]
 pub async fn list_commissions(
@@ -91,7 +91,7 @@ pub async fn list_commissions(
 
 /// A partner's ledger: its balances per currency (pending, payable, paid)
 /// and its entries, oldest first. A partner sees its own; staff name one.
-#[utoipa::path(get, path = "/v1/ledger", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/ledger", tag = "commissions", security(("api_key" = ["ledger.read"])),
     params(PageQuery, LedgerQuery),
     responses((status = 200, description = "OK", body = Ledger)))]
 pub async fn ledger(

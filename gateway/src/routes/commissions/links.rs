@@ -21,7 +21,7 @@ pub const CLICK_ID_PARAM: &str = "prm_click_id";
 /// Create a tracking link to a destination on one of the program's
 /// allowed domains (a partner, for itself; staff name the partner). Share
 /// `/t/{code}`.
-#[utoipa::path(post, path = "/v1/links", tag = "tracking", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/links", tag = "tracking", security(("api_key" = ["links.write"])),
     request_body = NewLink,
     responses((status = 201, description = "Created", body = Link)))]
 pub async fn create_link(call: Call, JsonBody(body): JsonBody<NewLink>) -> Reply<Link> {
@@ -34,7 +34,7 @@ pub async fn create_link(call: Call, JsonBody(body): JsonBody<NewLink>) -> Reply
 }
 
 /// Tracking links: a partner's own, or staff's choice.
-#[utoipa::path(get, path = "/v1/links", tag = "tracking", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/links", tag = "tracking", security(("api_key" = ["links.read"])),
     params(PageQuery, PartnerQuery),
     responses((status = 200, description = "OK", body = LinkList)))]
 pub async fn list_links(
@@ -53,7 +53,7 @@ pub async fn list_links(
 
 /// Disable a tracking link (its partner, or staff): it stops redirecting
 /// at once, and the gateway forgets it.
-#[utoipa::path(post, path = "/v1/links/{id}/disable", tag = "tracking", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/links/{id}/disable", tag = "tracking", security(("api_key" = ["links.write"])),
     params(("id" = Uuid, Path, description = "Link id")),
     responses((status = 200, description = "Disabled", body = Link)))]
 pub async fn disable_link(call: Call, PathId(id): PathId) -> Reply<Link> {

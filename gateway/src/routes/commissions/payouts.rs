@@ -14,7 +14,7 @@ use crate::problem::Problem;
 /// partner at or above the program's minimum with a payout profile and a
 /// tax form on record is paid its whole balance; the others are listed in
 /// `excluded` with the reason. 409 `NOTHING_TO_PAY` when no one can be paid.
-#[utoipa::path(post, path = "/v1/payouts", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/payouts", tag = "payouts", security(("api_key" = ["payouts.write"])),
     request_body = NewPayout,
     responses((status = 201, description = "Created", body = PayoutBatch)))]
 pub async fn create_payout(call: Call, JsonBody(body): JsonBody<NewPayout>) -> Reply<PayoutBatch> {
@@ -27,7 +27,7 @@ pub async fn create_payout(call: Call, JsonBody(body): JsonBody<NewPayout>) -> R
 }
 
 /// A payout batch, its items and who was left out (finance staff).
-#[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts", security(("api_key" = ["payouts.read"])),
     params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "OK", body = PayoutBatch)))]
 pub async fn get_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
@@ -39,7 +39,7 @@ pub async fn get_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
 /// The batch as a CSV file for the payment provider (finance staff):
 /// `paypal` (PayPal Payouts Web, the PayPal items) or `wise` (a Wise batch
 /// of saved recipients, the bank items). The README describes both.
-#[utoipa::path(get, path = "/v1/payouts/{id}/export", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/payouts/{id}/export", tag = "payouts", security(("api_key" = ["payouts.read"])),
     params(("id" = Uuid, Path, description = "Batch id"), ExportQuery),
     responses((status = 200, description = "The file", content_type = "text/csv", body = String)))]
 pub async fn export_payout(
@@ -70,7 +70,7 @@ pub async fn export_payout(
 
 /// Cancel a batch before it reaches the provider: its money returns to
 /// the balances.
-#[utoipa::path(post, path = "/v1/payouts/{id}/cancel", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/payouts/{id}/cancel", tag = "payouts", security(("api_key" = ["payouts.write"])),
     params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "Cancelled", body = PayoutBatch)))]
 pub async fn cancel_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
@@ -80,7 +80,7 @@ pub async fn cancel_payout(call: Call, PathId(id): PathId) -> Reply<PayoutBatch>
 }
 
 /// The batch was handed to the provider.
-#[utoipa::path(post, path = "/v1/payouts/{id}/mark-processing", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-processing", tag = "payouts", security(("api_key" = ["payouts.write"])),
     params(("id" = Uuid, Path, description = "Batch id")),
     responses((status = 200, description = "Processing", body = PayoutBatch)))]
 pub async fn mark_processing(call: Call, PathId(id): PathId) -> Reply<PayoutBatch> {
@@ -90,7 +90,7 @@ pub async fn mark_processing(call: Call, PathId(id): PathId) -> Reply<PayoutBatc
 }
 
 /// The provider paid the batch.
-#[utoipa::path(post, path = "/v1/payouts/{id}/mark-paid", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-paid", tag = "payouts", security(("api_key" = ["payouts.write"])),
     params(("id" = Uuid, Path, description = "Batch id")),
     request_body(content = Option<PaidBody>),
     responses((status = 200, description = "Paid", body = PayoutBatch)))]
@@ -108,7 +108,7 @@ pub async fn mark_paid(
 }
 
 /// The provider refused the batch: its money returns to the balances.
-#[utoipa::path(post, path = "/v1/payouts/{id}/mark-failed", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/payouts/{id}/mark-failed", tag = "payouts", security(("api_key" = ["payouts.write"])),
     params(("id" = Uuid, Path, description = "Batch id")),
     request_body = FailedBody,
     responses((status = 200, description = "Failed", body = PayoutBatch)))]
@@ -126,7 +126,7 @@ pub async fn mark_failed(
 }
 
 /// A partner's payout profile (the partner, or staff).
-#[utoipa::path(get, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = ["payout_profiles.read"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = PayoutProfile)))]
 pub async fn get_profile(call: Call, PathId(id): PathId) -> Reply<PayoutProfile> {
@@ -137,7 +137,7 @@ pub async fn get_profile(call: Call, PathId(id): PathId) -> Reply<PayoutProfile>
 
 /// Set how a partner is paid (the partner, or finance staff). The tax form
 /// is recorded by finance staff once it is received.
-#[utoipa::path(put, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = [])),
+#[utoipa::path(put, path = "/v1/partners/{id}/payout-profile", tag = "payouts", security(("api_key" = ["payout_profiles.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     request_body = NewPayoutProfile,
     responses((status = 200, description = "Saved", body = PayoutProfile)))]

@@ -10,7 +10,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// A new version of a program's plan, or of one tier's (staff), in force
 /// from `effective_from` (default now, never in the past). Commissions
 /// keep the version that produced them.
-#[utoipa::path(post, path = "/v1/plans", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/plans", tag = "commissions", security(("api_key" = ["plans.write"])),
     request_body = NewPlan,
     responses((status = 201, description = "Created", body = Plan)))]
 pub async fn create_plan(call: Call, JsonBody(body): JsonBody<NewPlan>) -> Reply<Plan> {
@@ -49,7 +49,7 @@ pub async fn create_plan(call: Call, JsonBody(body): JsonBody<NewPlan>) -> Reply
 
 /// Plans and their versions: staff see any program's, a partner its own
 /// program's.
-#[utoipa::path(get, path = "/v1/plans", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/plans", tag = "commissions", security(("api_key" = ["plans.read"])),
     params(PageQuery, PlanQuery),
     responses((status = 200, description = "OK", body = PlanList)))]
 pub async fn list_plans(
@@ -68,7 +68,7 @@ pub async fn list_plans(
 
 /// A program's commission settings (staff; a partner reads its own
 /// program's). The postback token and secret are never shown.
-#[utoipa::path(get, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = ["commission_settings.read"])),
     params(("id" = Uuid, Path, description = "Program id")),
     responses((status = 200, description = "OK", body = CommissionSettings)))]
 pub async fn get_settings(call: Call, PathId(id): PathId) -> Reply<CommissionSettings> {
@@ -80,7 +80,7 @@ pub async fn get_settings(call: Call, PathId(id): PathId) -> Reply<CommissionSet
 /// Set a program's commission settings (staff): allowed link domains,
 /// attribution, fraud thresholds, postback credentials (left out, they
 /// are kept) and the minimum payout.
-#[utoipa::path(put, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = [])),
+#[utoipa::path(put, path = "/v1/programs/{id}/commission-settings", tag = "commissions", security(("api_key" = ["commission_settings.write"])),
     params(("id" = Uuid, Path, description = "Program id")),
     request_body = NewCommissionSettings,
     responses((status = 200, description = "Saved", body = CommissionSettings)))]

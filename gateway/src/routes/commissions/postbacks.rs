@@ -209,7 +209,7 @@ fn signature(headers: &HeaderMap) -> String {
 
 /// The postback log: staff see every program's, a partner the postbacks
 /// attributed to it.
-#[utoipa::path(get, path = "/v1/postback-log", tag = "tracking", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/postback-log", tag = "tracking", security(("api_key" = ["postback_log.read"])),
     params(PageQuery, PostbackLogQuery),
     responses((status = 200, description = "OK", body = PostbackLogEntryList)))]
 pub async fn postback_log(

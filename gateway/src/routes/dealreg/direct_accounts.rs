@@ -12,7 +12,7 @@ use crate::problem::Problem;
 
 /// Add a customer the vendor sells to directly (partner managers): no
 /// partner can register it.
-#[utoipa::path(post, path = "/v1/direct-accounts", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/direct-accounts", tag = "deal registration", security(("api_key" = ["direct_accounts.write"])),
     request_body = NewDirectAccount,
     responses((status = 201, description = "Created", body = DirectAccount)))]
 pub async fn create_direct_account(
@@ -28,7 +28,7 @@ pub async fn create_direct_account(
 }
 
 /// The vendor's direct accounts (staff).
-#[utoipa::path(get, path = "/v1/direct-accounts", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/direct-accounts", tag = "deal registration", security(("api_key" = ["direct_accounts.read"])),
     params(PageQuery),
     responses((status = 200, description = "OK", body = DirectAccountList)))]
 pub async fn list_direct_accounts(
@@ -45,7 +45,7 @@ pub async fn list_direct_accounts(
 
 /// Remove a direct account (partner managers): partners may register the
 /// customer again.
-#[utoipa::path(delete, path = "/v1/direct-accounts/{id}", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(delete, path = "/v1/direct-accounts/{id}", tag = "deal registration", security(("api_key" = ["direct_accounts.write"])),
     params(("id" = Uuid, Path, description = "Direct account id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete_direct_account(call: Call, PathId(id): PathId) -> Result<Response, Problem> {

@@ -8,7 +8,7 @@ use crate::forward::{Call, Reply, ok};
 use crate::problem::Problem;
 
 /// The deal registration policy every registration is held to.
-#[utoipa::path(get, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = ["deal_registration_policy.read"])),
     responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
 pub async fn get_policy(call: Call) -> Reply<DealRegistrationPolicy> {
     policy(call.send(pb::GetPolicyRequest {}).await?.policy)
@@ -16,7 +16,7 @@ pub async fn get_policy(call: Call) -> Reply<DealRegistrationPolicy> {
 
 /// Replace the policy (partner managers). It applies from now on: due
 /// times and windows already set stay as they are.
-#[utoipa::path(put, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(put, path = "/v1/deal-registration-policy", tag = "deal registration", security(("api_key" = ["deal_registration_policy.write"])),
     request_body = DealRegistrationPolicy,
     responses((status = 200, description = "OK", body = DealRegistrationPolicy)))]
 pub async fn update_policy(

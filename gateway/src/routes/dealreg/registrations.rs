@@ -10,7 +10,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// Register a deal (a partner for itself; partner managers for a partner
 /// they name). A customer another registration or a direct account holds
 /// is a 409 `CUSTOMER_CONFLICT`, which does not say who holds it.
-#[utoipa::path(post, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     request_body = NewRegistration,
     responses((status = 201, description = "Registered", body = Registration)))]
 pub async fn submit_registration(
@@ -33,7 +33,7 @@ pub async fn submit_registration(
 }
 
 /// List registrations: a partner sees its own, staff every partner's.
-#[utoipa::path(get, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/deal-registrations", tag = "deal registration", security(("api_key" = ["deal_registrations.read"])),
     params(PageQuery, RegistrationQuery),
     responses((status = 200, description = "OK", body = RegistrationList)))]
 pub async fn list_registrations(
@@ -52,7 +52,7 @@ pub async fn list_registrations(
 }
 
 /// Get a registration.
-#[utoipa::path(get, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = ["deal_registrations.read"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn get_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
@@ -65,7 +65,7 @@ pub async fn get_registration(call: Call, PathId(id): PathId) -> Reply<Registrat
 
 /// Edit a registration that staff returned for more information: contact,
 /// value, close date, products and notes (only what is sent changes).
-#[utoipa::path(patch, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(patch, path = "/v1/deal-registrations/{id}", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationEdit,
     responses((status = 200, description = "OK", body = Registration)))]
@@ -94,7 +94,7 @@ pub async fn update_registration(
 
 /// Approve a submitted registration (partner managers): its protection
 /// window starts.
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/approve", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/approve", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
@@ -112,7 +112,7 @@ pub async fn approve_registration(
 }
 
 /// Reject a submitted or returned registration, with a reason code.
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/reject", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/reject", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationRejection,
     responses((status = 200, description = "OK", body = Registration)))]
@@ -132,7 +132,7 @@ pub async fn reject_registration(
 
 /// Return a submitted registration to the partner for more information;
 /// the approval SLA pauses until it is resubmitted.
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/return", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/return", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body = RegistrationReturn,
     responses((status = 200, description = "OK", body = Registration)))]
@@ -150,7 +150,7 @@ pub async fn return_registration(
 }
 
 /// Resubmit a returned registration (its partner).
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/resubmit", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/resubmit", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = Registration)))]
 pub async fn resubmit_registration(call: Call, PathId(id): PathId) -> Reply<Registration> {
@@ -163,7 +163,7 @@ pub async fn resubmit_registration(call: Call, PathId(id): PathId) -> Reply<Regi
 
 /// Extend an approved registration's protection (partner managers; a
 /// limited number of times).
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/extend", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/extend", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body(content = Option<DecisionNote>),
     responses((status = 200, description = "OK", body = Registration)))]
@@ -181,7 +181,7 @@ pub async fn extend_protection(
 }
 
 /// Record an approved registration as won, with the actual amount.
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/win", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/win", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body = DealWon,
     responses((status = 200, description = "OK", body = Registration)))]
@@ -199,7 +199,7 @@ pub async fn win_registration(
 }
 
 /// Record an approved registration as lost, with the reason.
-#[utoipa::path(post, path = "/v1/deal-registrations/{id}/lose", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/deal-registrations/{id}/lose", tag = "deal registration", security(("api_key" = ["deal_registrations.write"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     request_body = DealLost,
     responses((status = 200, description = "OK", body = Registration)))]
@@ -217,7 +217,7 @@ pub async fn lose_registration(
 }
 
 /// Every transition of a registration: who, when, from, to and why.
-#[utoipa::path(get, path = "/v1/deal-registrations/{id}/history", tag = "deal registration", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/deal-registrations/{id}/history", tag = "deal registration", security(("api_key" = ["deal_registrations.read"])),
     params(("id" = Uuid, Path, description = "Registration id")),
     responses((status = 200, description = "OK", body = RegistrationTransitionList)))]
 pub async fn registration_history(

@@ -12,7 +12,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// deadline, with proof of performance (its partner). The reimbursable
 /// amount (the proven cost at the fund's rate) may not exceed what was
 /// approved; an invoice number is claimed once.
-#[utoipa::path(post, path = "/v1/mdf/requests/{id}/claims", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/claims", tag = "mdf", security(("api_key" = ["mdf_claims.write"])),
     params(("id" = Uuid, Path, description = "Request id")),
     request_body = NewClaim,
     responses((status = 201, description = "Submitted", body = Claim)))]
@@ -34,7 +34,7 @@ pub async fn submit_claim(
 }
 
 /// List claims: a partner sees its own, staff every partner's.
-#[utoipa::path(get, path = "/v1/mdf/claims", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/claims", tag = "mdf", security(("api_key" = ["mdf_claims.read"])),
     params(PageQuery, ClaimQuery),
     responses((status = 200, description = "OK", body = ClaimList)))]
 pub async fn list_claims(
@@ -54,7 +54,7 @@ pub async fn list_claims(
 }
 
 /// Get a claim.
-#[utoipa::path(get, path = "/v1/mdf/claims/{id}", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/claims/{id}", tag = "mdf", security(("api_key" = ["mdf_claims.read"])),
     params(("id" = Uuid, Path, description = "Claim id")),
     responses((status = 200, description = "OK", body = Claim)))]
 pub async fn get_claim(call: Call, PathId(id): PathId) -> Reply<Claim> {
@@ -65,7 +65,7 @@ pub async fn get_claim(call: Call, PathId(id): PathId) -> Reply<Claim> {
 
 /// Approve a claim (marketing or finance staff), in full or for less: the
 /// fund reimburses it and releases the rest of the request's reservation.
-#[utoipa::path(post, path = "/v1/mdf/claims/{id}/approve", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/claims/{id}/approve", tag = "mdf", security(("api_key" = ["mdf_claims.write"])),
     params(("id" = Uuid, Path, description = "Claim id")),
     request_body(content = Option<MdfApproval>),
     responses((status = 200, description = "OK", body = Claim)))]
@@ -85,7 +85,7 @@ pub async fn approve_claim(
 
 /// Reject a claim, with a reason (marketing or finance staff); the
 /// partner may claim again before the deadline.
-#[utoipa::path(post, path = "/v1/mdf/claims/{id}/reject", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/claims/{id}/reject", tag = "mdf", security(("api_key" = ["mdf_claims.write"])),
     params(("id" = Uuid, Path, description = "Claim id")),
     request_body = MdfRejection,
     responses((status = 200, description = "OK", body = Claim)))]

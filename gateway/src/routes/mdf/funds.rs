@@ -10,7 +10,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// Set a program's MDF budget for a period (marketing staff). Allocations
 /// and accruals never exceed it. A program's budgets may not overlap
 /// ("2026" and "2026-Q1"): 409 `BUDGET_EXISTS`.
-#[utoipa::path(post, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = ["mdf_budgets.write"])),
     request_body = NewBudget,
     responses((status = 201, description = "Created", body = Budget)))]
 pub async fn create_budget(call: Call, JsonBody(body): JsonBody<NewBudget>) -> Reply<Budget> {
@@ -26,7 +26,7 @@ pub async fn create_budget(call: Call, JsonBody(body): JsonBody<NewBudget>) -> R
 }
 
 /// Budgets with what their money is doing (staff).
-#[utoipa::path(get, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/budgets", tag = "mdf", security(("api_key" = ["mdf_budgets.read"])),
     params(PageQuery, BudgetQuery),
     responses((status = 200, description = "OK", body = BudgetList)))]
 pub async fn list_budgets(
@@ -45,7 +45,7 @@ pub async fn list_budgets(
 
 /// A budget and its totals: allocated, requested, approved, claimed and
 /// reimbursed (staff).
-#[utoipa::path(get, path = "/v1/mdf/budgets/{id}", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/budgets/{id}", tag = "mdf", security(("api_key" = ["mdf_budgets.read"])),
     params(("id" = Uuid, Path, description = "Budget id")),
     responses((status = 200, description = "OK", body = Budget)))]
 pub async fn get_budget(call: Call, PathId(id): PathId) -> Reply<Budget> {
@@ -58,7 +58,7 @@ pub async fn get_budget(call: Call, PathId(id): PathId) -> Reply<Budget> {
 /// the partner's fund with its rules, or adds to it. A discretionary fund
 /// gets the amount; an accrual fund accrues a share of the partner's won
 /// deals.
-#[utoipa::path(post, path = "/v1/mdf/allocations", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/allocations", tag = "mdf", security(("api_key" = ["mdf_allocations.write"])),
     request_body = NewAllocation,
     responses((status = 201, description = "Allocated", body = Fund)))]
 pub async fn allocate_funds(call: Call, JsonBody(body): JsonBody<NewAllocation>) -> Reply<Fund> {
@@ -84,7 +84,7 @@ pub async fn allocate_funds(call: Call, JsonBody(body): JsonBody<NewAllocation>)
 }
 
 /// Funds and their balances: a partner sees its own, staff every partner's.
-#[utoipa::path(get, path = "/v1/mdf/funds", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/funds", tag = "mdf", security(("api_key" = ["mdf_funds.read"])),
     params(PageQuery, FundQuery),
     responses((status = 200, description = "OK", body = FundList)))]
 pub async fn list_funds(
@@ -103,7 +103,7 @@ pub async fn list_funds(
 }
 
 /// A fund and its balance.
-#[utoipa::path(get, path = "/v1/mdf/funds/{id}", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/funds/{id}", tag = "mdf", security(("api_key" = ["mdf_funds.read"])),
     params(("id" = Uuid, Path, description = "Fund id")),
     responses((status = 200, description = "OK", body = Fund)))]
 pub async fn get_fund(call: Call, PathId(id): PathId) -> Reply<Fund> {
@@ -113,7 +113,7 @@ pub async fn get_fund(call: Call, PathId(id): PathId) -> Reply<Fund> {
 }
 
 /// A fund's ledger, oldest first: every movement of its money.
-#[utoipa::path(get, path = "/v1/mdf/funds/{id}/entries", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/funds/{id}/entries", tag = "mdf", security(("api_key" = ["mdf_funds.read"])),
     params(("id" = Uuid, Path, description = "Fund id"), PageQuery),
     responses((status = 200, description = "OK", body = FundEntryList)))]
 pub async fn list_fund_entries(

@@ -8,7 +8,7 @@ use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams};
 use crate::forward::{Call, Reply, created, ok, one};
 
 /// Request funds for an activity (a partner, from its own fund).
-#[utoipa::path(post, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = ["mdf_requests.write"])),
     request_body = NewMdfRequest,
     responses((status = 201, description = "Submitted", body = MdfRequest)))]
 pub async fn submit_request(
@@ -29,7 +29,7 @@ pub async fn submit_request(
 }
 
 /// List requests: a partner sees its own, staff every partner's.
-#[utoipa::path(get, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/requests", tag = "mdf", security(("api_key" = ["mdf_requests.read"])),
     params(PageQuery, MdfRequestQuery),
     responses((status = 200, description = "OK", body = MdfRequestList)))]
 pub async fn list_requests(
@@ -49,7 +49,7 @@ pub async fn list_requests(
 }
 
 /// Get a request.
-#[utoipa::path(get, path = "/v1/mdf/requests/{id}", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/requests/{id}", tag = "mdf", security(("api_key" = ["mdf_requests.read"])),
     params(("id" = Uuid, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = MdfRequest)))]
 pub async fn get_request(call: Call, PathId(id): PathId) -> Reply<MdfRequest> {
@@ -62,7 +62,7 @@ pub async fn get_request(call: Call, PathId(id): PathId) -> Reply<MdfRequest> {
 /// Approve a submitted request (marketing staff), in full or for a lower
 /// amount: the amount is reserved in the fund. 409 `INSUFFICIENT_FUNDS`
 /// when the fund cannot cover it.
-#[utoipa::path(post, path = "/v1/mdf/requests/{id}/approve", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/approve", tag = "mdf", security(("api_key" = ["mdf_requests.write"])),
     params(("id" = Uuid, Path, description = "Request id")),
     request_body(content = Option<MdfApproval>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
@@ -80,7 +80,7 @@ pub async fn approve_request(
 }
 
 /// Reject a submitted request, with a reason (marketing staff).
-#[utoipa::path(post, path = "/v1/mdf/requests/{id}/reject", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/reject", tag = "mdf", security(("api_key" = ["mdf_requests.write"])),
     params(("id" = Uuid, Path, description = "Request id")),
     request_body = MdfRejection,
     responses((status = 200, description = "OK", body = MdfRequest)))]
@@ -98,7 +98,7 @@ pub async fn reject_request(
 
 /// Cancel a submitted or approved request (its partner, or staff); an
 /// approved request's reservation is released.
-#[utoipa::path(post, path = "/v1/mdf/requests/{id}/cancel", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/mdf/requests/{id}/cancel", tag = "mdf", security(("api_key" = ["mdf_requests.write"])),
     params(("id" = Uuid, Path, description = "Request id")),
     request_body(content = Option<MdfCancellation>),
     responses((status = 200, description = "OK", body = MdfRequest)))]
@@ -116,7 +116,7 @@ pub async fn cancel_request(
 
 /// A request's return: the pipeline and won revenue of the partner's deal
 /// registrations that carry its campaign code, next to what was paid.
-#[utoipa::path(get, path = "/v1/mdf/requests/{id}/roi", tag = "mdf", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/mdf/requests/{id}/roi", tag = "mdf", security(("api_key" = ["mdf_requests.read"])),
     params(("id" = Uuid, Path, description = "Request id")),
     responses((status = 200, description = "OK", body = RequestRoi)))]
 pub async fn request_roi(call: Call, PathId(id): PathId) -> Reply<RequestRoi> {

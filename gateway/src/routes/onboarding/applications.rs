@@ -47,7 +47,7 @@ pub async fn submit_application(
 }
 
 /// List applications (staff).
-#[utoipa::path(get, path = "/v1/applications", tag = "applications", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/applications", tag = "applications", security(("api_key" = ["applications.read"])),
     params(PageQuery, ApplicationQuery),
     responses(
         (status = 200, description = "OK", body = ApplicationList)
@@ -67,7 +67,7 @@ pub async fn list_applications(
 }
 
 /// Get an application.
-#[utoipa::path(get, path = "/v1/applications/{id}", tag = "applications", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/applications/{id}", tag = "applications", security(("api_key" = ["applications.read"])),
     params(("id" = Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "OK", body = Application)
@@ -80,7 +80,7 @@ pub async fn get_application(call: Call, PathId(id): PathId) -> Reply<Applicatio
 
 /// Approve an application: creates the partner and its admin user, and
 /// returns the admin's API key secret once.
-#[utoipa::path(post, path = "/v1/applications/{id}/approve", tag = "applications", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/applications/{id}/approve", tag = "applications", security(("api_key" = ["applications.write"])),
     params(("id" = Uuid, Path, description = "Application id")),
     request_body = ApplicationApproval,
     responses(
@@ -110,7 +110,7 @@ pub async fn approve_application(
 }
 
 /// Reject an application, with a reason.
-#[utoipa::path(post, path = "/v1/applications/{id}/reject", tag = "applications", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/applications/{id}/reject", tag = "applications", security(("api_key" = ["applications.write"])),
     params(("id" = Uuid, Path, description = "Application id")),
     request_body = ApplicationRejection,
     responses(

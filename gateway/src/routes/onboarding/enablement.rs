@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// Add to the enablement library (staff: admin, partner manager, marketing).
-#[utoipa::path(post, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/content", tag = "enablement", security(("api_key" = ["content.write"])),
     request_body = NewContent,
     responses((status = 201, description = "Created", body = Content)))]
 pub async fn create_content(call: Call, JsonBody(b): JsonBody<NewContent>) -> Reply<Content> {
@@ -23,7 +23,7 @@ pub async fn create_content(call: Call, JsonBody(b): JsonBody<NewContent>) -> Re
 }
 
 /// The library as the caller's partner sees it (by tier and partner type).
-#[utoipa::path(get, path = "/v1/content", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/content", tag = "enablement", security(("api_key" = ["content.read"])),
     params(PageQuery, LibraryQuery),
     responses((status = 200, description = "OK", body = ContentList)))]
 pub async fn list_content(
@@ -41,7 +41,7 @@ pub async fn list_content(
 }
 
 /// Create a course (staff).
-#[utoipa::path(post, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/courses", tag = "enablement", security(("api_key" = ["courses.write"])),
     request_body = NewCourse,
     responses((status = 201, description = "Created", body = Course)))]
 pub async fn create_course(call: Call, JsonBody(b): JsonBody<NewCourse>) -> Reply<Course> {
@@ -58,7 +58,7 @@ pub async fn create_course(call: Call, JsonBody(b): JsonBody<NewCourse>) -> Repl
 }
 
 /// Courses the caller's partner can take.
-#[utoipa::path(get, path = "/v1/courses", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/courses", tag = "enablement", security(("api_key" = ["courses.read"])),
     params(PageQuery, LibraryQuery),
     responses((status = 200, description = "OK", body = CourseList)))]
 pub async fn list_courses(
@@ -76,7 +76,7 @@ pub async fn list_courses(
 }
 
 /// Record an attempt at a course; a pass earns or renews the certification.
-#[utoipa::path(post, path = "/v1/courses/{id}/attempts", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/courses/{id}/attempts", tag = "enablement", security(("api_key" = ["course_attempts.write"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = NewAttempt,
     responses((status = 201, description = "Created", body = AttemptResult)))]
@@ -95,7 +95,7 @@ pub async fn record_attempt(
 }
 
 /// Certifications: a partner's own, or any for staff.
-#[utoipa::path(get, path = "/v1/certifications", tag = "enablement", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/certifications", tag = "enablement", security(("api_key" = ["certifications.read"])),
     params(PageQuery, CertificationQuery),
     responses((status = 200, description = "OK", body = CertificationList)))]
 pub async fn list_certifications(

@@ -14,16 +14,23 @@ use utoipa::ToSchema;
     responses((status = 200, description = "OK", body = Me)))]
 pub async fn me(call: Call) -> Reply<Me> {
     let p = call.principal();
+    // Any key may read who it is.
     let user = call
-        .send(pb::GetUserRequest {
-            user_id: p.user_id.to_string(),
-        })
+        .send_implied(
+            pb::GetUserRequest {
+                user_id: p.user_id.to_string(),
+            },
+            "users.read",
+        )
         .await?;
     let partner = match p.partner_id {
         Some(pid) => call
-            .send(pb::GetPartnerRequest {
-                partner_id: pid.to_string(),
-            })
+            .send_implied(
+                pb::GetPartnerRequest {
+                    partner_id: pid.to_string(),
+                },
+                "partners.read",
+            )
             .await?
             .partner
             .map(|x| Partner::from(&x)),
@@ -39,7 +46,7 @@ pub async fn me(call: Call) -> Reply<Me> {
 }
 
 /// Add a user to a partner (its partner admin, or staff).
-#[utoipa::path(post, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = ["users.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     request_body = NewUser,
     responses((status = 201, description = "Created", body = User)))]
@@ -59,7 +66,7 @@ pub async fn create_partner_user(
 }
 
 /// The partner's users.
-#[utoipa::path(get, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/users", tag = "identity", security(("api_key" = ["users.read"])),
     params(("id" = Uuid, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = UserList)))]
 pub async fn list_partner_users(
@@ -77,7 +84,7 @@ pub async fn list_partner_users(
 }
 
 /// Deactivate a user; every API key they hold is revoked.
-#[utoipa::path(post, path = "/v1/users/{id}/deactivate", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/users/{id}/deactivate", tag = "identity", security(("api_key" = ["users.write"])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "OK", body = User)))]
 pub async fn deactivate_user(call: Call, PathId(id): PathId) -> Reply<User> {
@@ -87,7 +94,7 @@ pub async fn deactivate_user(call: Call, PathId(id): PathId) -> Reply<User> {
 
 /// Create an API key for one of the partner's users (the caller by
 /// default). The `secret` is in this response only.
-#[utoipa::path(post, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = ["api_keys.write"])),
     params(("id" = Uuid, Path, description = "Partner id"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key replay the first response (without the secret)")),
     request_body = NewApiKey,
     responses((status = 201, description = "Created", body = CreatedApiKey)))]
@@ -111,9 +118,12 @@ pub async fn create_api_key(
     };
     // The key must belong to a user of this partner.
     let user = call
-        .send(pb::GetUserRequest {
-            user_id: user_id.to_string(),
-        })
+        .send_implied(
+            pb::GetUserRequest {
+                user_id: user_id.to_string(),
+            },
+            "users.read",
+        )
         .await?
         .user
         .ok_or_else(Problem::internal)?;
@@ -123,6 +133,9 @@ pub async fn create_api_key(
     let req = pb::CreateApiKeyRequest {
         user_id: user_id.to_string(),
         name: b.name.into(),
+        scopes: b.scopes.unwrap_or_default(),
+        expires_at: b.expires_at.map(prm_runtime::wire::timestamp),
+        allowed_cidrs: b.allowed_cidrs.unwrap_or_default(),
     };
     let r = call.send(req).await?;
     let key = r.api_key.as_ref().ok_or_else(Problem::internal)?;
@@ -133,7 +146,7 @@ pub async fn create_api_key(
 }
 
 /// The partner's API keys (its partner admin, or staff).
-#[utoipa::path(get, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/api-keys", tag = "identity", security(("api_key" = ["api_keys.read"])),
     params(("id" = Uuid, Path, description = "Partner id"), PageQuery),
     responses((status = 200, description = "OK", body = ApiKeyList)))]
 pub async fn list_api_keys(
@@ -152,7 +165,7 @@ pub async fn list_api_keys(
 }
 
 /// Revoke an API key. It stops authenticating within the gateway's cache TTL.
-#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "identity", security(("api_key" = [])),
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "identity", security(("api_key" = ["api_keys.write"])),
     params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 200, description = "OK", body = ApiKey)))]
 pub async fn revoke_api_key(call: Call, PathId(id): PathId) -> Reply<ApiKey> {
@@ -227,7 +240,29 @@ pub struct ApiKey {
     pub display_prefix: String,
     pub created_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The address the key was last used from.
+    pub last_used_ip: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the key may do.
+    #[schema(schema_with = scope_list)]
+    pub scopes: Vec<String>,
+    /// When the key stops working; absent if it does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The networks the key may be used from; empty for any.
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// Scope names: `all`, `read_only`, or `<resource>.read|write` (write
+/// implies read). Each operation's security requirement names the scope
+/// it needs.
+fn scope_list() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(prm_runtime::scopes::every_scope())),
+        )
+        .build()
 }
 
 impl From<&pb::ApiKey> for ApiKey {
@@ -240,7 +275,11 @@ impl From<&pb::ApiKey> for ApiKey {
             display_prefix: k.display_prefix.clone(),
             created_at: time(&k.created_at),
             last_used_at: time(&k.last_used_at),
+            last_used_ip: (!k.last_used_ip.is_empty()).then(|| k.last_used_ip.clone()),
             revoked_at: time(&k.revoked_at),
+            scopes: k.scopes.clone(),
+            expires_at: time(&k.expires_at),
+            allowed_cidrs: k.allowed_cidrs.clone(),
         }
     }
 }
@@ -262,6 +301,16 @@ pub struct NewApiKey {
     /// The partner user the key is for; defaults to the calling partner
     /// user, and staff name one.
     pub user_id: Option<Id>,
+    /// What the key may do; by default the calling key's own scopes. A key
+    /// can never make a key broader than itself.
+    #[schema(schema_with = scope_list)]
+    pub scopes: Option<Vec<String>>,
+    /// When the key stops working (in the future); by default never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Networks (CIDR, or single addresses) the key may be used from; by
+    /// default any.
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    pub allowed_cidrs: Option<Vec<String>>,
 }
 
 pub type ApiKeyList = List<ApiKey>;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// List partners: staff see every partner, a partner sees itself.
-#[utoipa::path(get, path = "/v1/partners", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners", tag = "partners", security(("api_key" = ["partners.read"])),
     params(PageQuery, PartnerQuery),
     responses((status = 200, description = "OK", body = PartnerList)))]
 pub async fn list_partners(
@@ -30,7 +30,7 @@ pub async fn list_partners(
 }
 
 /// Get a partner.
-#[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}", tag = "partners", security(("api_key" = ["partners.read"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn get_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
@@ -39,7 +39,7 @@ pub async fn get_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
 }
 
 /// Suspend a partner (staff). Its users keep read access; it cannot act.
-#[utoipa::path(post, path = "/v1/partners/{id}/suspend", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/suspend", tag = "partners", security(("api_key" = ["partners.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
@@ -57,7 +57,7 @@ pub async fn suspend_partner(
 }
 
 /// Reactivate a suspended partner (staff).
-#[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/reactivate", tag = "partners", security(("api_key" = ["partners.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Partner)))]
 pub async fn reactivate_partner(call: Call, PathId(id): PathId) -> Reply<Partner> {
@@ -67,7 +67,7 @@ pub async fn reactivate_partner(call: Call, PathId(id): PathId) -> Reply<Partner
 }
 
 /// Terminate a partner (staff). Final: its keys stop working.
-#[utoipa::path(post, path = "/v1/partners/{id}/terminate", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/terminate", tag = "partners", security(("api_key" = ["partners.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = Partner)))]
@@ -85,7 +85,7 @@ pub async fn terminate_partner(
 }
 
 /// Set a partner's tier by hand (staff).
-#[utoipa::path(post, path = "/v1/partners/{id}/tier", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/partners/{id}/tier", tag = "partners", security(("api_key" = ["partners.write"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     request_body = TierAssignment,
     responses((status = 200, description = "OK", body = Partner)))]
@@ -104,7 +104,7 @@ pub async fn set_partner_tier(
 }
 
 /// The partner's onboarding checklist, with time-to-first-deal.
-#[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/checklist", tag = "programs", security(("api_key" = ["partners.read"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = Checklist)))]
 pub async fn checklist(call: Call, PathId(id): PathId) -> Reply<Checklist> {
@@ -115,7 +115,7 @@ pub async fn checklist(call: Call, PathId(id): PathId) -> Reply<Checklist> {
 
 /// Where the partner stands against its tier rules, what it needs for the
 /// next tier, and what-if figures.
-#[utoipa::path(get, path = "/v1/partners/{id}/tier-evaluation", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/tier-evaluation", tag = "programs", security(("api_key" = ["partners.read"])),
     params(("id" = Uuid, Path, description = "Partner id"), WhatIfQuery),
     responses((status = 200, description = "OK", body = TierEvaluation)))]
 pub async fn tier_evaluation(
@@ -149,7 +149,7 @@ pub async fn tier_evaluation(
 }
 
 /// Which terms the partner must accept, and which it has.
-#[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/partners/{id}/terms-status", tag = "terms", security(("api_key" = ["partners.read"])),
     params(("id" = Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "OK", body = TermsStatus)))]
 pub async fn terms_status(call: Call, PathId(id): PathId) -> Reply<TermsStatus> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// Create a partner program (staff).
-#[utoipa::path(post, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/programs", tag = "programs", security(("api_key" = ["programs.write"])),
     request_body = NewProgram,
     responses((status = 201, description = "Created", body = Program)))]
 pub async fn create_program(call: Call, JsonBody(b): JsonBody<NewProgram>) -> Reply<Program> {
@@ -29,7 +29,7 @@ pub async fn create_program(call: Call, JsonBody(b): JsonBody<NewProgram>) -> Re
 }
 
 /// Programs: staff see all, a partner its own.
-#[utoipa::path(get, path = "/v1/programs", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/programs", tag = "programs", security(("api_key" = ["programs.read"])),
     params(PageQuery),
     responses((status = 200, description = "OK", body = ProgramList)))]
 pub async fn list_programs(
@@ -45,7 +45,7 @@ pub async fn list_programs(
 }
 
 /// Add a tier to a program (staff).
-#[utoipa::path(post, path = "/v1/programs/{id}/tiers", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/programs/{id}/tiers", tag = "programs", security(("api_key" = ["tiers.write"])),
     params(("id" = Uuid, Path, description = "Program id")),
     request_body = NewTier,
     responses((status = 201, description = "Created", body = Tier)))]
@@ -65,7 +65,7 @@ pub async fn create_tier(
 }
 
 /// Tiers and their rules: staff see every program's, a partner its own program's.
-#[utoipa::path(get, path = "/v1/tiers", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/tiers", tag = "programs", security(("api_key" = ["tiers.read"])),
     params(TierQuery),
     responses((status = 200, description = "OK", body = TierList)))]
 pub async fn list_tiers(call: Call, QueryParams(q): QueryParams<TierQuery>) -> Reply<TierList> {
@@ -78,7 +78,7 @@ pub async fn list_tiers(call: Call, QueryParams(q): QueryParams<TierQuery>) -> R
 }
 
 /// Replace a tier's requirements (staff); applies from the next review.
-#[utoipa::path(patch, path = "/v1/tiers/{id}", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(patch, path = "/v1/tiers/{id}", tag = "programs", security(("api_key" = ["tiers.write"])),
     params(("id" = Uuid, Path, description = "Tier id")),
     request_body = TierUpdate,
     responses((status = 200, description = "OK", body = Tier)))]
@@ -96,7 +96,7 @@ pub async fn update_tier(
 }
 
 /// Apply the tier rules now (staff). They also run periodically.
-#[utoipa::path(post, path = "/v1/tier-reviews", tag = "programs", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/tier-reviews", tag = "programs", security(("api_key" = ["tier_reviews.write"])),
     request_body = TierReviewRequest,
     responses((status = 200, description = "OK", body = TierReview)))]
 pub async fn run_tier_review(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Publish a new version of terms (admins).
-#[utoipa::path(post, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/terms", tag = "terms", security(("api_key" = ["terms.write"])),
     request_body = NewTerms,
     responses((status = 201, description = "Created", body = Terms)))]
 pub async fn publish_terms(call: Call, JsonBody(b): JsonBody<NewTerms>) -> Reply<Terms> {
@@ -26,7 +26,7 @@ pub async fn publish_terms(call: Call, JsonBody(b): JsonBody<NewTerms>) -> Reply
 }
 
 /// Every published version of the terms.
-#[utoipa::path(get, path = "/v1/terms", tag = "terms", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/terms", tag = "terms", security(("api_key" = ["terms.read"])),
     responses((status = 200, description = "OK", body = TermsList)))]
 pub async fn list_terms(call: Call) -> Reply<TermsList> {
     let r = call.send(pb::ListTermsRequest { kind: 0 }).await?;
@@ -35,7 +35,7 @@ pub async fn list_terms(call: Call) -> Reply<TermsList> {
 
 /// Accept a version of the terms for the caller's partner (partner admins).
 /// The body is optional; `kind` defaults to the partner agreement.
-#[utoipa::path(post, path = "/v1/terms/{version}/accept", tag = "terms", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/terms/{version}/accept", tag = "terms", security(("api_key" = ["terms.write"])),
     params(("version" = String, Path, description = "Terms version, e.g. 2026-11")),
     request_body(content = Option<TermsAcceptanceRequest>),
     responses((status = 200, description = "OK", body = TermsAcceptance)))]

@@ -11,7 +11,7 @@ use crate::forward::{Call, Reply, created, ok, one};
 /// each with its reason. The shares sum to exactly the deal's amount
 /// (`rounding` states how). Staff see every share; a partner sees the
 /// deal only if it holds a share, and only its own.
-#[utoipa::path(get, path = "/v1/reports/attribution/deals/{id}", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/reports/attribution/deals/{id}", tag = "reporting", security(("api_key" = ["reports.read"])),
     params(("id" = Uuid, Path, description = "Deal registration id")),
     responses((status = 200, description = "OK", body = DealAttribution)))]
 pub async fn deal_attribution(call: Call, PathId(id): PathId) -> Reply<DealAttribution> {
@@ -26,7 +26,7 @@ pub async fn deal_attribution(call: Call, PathId(id): PathId) -> Reply<DealAttri
 /// managers), in force from `effective_from` (default now, never in the
 /// past). The weights must sum to 10000 basis points (100%). Deals won
 /// before it keep their credit.
-#[utoipa::path(post, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = ["attribution_models.write"])),
     request_body = NewAttributionModel,
     responses((status = 201, description = "Created", body = AttributionCreditModel)))]
 pub async fn create_model(
@@ -46,7 +46,7 @@ pub async fn create_model(
 }
 
 /// Every version of the attribution credit model, oldest first (staff).
-#[utoipa::path(get, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/attribution-models", tag = "reporting", security(("api_key" = ["attribution_models.read"])),
     params(PageQuery),
     responses((status = 200, description = "OK", body = AttributionCreditModelList)))]
 pub async fn list_models(

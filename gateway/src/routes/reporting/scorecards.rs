@@ -16,7 +16,7 @@ pub const NEXT_PAGE_TOKEN: HeaderName = HeaderName::from_static("x-next-page-tok
 /// A partner's figures for a period. A partner reads only its own
 /// scorecard (another's is 404); staff read every partner's. Every figure
 /// is defined in the `Figures` schema.
-#[utoipa::path(get, path = "/v1/reports/partners/{id}/scorecard", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/reports/partners/{id}/scorecard", tag = "reporting", security(("api_key" = ["reports.read"])),
     params(("id" = Uuid, Path, description = "Partner id"), PeriodQuery),
     responses((status = 200, description = "OK", body = Scorecard)))]
 pub async fn scorecard(
@@ -35,7 +35,7 @@ pub async fn scorecard(
 
 /// The program's figures for a period, by tier or by partner type, with
 /// the leading indicators and the whole program's total (staff).
-#[utoipa::path(get, path = "/v1/reports/program", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/reports/program", tag = "reporting", security(("api_key" = ["reports.read"])),
     params(ProgramQuery),
     responses((status = 200, description = "OK", body = ProgramReport)))]
 pub async fn program(
@@ -56,7 +56,7 @@ pub async fn program(
 /// partner with the columns of `Figures`, a page at a time (default 50
 /// partners, at most 500). The `X-Next-Page-Token` header carries the next
 /// page's `page_token`; it is absent on the last page.
-#[utoipa::path(get, path = "/v1/reports/export", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/reports/export", tag = "reporting", security(("api_key" = ["reports.read"])),
     params(PeriodQuery, PageQuery),
     responses((status = 200, description = "The CSV page", content_type = "text/csv", body = String,
         headers(("X-Next-Page-Token" = String, description = "The next page's token")))))]
@@ -96,7 +96,7 @@ pub async fn export(
 
 /// How far the read models are behind each event stream, in events and
 /// seconds (staff).
-#[utoipa::path(get, path = "/v1/reports/lag", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/reports/lag", tag = "reporting", security(("api_key" = ["reports.read"])),
     responses((status = 200, description = "OK", body = ReportingLag)))]
 pub async fn lag(call: Call) -> Reply<ReportingLag> {
     let r = call.send(pb::GetLagRequest {}).await?;
@@ -108,7 +108,7 @@ pub async fn lag(call: Call) -> Reply<ReportingLag> {
 /// Drop the read models and rebuild them by replaying every stream from
 /// its first event (admin). Figures fill up again as the replay goes;
 /// `GET /v1/reports/lag` shows how far it is. Attribution models are kept.
-#[utoipa::path(post, path = "/v1/reports/rebuild", tag = "reporting", security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/reports/rebuild", tag = "reporting", security(("api_key" = ["reports.write"])),
     responses((status = 202, description = "Rebuilding", body = Rebuild)))]
 pub async fn rebuild(call: Call) -> Reply<Rebuild> {
     let r = call.send(pb::RebuildReadModelsRequest {}).await?;

@@ -56,30 +56,30 @@ fn ensure_gateway_call(ctx: &CallContext) -> Result<(), ApiError> {
 
 prm_runtime::grpc_service! {
     impl CommissionsService for Commissions {
-        put_program_settings(PutProgramSettingsRequest) -> PutProgramSettingsResponse;
-        get_program_settings(GetProgramSettingsRequest) -> GetProgramSettingsResponse;
-        create_plan(CreatePlanRequest) -> CreatePlanResponse;
-        list_plans(ListPlansRequest) -> ListPlansResponse;
-        create_link(CreateLinkRequest) -> CreateLinkResponse;
-        list_links(ListLinksRequest) -> ListLinksResponse;
-        disable_link(DisableLinkRequest) -> DisableLinkResponse;
-        resolve_link(ResolveLinkRequest) -> ResolveLinkResponse;
-        record_clicks(RecordClicksRequest) -> RecordClicksResponse;
-        record_postback(RecordPostbackRequest) -> RecordPostbackResponse;
-        list_conversions(ListConversionsRequest) -> ListConversionsResponse;
-        release_conversion(ReleaseConversionRequest) -> ReleaseConversionResponse;
-        reject_conversion(RejectConversionRequest) -> RejectConversionResponse;
-        list_commissions(ListCommissionsRequest) -> ListCommissionsResponse;
-        get_ledger(GetLedgerRequest) -> GetLedgerResponse;
-        list_postback_log(ListPostbackLogRequest) -> ListPostbackLogResponse;
-        put_payout_profile(PutPayoutProfileRequest) -> PutPayoutProfileResponse;
-        get_payout_profile(GetPayoutProfileRequest) -> GetPayoutProfileResponse;
-        create_payout_batch(CreatePayoutBatchRequest) -> CreatePayoutBatchResponse;
-        get_payout_batch(GetPayoutBatchRequest) -> GetPayoutBatchResponse;
-        mark_payout_batch_processing(MarkPayoutBatchProcessingRequest) -> MarkPayoutBatchProcessingResponse;
-        mark_payout_batch_paid(MarkPayoutBatchPaidRequest) -> MarkPayoutBatchPaidResponse;
-        mark_payout_batch_failed(MarkPayoutBatchFailedRequest) -> MarkPayoutBatchFailedResponse;
-        cancel_payout_batch(CancelPayoutBatchRequest) -> CancelPayoutBatchResponse;
-        export_payout_batch(ExportPayoutBatchRequest) -> ExportPayoutBatchResponse;
+        put_program_settings(PutProgramSettingsRequest) -> PutProgramSettingsResponse: "commission_settings.write";
+        get_program_settings(GetProgramSettingsRequest) -> GetProgramSettingsResponse: "commission_settings.read";
+        create_plan(CreatePlanRequest) -> CreatePlanResponse: "plans.write";
+        list_plans(ListPlansRequest) -> ListPlansResponse: "plans.read";
+        create_link(CreateLinkRequest) -> CreateLinkResponse: "links.write";
+        list_links(ListLinksRequest) -> ListLinksResponse: "links.read";
+        disable_link(DisableLinkRequest) -> DisableLinkResponse: "links.write";
+        resolve_link(ResolveLinkRequest) -> ResolveLinkResponse: "gateway";
+        record_clicks(RecordClicksRequest) -> RecordClicksResponse: "gateway";
+        record_postback(RecordPostbackRequest) -> RecordPostbackResponse: "gateway";
+        list_conversions(ListConversionsRequest) -> ListConversionsResponse: "conversions.read";
+        release_conversion(ReleaseConversionRequest) -> ReleaseConversionResponse: "conversions.write";
+        reject_conversion(RejectConversionRequest) -> RejectConversionResponse: "conversions.write";
+        list_commissions(ListCommissionsRequest) -> ListCommissionsResponse: "commissions.read";
+        get_ledger(GetLedgerRequest) -> GetLedgerResponse: "ledger.read";
+        list_postback_log(ListPostbackLogRequest) -> ListPostbackLogResponse: "postback_log.read";
+        put_payout_profile(PutPayoutProfileRequest) -> PutPayoutProfileResponse: "payout_profiles.write";
+        get_payout_profile(GetPayoutProfileRequest) -> GetPayoutProfileResponse: "payout_profiles.read";
+        create_payout_batch(CreatePayoutBatchRequest) -> CreatePayoutBatchResponse: "payouts.write";
+        get_payout_batch(GetPayoutBatchRequest) -> GetPayoutBatchResponse: "payouts.read";
+        mark_payout_batch_processing(MarkPayoutBatchProcessingRequest) -> MarkPayoutBatchProcessingResponse: "payouts.write";
+        mark_payout_batch_paid(MarkPayoutBatchPaidRequest) -> MarkPayoutBatchPaidResponse: "payouts.write";
+        mark_payout_batch_failed(MarkPayoutBatchFailedRequest) -> MarkPayoutBatchFailedResponse: "payouts.write";
+        cancel_payout_batch(CancelPayoutBatchRequest) -> CancelPayoutBatchResponse: "payouts.write";
+        export_payout_batch(ExportPayoutBatchRequest) -> ExportPayoutBatchResponse: "payouts.read";
     }
 }

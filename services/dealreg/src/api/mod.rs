@@ -42,22 +42,22 @@ impl Dealreg {
 
 prm_runtime::grpc_service! {
     impl DealregService for Dealreg {
-        submit_registration(SubmitRegistrationRequest) -> SubmitRegistrationResponse;
-        get_registration(GetRegistrationRequest) -> GetRegistrationResponse;
-        list_registrations(ListRegistrationsRequest) -> ListRegistrationsResponse;
-        approve_registration(ApproveRegistrationRequest) -> ApproveRegistrationResponse;
-        reject_registration(RejectRegistrationRequest) -> RejectRegistrationResponse;
-        return_registration(ReturnRegistrationRequest) -> ReturnRegistrationResponse;
-        update_registration(UpdateRegistrationRequest) -> UpdateRegistrationResponse;
-        resubmit_registration(ResubmitRegistrationRequest) -> ResubmitRegistrationResponse;
-        extend_protection(ExtendProtectionRequest) -> ExtendProtectionResponse;
-        win_registration(WinRegistrationRequest) -> WinRegistrationResponse;
-        lose_registration(LoseRegistrationRequest) -> LoseRegistrationResponse;
-        get_registration_history(GetRegistrationHistoryRequest) -> GetRegistrationHistoryResponse;
-        create_direct_account(CreateDirectAccountRequest) -> CreateDirectAccountResponse;
-        list_direct_accounts(ListDirectAccountsRequest) -> ListDirectAccountsResponse;
-        delete_direct_account(DeleteDirectAccountRequest) -> DeleteDirectAccountResponse;
-        get_policy(GetPolicyRequest) -> GetPolicyResponse;
-        update_policy(UpdatePolicyRequest) -> UpdatePolicyResponse;
+        submit_registration(SubmitRegistrationRequest) -> SubmitRegistrationResponse: "deal_registrations.write";
+        get_registration(GetRegistrationRequest) -> GetRegistrationResponse: "deal_registrations.read";
+        list_registrations(ListRegistrationsRequest) -> ListRegistrationsResponse: "deal_registrations.read";
+        approve_registration(ApproveRegistrationRequest) -> ApproveRegistrationResponse: "deal_registrations.write";
+        reject_registration(RejectRegistrationRequest) -> RejectRegistrationResponse: "deal_registrations.write";
+        return_registration(ReturnRegistrationRequest) -> ReturnRegistrationResponse: "deal_registrations.write";
+        update_registration(UpdateRegistrationRequest) -> UpdateRegistrationResponse: "deal_registrations.write";
+        resubmit_registration(ResubmitRegistrationRequest) -> ResubmitRegistrationResponse: "deal_registrations.write";
+        extend_protection(ExtendProtectionRequest) -> ExtendProtectionResponse: "deal_registrations.write";
+        win_registration(WinRegistrationRequest) -> WinRegistrationResponse: "deal_registrations.write";
+        lose_registration(LoseRegistrationRequest) -> LoseRegistrationResponse: "deal_registrations.write";
+        get_registration_history(GetRegistrationHistoryRequest) -> GetRegistrationHistoryResponse: "deal_registrations.read";
+        create_direct_account(CreateDirectAccountRequest) -> CreateDirectAccountResponse: "direct_accounts.write";
+        list_direct_accounts(ListDirectAccountsRequest) -> ListDirectAccountsResponse: "direct_accounts.read";
+        delete_direct_account(DeleteDirectAccountRequest) -> DeleteDirectAccountResponse: "direct_accounts.write";
+        get_policy(GetPolicyRequest) -> GetPolicyResponse: "deal_registration_policy.read";
+        update_policy(UpdatePolicyRequest) -> UpdatePolicyResponse: "deal_registration_policy.write";
     }
 }

@@ -49,6 +49,7 @@ pub async fn platform() -> Platform {
             partner_id: None,
             roles: vec![Role::Admin],
             api_key_id: None,
+            scopes: prm_runtime::Scopes::all(),
         },
         pool,
         program_id: String::new(),
@@ -136,6 +137,7 @@ impl Platform {
             .authenticate(request(
                 AuthenticateRequest {
                     secret: approved.admin_api_key_secret,
+                    client_ip: String::new(),
                 },
                 None,
                 None,

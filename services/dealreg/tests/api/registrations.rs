@@ -318,6 +318,7 @@ async fn only_an_active_partner_registers() {
         partner_id: None,
         roles: vec![Role::Analyst],
         api_key_id: None,
+        scopes: prm_runtime::Scopes::all(),
     };
     let mut req = submission("Acme", "acme.com");
     req.partner_id = a.partner_id.expect("partner").to_string();

@@ -53,24 +53,24 @@ fn ensure_visible(
 
 prm_runtime::grpc_service! {
     impl MdfService for Mdf {
-        create_budget(CreateBudgetRequest) -> CreateBudgetResponse;
-        get_budget(GetBudgetRequest) -> GetBudgetResponse;
-        list_budgets(ListBudgetsRequest) -> ListBudgetsResponse;
-        allocate_funds(AllocateFundsRequest) -> AllocateFundsResponse;
-        get_fund(GetFundRequest) -> GetFundResponse;
-        list_funds(ListFundsRequest) -> ListFundsResponse;
-        list_fund_entries(ListFundEntriesRequest) -> ListFundEntriesResponse;
-        submit_mdf_request(SubmitMdfRequestRequest) -> SubmitMdfRequestResponse;
-        get_mdf_request(GetMdfRequestRequest) -> GetMdfRequestResponse;
-        list_mdf_requests(ListMdfRequestsRequest) -> ListMdfRequestsResponse;
-        approve_mdf_request(ApproveMdfRequestRequest) -> ApproveMdfRequestResponse;
-        reject_mdf_request(RejectMdfRequestRequest) -> RejectMdfRequestResponse;
-        cancel_mdf_request(CancelMdfRequestRequest) -> CancelMdfRequestResponse;
-        submit_claim(SubmitClaimRequest) -> SubmitClaimResponse;
-        get_claim(GetClaimRequest) -> GetClaimResponse;
-        list_claims(ListClaimsRequest) -> ListClaimsResponse;
-        approve_claim(ApproveClaimRequest) -> ApproveClaimResponse;
-        reject_claim(RejectClaimRequest) -> RejectClaimResponse;
-        get_request_roi(GetRequestRoiRequest) -> GetRequestRoiResponse;
+        create_budget(CreateBudgetRequest) -> CreateBudgetResponse: "mdf_budgets.write";
+        get_budget(GetBudgetRequest) -> GetBudgetResponse: "mdf_budgets.read";
+        list_budgets(ListBudgetsRequest) -> ListBudgetsResponse: "mdf_budgets.read";
+        allocate_funds(AllocateFundsRequest) -> AllocateFundsResponse: "mdf_allocations.write";
+        get_fund(GetFundRequest) -> GetFundResponse: "mdf_funds.read";
+        list_funds(ListFundsRequest) -> ListFundsResponse: "mdf_funds.read";
+        list_fund_entries(ListFundEntriesRequest) -> ListFundEntriesResponse: "mdf_funds.read";
+        submit_mdf_request(SubmitMdfRequestRequest) -> SubmitMdfRequestResponse: "mdf_requests.write";
+        get_mdf_request(GetMdfRequestRequest) -> GetMdfRequestResponse: "mdf_requests.read";
+        list_mdf_requests(ListMdfRequestsRequest) -> ListMdfRequestsResponse: "mdf_requests.read";
+        approve_mdf_request(ApproveMdfRequestRequest) -> ApproveMdfRequestResponse: "mdf_requests.write";
+        reject_mdf_request(RejectMdfRequestRequest) -> RejectMdfRequestResponse: "mdf_requests.write";
+        cancel_mdf_request(CancelMdfRequestRequest) -> CancelMdfRequestResponse: "mdf_requests.write";
+        submit_claim(SubmitClaimRequest) -> SubmitClaimResponse: "mdf_claims.write";
+        get_claim(GetClaimRequest) -> GetClaimResponse: "mdf_claims.read";
+        list_claims(ListClaimsRequest) -> ListClaimsResponse: "mdf_claims.read";
+        approve_claim(ApproveClaimRequest) -> ApproveClaimResponse: "mdf_claims.write";
+        reject_claim(RejectClaimRequest) -> RejectClaimResponse: "mdf_claims.write";
+        get_request_roi(GetRequestRoiRequest) -> GetRequestRoiResponse: "mdf_requests.read";
     }
 }

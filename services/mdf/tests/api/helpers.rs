@@ -29,6 +29,7 @@ pub fn staff(role: Role) -> Principal {
         partner_id: None,
         roles: vec![role],
         api_key_id: None,
+        scopes: prm_runtime::Scopes::all(),
     }
 }
 
@@ -39,6 +40,7 @@ pub fn partner() -> Principal {
         partner_id: Some(Uuid::now_v7()),
         roles: vec![Role::PartnerAdmin],
         api_key_id: None,
+        scopes: prm_runtime::Scopes::all(),
     }
 }
 

@@ -176,3 +176,35 @@ async fn partners_never_see_one_anothers_funds() {
         Code::PermissionDenied,
     );
 }
+
+/// The service checks each RPC's scope itself, whoever calls it: a
+/// read-only key reads, and cannot write, even past the gateway.
+#[tokio::test]
+async fn a_read_only_key_cannot_write_even_past_the_gateway() {
+    let t = mdf().await;
+    let p = partner();
+    let fund = t.fund(&p, 100_000).await;
+    let read_only = prm_runtime::Principal {
+        scopes: prm_runtime::Scopes::parse(&["read_only"]).expect("scope"),
+        ..p.clone()
+    };
+    t.client()
+        .get_fund(prm_runtime::testing::grpc::as_of(
+            prm_proto::mdf::GetFundRequest {
+                fund_id: fund.id.clone(),
+            },
+            &read_only,
+        ))
+        .await
+        .expect("a read-only key reads");
+    let s = prm_runtime::testing::grpc::assert_code(
+        t.submit(&read_only, activity(&fund.id, 1_000)).await,
+        tonic::Code::PermissionDenied,
+    );
+    assert_eq!(prm_runtime::testing::grpc::reason(&s), "MISSING_SCOPE");
+    assert!(
+        s.message().contains("mdf_requests.write"),
+        "{}",
+        s.message()
+    );
+}

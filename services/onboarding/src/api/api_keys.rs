@@ -1,16 +1,18 @@
 //! API keys: one kind of credential of a user. The secret is shown once,
-//! at creation, and stored only as a hash.
+//! at creation, and stored only as a hash. A key carries scopes (never
+//! broader than the key that made it), and may expire and be bound to
+//! networks.
 
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
 use prm_runtime::fields::ApiKeyName;
-use prm_runtime::wire::opt_id;
+use prm_runtime::wire::{from_timestamp, opt_id};
 use prm_runtime::{
-    ApiError, CallContext, FieldErrors, Idempotency, Page, Role, begin_or_replay, validate,
+    ApiError, CallContext, FieldErrors, Idempotency, Page, Role, Scopes, begin_or_replay, validate,
 };
 
 use super::{Onboarding, convert, ensure_may_act, ensure_not_terminated};
-use crate::domain::credentials::{self, KeyStatus};
+use crate::domain::credentials::{self, KeyLimits, KeyStatus};
 use crate::domain::identity::UserStatusRules;
 use crate::domain::identity::{may_manage_user, may_see_user};
 use crate::store::{self, ApiKeyRow};
@@ -48,7 +50,28 @@ impl Onboarding {
             .check("user_id", validate::optional_uuid(&req.user_id))
             .flatten();
         let name = errs.check("name", ApiKeyName::check(&req.name));
-        let name = errs.finish_with(|| name)?;
+        let scopes = if req.scopes.is_empty() {
+            // A key made without scopes gets its maker's: never more.
+            Some(principal.scopes.clone())
+        } else {
+            errs.check("scopes", Scopes::parse(&req.scopes))
+        };
+        let limits = KeyLimits::parse(
+            from_timestamp(req.expires_at.as_ref()),
+            &req.allowed_cidrs,
+            self.clock.now(),
+            &mut errs,
+        );
+        let (name, scopes) = errs.finish_with(|| Some((name?, scopes?)))?;
+        if !principal.scopes.covers(&scopes) {
+            return Err(ApiError::permission_denied(
+                "SCOPES_EXCEED_CALLER",
+                format!(
+                    "a key cannot make a key broader than itself: it has {}, and {} was asked",
+                    principal.scopes, scopes
+                ),
+            ));
+        }
         let user_id = user_id.unwrap_or(principal.user_id);
 
         let idem = Idempotency::new(&ctx, "CreateApiKey", &req);
@@ -72,9 +95,16 @@ impl Onboarding {
             ensure_not_terminated(&partner)?;
         }
         let key = credentials::generate();
-        let row =
-            store::insert_api_key(&mut tx, &user, &name, &key.display_prefix, &key.hash, false)
-                .await?;
+        let row = store::insert_api_key(
+            &mut tx,
+            &user,
+            &name,
+            &key.display_prefix,
+            &key.hash,
+            false,
+            &store::NewKeyLimits { scopes, limits },
+        )
+        .await?;
         let resp = CreateApiKeyResponse {
             api_key: Some(convert::api_key(&row)),
             secret: key.secret,

@@ -184,6 +184,7 @@ impl Onboarding {
             &key.display_prefix,
             &key.hash,
             false,
+            &store::NewKeyLimits::unrestricted(),
         )
         .await?;
         let app = store::decide_application(

@@ -50,6 +50,7 @@ pub async fn ensure_bootstrap_admin(
         &credentials::display_prefix(secret),
         &hash,
         true,
+        &store::NewKeyLimits::unrestricted(),
     )
     .await?;
     tracing::info!(user_id = %user.id, "bootstrap admin key installed from PRM_BOOTSTRAP_ADMIN_KEY");

@@ -107,6 +107,10 @@ pub fn api_key(r: &ApiKeyRow) -> pb::ApiKey {
         created_at: Some(timestamp(r.created_at)),
         last_used_at: opt_timestamp(r.last_used_at),
         revoked_at: opt_timestamp(r.revoked_at),
+        scopes: r.scopes.clone(),
+        expires_at: opt_timestamp(r.expires_at),
+        allowed_cidrs: r.allowed_cidrs.clone(),
+        last_used_ip: r.last_used_ip.clone().unwrap_or_default(),
     }
 }
 

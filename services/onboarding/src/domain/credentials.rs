@@ -89,3 +89,122 @@ mod tests {
         assert!(!looks_like_key(&format!("{} with space", a.secret)));
     }
 }
+
+/// Where and until when a key may be used, besides not being revoked:
+/// checked in one place, [`KeyLimits::admit`], on every authentication.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyLimits {
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Empty: any address.
+    pub allowed: Vec<ipnet::IpNet>,
+}
+
+/// Why a live key authenticates nothing here and now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Expired,
+    OutsideAllowList,
+}
+
+impl KeyLimits {
+    /// Reads a new key's limits: an expiry after `now`, and networks in
+    /// CIDR notation (a single address is its own network). Every bad
+    /// value is reported against its field.
+    pub fn parse(
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        cidrs: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+        errs: &mut prm_runtime::FieldErrors,
+    ) -> KeyLimits {
+        if expires_at.is_some_and(|t| t <= now) {
+            errs.add("expires_at", "must be in the future");
+        }
+        let mut allowed = Vec::new();
+        for (i, c) in cidrs.iter().enumerate() {
+            let c = c.trim();
+            match c
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            {
+                Ok(net) => allowed.push(net.trunc()),
+                Err(_) => errs.add(
+                    format!("allowed_cidrs[{i}]"),
+                    format!("{c:?} is not a network in CIDR notation, e.g. 203.0.113.0/24"),
+                ),
+            }
+        }
+        if cidrs.len() > 50 {
+            errs.add("allowed_cidrs", "at most 50 networks");
+        }
+        KeyLimits {
+            expires_at,
+            allowed,
+        }
+    }
+
+    /// Whether the key may be used at `now` from `from` (an unknown
+    /// address passes only a key without an allow-list).
+    pub fn admit(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), KeyRefusal> {
+        if self.expires_at.is_some_and(|t| t <= now) {
+            return Err(KeyRefusal::Expired);
+        }
+        if !self.allowed.is_empty()
+            && !from.is_some_and(|ip| self.allowed.iter().any(|n| n.contains(&ip)))
+        {
+            return Err(KeyRefusal::OutsideAllowList);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn a_key_is_refused_after_its_expiry_and_outside_its_networks() {
+        let now = Utc::now();
+        let mut errs = prm_runtime::FieldErrors::new();
+        let limits = KeyLimits::parse(
+            Some(now + Duration::hours(1)),
+            &["203.0.113.0/24".into(), "2001:db8::7".into()],
+            now,
+            &mut errs,
+        );
+        assert!(errs.finish().is_ok());
+        let ip = |s: &str| s.parse().ok();
+        assert_eq!(limits.admit(now, ip("203.0.113.9")), Ok(()));
+        assert_eq!(limits.admit(now, ip("2001:db8::7")), Ok(()));
+        assert_eq!(
+            limits.admit(now, ip("198.51.100.1")),
+            Err(KeyRefusal::OutsideAllowList)
+        );
+        assert_eq!(limits.admit(now, None), Err(KeyRefusal::OutsideAllowList));
+        assert_eq!(
+            limits.admit(now + Duration::hours(2), ip("203.0.113.9")),
+            Err(KeyRefusal::Expired)
+        );
+        assert_eq!(KeyLimits::default().admit(now, None), Ok(()));
+    }
+
+    #[test]
+    fn bad_limits_name_their_field() {
+        let now = Utc::now();
+        let mut errs = prm_runtime::FieldErrors::new();
+        KeyLimits::parse(
+            Some(now - Duration::seconds(1)),
+            &["10.0.0.0/8".into(), "10.0.0.0/33".into()],
+            now,
+            &mut errs,
+        );
+        let e = errs.finish().expect_err("bad");
+        let text = format!("{e:?}");
+        assert!(text.contains("expires_at"), "{text}");
+        assert!(text.contains("allowed_cidrs[1]"), "{text}");
+    }
+}

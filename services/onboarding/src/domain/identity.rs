@@ -72,6 +72,7 @@ mod tests {
             partner_id,
             roles: roles.to_vec(),
             api_key_id: None,
+            scopes: prm_runtime::Scopes::all(),
         }
     }
 

@@ -160,6 +160,7 @@ mod tests {
             partner_id: None,
             roles: vec![Role::PartnerManager],
             api_key_id: None,
+            scopes: prm_runtime::Scopes::all(),
         };
         let own = Principal {
             partner_id: Some(Uuid::now_v7()),

@@ -1,12 +1,14 @@
 //! Users and their API keys (one kind of credential), and the bootstrap
 //! admin key.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
-use prm_runtime::Role;
+use prm_runtime::{Role, Scopes};
 use uuid::Uuid;
 
 use super::{Db, Result};
-use crate::domain::credentials::KeyStatus;
+use crate::domain::credentials::{KeyLimits, KeyStatus};
 use crate::domain::identity::{UserRef, UserStatus};
 use crate::domain::partner::PartnerStatus;
 
@@ -45,6 +47,10 @@ pub struct ApiKeyRow {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub version: i64,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub allowed_cidrs: Vec<String>,
+    pub last_used_ip: Option<String>,
 }
 
 impl ApiKeyRow {
@@ -126,7 +132,25 @@ pub async fn deactivate_user(db: Db<'_>, id: Uuid) -> Result<UserRow> {
 }
 
 const API_KEY_COLUMNS: &str =
-    "id, user_id, partner_id, name, display_prefix, created_at, last_used_at, revoked_at, version";
+    "id, user_id, partner_id, name, display_prefix, created_at, last_used_at, revoked_at, version,
+     scopes, expires_at, allowed_cidrs::text[] AS allowed_cidrs, host(last_used_ip) AS last_used_ip";
+
+/// What a new key may do, until when and from where.
+pub struct NewKeyLimits {
+    pub scopes: Scopes,
+    pub limits: KeyLimits,
+}
+
+impl NewKeyLimits {
+    /// Every scope, no expiry, any address: the bootstrap key and the key
+    /// a partner's admin is provisioned with (it narrows its own later).
+    pub fn unrestricted() -> Self {
+        Self {
+            scopes: Scopes::all(),
+            limits: KeyLimits::default(),
+        }
+    }
+}
 
 pub async fn insert_api_key(
     db: Db<'_>,
@@ -135,10 +159,18 @@ pub async fn insert_api_key(
     display_prefix: &str,
     secret_hash: &[u8],
     is_bootstrap: bool,
+    limits: &NewKeyLimits,
 ) -> Result<ApiKeyRow> {
+    let cidrs: Vec<String> = limits
+        .limits
+        .allowed
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO api_keys (id, user_id, partner_id, name, display_prefix, secret_hash, is_bootstrap)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {API_KEY_COLUMNS}"
+        "INSERT INTO api_keys (id, user_id, partner_id, name, display_prefix, secret_hash, is_bootstrap,
+             scopes, expires_at, allowed_cidrs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::cidr[]) RETURNING {API_KEY_COLUMNS}"
     )))
     .bind(Uuid::now_v7())
     .bind(user.id)
@@ -147,6 +179,9 @@ pub async fn insert_api_key(
     .bind(display_prefix)
     .bind(secret_hash)
     .bind(is_bootstrap)
+    .bind(limits.scopes.names())
+    .bind(limits.limits.expires_at)
+    .bind(cidrs)
     .fetch_one(db)
     .await
 }
@@ -208,14 +243,36 @@ pub async fn revoke_user_keys(db: Db<'_>, user_id: Uuid) -> Result<Vec<ApiKeyRow
 pub struct Credential {
     pub api_key_id: Uuid,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
     pub user_id: Uuid,
     pub partner_id: Option<Uuid>,
     pub partner_status: Option<PartnerStatus>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub allowed_cidrs: Vec<String>,
+}
+
+impl Credential {
+    /// The key's expiry and allow-list; a network the database holds that
+    /// cannot be read is an error (the key then allows nothing, not all).
+    pub fn limits(&self) -> std::result::Result<KeyLimits, String> {
+        let allowed = self
+            .allowed_cidrs
+            .iter()
+            .map(|c| c.parse().map_err(|_| format!("unreadable network {c:?}")))
+            .collect::<std::result::Result<Vec<ipnet::IpNet>, String>>()?;
+        Ok(KeyLimits {
+            expires_at: self.expires_at,
+            allowed,
+        })
+    }
 }
 
 pub async fn credential_by_hash(db: Db<'_>, hash: &[u8]) -> Result<Option<Credential>> {
     sqlx::query_as(
-        "SELECT k.id AS api_key_id, k.last_used_at, u.id AS user_id, u.partner_id, p.status AS partner_status
+        "SELECT k.id AS api_key_id, k.last_used_at, host(k.last_used_ip) AS last_used_ip,
+                u.id AS user_id, u.partner_id, p.status AS partner_status, k.scopes, k.expires_at,
+                k.allowed_cidrs::text[] AS allowed_cidrs
          FROM api_keys k
          JOIN users u ON u.id = k.user_id
          LEFT JOIN partners p ON p.id = u.partner_id
@@ -227,13 +284,16 @@ pub async fn credential_by_hash(db: Db<'_>, hash: &[u8]) -> Result<Option<Creden
     .await
 }
 
-/// Records use at most once a minute per key, to keep authentication cheap.
-pub async fn touch_api_key(db: Db<'_>, id: Uuid) -> Result<()> {
+/// Records the time and address of use, at most once a minute per key
+/// and address, to keep authentication cheap.
+pub async fn touch_api_key(db: Db<'_>, id: Uuid, from: Option<IpAddr>) -> Result<()> {
     sqlx::query(
-        "UPDATE api_keys SET last_used_at = now()
-         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        "UPDATE api_keys SET last_used_at = now(), last_used_ip = $2::inet
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'
+                            OR last_used_ip IS DISTINCT FROM $2::inet)",
     )
     .bind(id)
+    .bind(from.map(|ip| ip.to_string()))
     .execute(db)
     .await?;
     Ok(())

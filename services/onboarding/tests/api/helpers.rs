@@ -74,6 +74,7 @@ pub async fn spawn(opts: Spawn) -> TestApp {
             partner_id: None,
             roles: vec![Role::Admin],
             api_key_id: None,
+            scopes: prm_runtime::Scopes::all(),
         },
     };
     if !opts.no_wait {
@@ -125,6 +126,7 @@ impl TestApp {
             .authenticate(req(
                 AuthenticateRequest {
                     secret: secret.into(),
+                    client_ip: "127.0.0.1".into(),
                 },
                 None,
                 None,

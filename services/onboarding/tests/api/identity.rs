@@ -17,6 +17,7 @@ async fn keys_are_shown_once_stored_hashed_and_revocable() {
             CreateApiKeyRequest {
                 user_id: String::new(),
                 name: "CI".into(),
+                ..Default::default()
             },
             &p.admin,
         ))
@@ -224,6 +225,7 @@ async fn partner_admins_manage_their_own_users() {
             CreateApiKeyRequest {
                 user_id: user.id.clone(),
                 name: "seller".into(),
+                ..Default::default()
             },
             &p.admin,
         ))
@@ -278,6 +280,7 @@ async fn a_retried_call_replays_its_first_response() {
     let body = CreateApiKeyRequest {
         user_id: String::new(),
         name: "retry-me".into(),
+        ..Default::default()
     };
     let first = c
         .create_api_key(req(body.clone(), Some(&p.admin), Some("key-123")))
@@ -307,6 +310,7 @@ async fn a_retried_call_replays_its_first_response() {
     let other = CreateApiKeyRequest {
         user_id: String::new(),
         name: "something else".into(),
+        ..Default::default()
     };
     let r = c
         .create_api_key(req(other, Some(&p.admin), Some("key-123")))
@@ -366,6 +370,7 @@ async fn a_retried_call_replays_its_first_response() {
             CreateApiKeyRequest {
                 user_id: String::new(),
                 name: "x".into(),
+                ..Default::default()
             },
             Some(&p.admin),
             Some(&"k".repeat(300)),

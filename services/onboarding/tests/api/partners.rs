@@ -254,6 +254,7 @@ async fn partners_never_see_each_other() {
             CreateApiKeyRequest {
                 user_id: b.admin_user_id.clone(),
                 name: "steal".into(),
+                ..Default::default()
             },
             &a.admin,
         ))
@@ -318,6 +319,7 @@ async fn a_suspended_partner_reads_but_cannot_act() {
             CreateApiKeyRequest {
                 user_id: String::new(),
                 name: "more".into(),
+                ..Default::default()
             },
             &me,
         ))

@@ -50,13 +50,13 @@ impl Reporting {
 
 prm_runtime::grpc_service! {
     impl ReportingService for Reporting {
-        get_partner_scorecard(GetPartnerScorecardRequest) -> GetPartnerScorecardResponse;
-        get_program_report(GetProgramReportRequest) -> GetProgramReportResponse;
-        get_deal_attribution(GetDealAttributionRequest) -> GetDealAttributionResponse;
-        create_attribution_model(CreateAttributionModelRequest) -> CreateAttributionModelResponse;
-        list_attribution_models(ListAttributionModelsRequest) -> ListAttributionModelsResponse;
-        export_scorecards(ExportScorecardsRequest) -> ExportScorecardsResponse;
-        get_lag(GetLagRequest) -> GetLagResponse;
-        rebuild_read_models(RebuildReadModelsRequest) -> RebuildReadModelsResponse;
+        get_partner_scorecard(GetPartnerScorecardRequest) -> GetPartnerScorecardResponse: "reports.read";
+        get_program_report(GetProgramReportRequest) -> GetProgramReportResponse: "reports.read";
+        get_deal_attribution(GetDealAttributionRequest) -> GetDealAttributionResponse: "reports.read";
+        create_attribution_model(CreateAttributionModelRequest) -> CreateAttributionModelResponse: "attribution_models.write";
+        list_attribution_models(ListAttributionModelsRequest) -> ListAttributionModelsResponse: "attribution_models.read";
+        export_scorecards(ExportScorecardsRequest) -> ExportScorecardsResponse: "reports.read";
+        get_lag(GetLagRequest) -> GetLagResponse: "reports.read";
+        rebuild_read_models(RebuildReadModelsRequest) -> RebuildReadModelsResponse: "reports.write";
     }
 }

@@ -34,6 +34,7 @@ pub fn staff(role: Role) -> Principal {
         partner_id: None,
         roles: vec![role],
         api_key_id: None,
+        scopes: prm_runtime::Scopes::all(),
     }
 }
 
@@ -44,6 +45,7 @@ pub fn partner_user(partner: Uuid) -> Principal {
         partner_id: Some(partner),
         roles: vec![Role::PartnerAdmin],
         api_key_id: None,
+        scopes: prm_runtime::Scopes::all(),
     }
 }
 

@@ -10,4 +10,5 @@ mod openapi;
 mod partner_status;
 mod rate_limits;
 mod reporting;
+mod scopes;
 mod walkthrough;

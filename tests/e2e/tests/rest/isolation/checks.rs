@@ -20,7 +20,62 @@ async fn partners_never_reach_each_other_over_any_route() {
     registrations_stay_apart(&world).await;
     mdf_stays_apart(&world).await;
     commissions_stay_apart(&world).await;
+    refused_keys_reach_nothing(&world).await;
     b_is_as_it_was(&world).await;
+}
+
+/// A's revoked and expired keys get 401 on every authenticated route, and
+/// a key scoped to reading links gets 403 naming the scope on every route
+/// that needs another (and B is unchanged, checked after).
+async fn refused_keys_reach_nothing(world: &World) {
+    let stack = &world.stack;
+    let keys = format!("/v1/partners/{}/api-keys", world.a.id);
+    let make = |body: Value| {
+        let keys = keys.clone();
+        async move {
+            let r = stack.post(&keys, Some(&world.a.key), body).await;
+            assert_eq!(r.status, 201, "{r:?}");
+            (r.str("/id"), r.str("/secret"))
+        }
+    };
+    let (revoked_id, revoked) = make(json!({"name": "revoked"})).await;
+    let r = stack
+        .delete(&format!("/v1/api-keys/{revoked_id}"), Some(&world.a.key))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let (_, expired) = make(json!({"name": "expired", "expires_at": soon})).await;
+    let (_, links_only) = make(json!({"name": "links", "scopes": ["links.read"]})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let spec = stack.get("/openapi.json", None).await.body;
+    let mut checked = 0;
+    for probe in ROUTES {
+        let Some(requirement) = spec["paths"][probe.path][probe.method]["security"][0]
+            .get("api_key")
+            .and_then(Value::as_array)
+        else {
+            continue; // public
+        };
+        let scope = requirement.first().and_then(Value::as_str);
+        let (path, body) = world.target(probe.path);
+        for key in [&revoked, &expired] {
+            let r = call(stack, probe.method, &path, key, body.clone()).await;
+            assert_eq!(r.status, 401, "{} {}: {r:?}", probe.method, probe.path);
+        }
+        if let Some(scope) = scope.filter(|s| *s != "links.read") {
+            let r = call(stack, probe.method, &path, &links_only, body.clone()).await;
+            assert_eq!(r.status, 403, "{} {}: {r:?}", probe.method, probe.path);
+            assert_eq!(r.code(), "MISSING_SCOPE");
+            assert!(
+                r.body["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(scope)
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 90, "{checked} authenticated routes");
 }
 
 /// The route table equals the OpenAPI document's (method, path) pairs.
