@@ -258,10 +258,11 @@ def _payout_profile(body):
 
 def _api_key(body):
     # The schema says "date-time" and "string": an expiry must also be in
-    # the future, and a network in CIDR notation.
+    # the future (and within a maximum lifetime of at least a day, which
+    # the run may have set), and a network in CIDR notation.
     if body.get("expires_at") is not None:
         body["expires_at"] = (
-            dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+            dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=12)
         ).isoformat()
     if body.get("allowed_cidrs"):
         body["allowed_cidrs"] = ["203.0.113.0/24"]
@@ -311,6 +312,10 @@ def before_call(context, case, kwargs):
         _payout_profile(body)
     elif path.endswith("/api-keys"):
         _api_key(body)
+    elif path.endswith("/rotate") and body.get("old_key_valid_until") is not None:
+        body["old_key_valid_until"] = (
+            dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+        ).isoformat()
     elif path.startswith("/v1/mdf/") and ("amount" in body or "proven_cost" in body):
         _amount(body.get("amount"), CURRENCY)
         _amount(body.get("proven_cost"), CURRENCY)

@@ -16,6 +16,7 @@ use std::fmt;
 
 /// Every resource a scope can name, one per REST collection.
 pub const RESOURCES: &[&str] = &[
+    "api_key_policy",
     "api_keys",
     "applications",
     "attribution_models",

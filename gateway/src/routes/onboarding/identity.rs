@@ -2,7 +2,7 @@ use prm_proto::onboarding as pb;
 
 use super::partners::Partner;
 use crate::dto::*;
-use crate::extract::{JsonBody, PathId, QueryParams, path_id};
+use crate::extract::{JsonBody, OptionalJsonBody, PathId, QueryParams, path_id};
 use crate::forward::{Call, Reply, created, ok, one};
 use crate::problem::Problem;
 use chrono::{DateTime, Utc};
@@ -175,7 +175,135 @@ pub async fn revoke_api_key(call: Call, PathId(id): PathId) -> Reply<ApiKey> {
     ok(one(r.api_key)?)
 }
 
+/// Rotate an API key: a new key with the old one's name, scopes and
+/// networks (its `secret` is in this response only); the old key keeps
+/// working until `old_key_valid_until`, at once by default.
+#[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "identity", security(("api_key" = ["api_keys.write"])),
+    params(("id" = Uuid, Path, description = "API key id")),
+    request_body(content = Option<KeyRotation>),
+    responses((status = 201, description = "The new key", body = RotatedApiKey)))]
+pub async fn rotate_api_key(
+    call: Call,
+    PathId(id): PathId,
+    OptionalJsonBody(b): OptionalJsonBody<KeyRotation>,
+) -> Reply<RotatedApiKey> {
+    let r = call
+        .send(pb::RotateApiKeyRequest {
+            api_key_id: id,
+            old_key_valid_until: b.old_key_valid_until.map(prm_runtime::wire::timestamp),
+        })
+        .await?;
+    created(RotatedApiKey {
+        key: one(r.api_key)?,
+        secret: token(r.secret),
+        rotated: one(r.rotated)?,
+    })
+}
+
+/// The longest a new staff key may live (staff).
+#[utoipa::path(get, path = "/v1/api-key-policy", tag = "identity", security(("api_key" = ["api_key_policy.read"])),
+    responses((status = 200, description = "OK", body = KeyPolicy)))]
+pub async fn get_staff_key_policy(call: Call) -> Reply<KeyPolicy> {
+    let r = call.send(pb::GetApiKeyPolicyRequest::default()).await?;
+    ok(one(r.policy)?)
+}
+
+/// Set the longest a new staff key may live (admins): keys made after it
+/// without an expiry get the longest, and longer ones are refused.
+#[utoipa::path(put, path = "/v1/api-key-policy", tag = "identity", security(("api_key" = ["api_key_policy.write"])),
+    request_body = KeyPolicyChange,
+    responses((status = 200, description = "OK", body = KeyPolicy)))]
+pub async fn put_staff_key_policy(
+    call: Call,
+    JsonBody(b): JsonBody<KeyPolicyChange>,
+) -> Reply<KeyPolicy> {
+    let r = call
+        .send(pb::SetApiKeyPolicyRequest {
+            program_id: String::new(),
+            max_key_days: b.max_key_days.unwrap_or(0),
+        })
+        .await?;
+    ok(one(r.policy)?)
+}
+
+/// The longest a new key of the program's partners may live (staff).
+#[utoipa::path(get, path = "/v1/programs/{id}/api-key-policy", tag = "identity", security(("api_key" = ["api_key_policy.read"])),
+    params(("id" = Uuid, Path, description = "Program id")),
+    responses((status = 200, description = "OK", body = KeyPolicy)))]
+pub async fn get_program_key_policy(call: Call, PathId(id): PathId) -> Reply<KeyPolicy> {
+    let r = call
+        .send(pb::GetApiKeyPolicyRequest { program_id: id })
+        .await?;
+    ok(one(r.policy)?)
+}
+
+/// Set the longest a new key of the program's partners may live (admins).
+#[utoipa::path(put, path = "/v1/programs/{id}/api-key-policy", tag = "identity", security(("api_key" = ["api_key_policy.write"])),
+    params(("id" = Uuid, Path, description = "Program id")),
+    request_body = KeyPolicyChange,
+    responses((status = 200, description = "OK", body = KeyPolicy)))]
+pub async fn put_program_key_policy(
+    call: Call,
+    PathId(id): PathId,
+    JsonBody(b): JsonBody<KeyPolicyChange>,
+) -> Reply<KeyPolicy> {
+    let r = call
+        .send(pb::SetApiKeyPolicyRequest {
+            program_id: id,
+            max_key_days: b.max_key_days.unwrap_or(0),
+        })
+        .await?;
+    ok(one(r.policy)?)
+}
+
 // ------------------------------------------------------------ JSON shapes
+
+/// How a rotation treats the old key.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotation {
+    /// Until when the old key keeps working (not in the past); by default
+    /// it stops at once.
+    pub old_key_valid_until: Option<DateTime<Utc>>,
+}
+
+/// A rotated key: the new one with its secret, and the old one with the
+/// expiry the rotation gave it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RotatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// Present only in the response that rotated the key (not on replays).
+    pub secret: Option<String>,
+    pub rotated: ApiKey,
+}
+
+/// The longest a new key may live.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyPolicy {
+    /// The program whose partners' keys this is for; absent for staff keys.
+    pub program_id: Option<String>,
+    /// Days; absent when keys may live forever.
+    pub max_key_days: Option<i32>,
+}
+
+impl From<&pb::ApiKeyPolicy> for KeyPolicy {
+    fn from(p: &pb::ApiKeyPolicy) -> Self {
+        Self {
+            program_id: id(&p.program_id),
+            max_key_days: (p.max_key_days > 0).then_some(p.max_key_days),
+        }
+    }
+}
+
+/// A new maximum key lifetime.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPolicyChange {
+    /// 1 to 3650 days; null lifts the maximum.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub max_key_days: Option<i32>,
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct User {

@@ -50,6 +50,15 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .operations(routes!(identity::create_api_key, identity::list_api_keys))
         .operations(routes!(identity::revoke_api_key))
+        .operations(routes!(identity::rotate_api_key))
+        .operations(routes!(
+            identity::get_staff_key_policy,
+            identity::put_staff_key_policy
+        ))
+        .operations(routes!(
+            identity::get_program_key_policy,
+            identity::put_program_key_policy
+        ))
         .operations(routes!(identity::deactivate_user))
         .operations(routes!(terms::publish_terms, terms::list_terms))
         .operations(routes!(terms::accept_terms))

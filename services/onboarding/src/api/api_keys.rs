@@ -5,11 +5,14 @@
 
 use prm_proto::events as ev;
 use prm_proto::onboarding::*;
+use prm_runtime::auth::STAFF;
 use prm_runtime::fields::ApiKeyName;
 use prm_runtime::wire::{from_timestamp, opt_id};
 use prm_runtime::{
-    ApiError, CallContext, FieldErrors, Idempotency, Page, Role, Scopes, begin_or_replay, validate,
+    ApiError, CallContext, FieldErrors, Idempotency, Page, Principal, Role, Scopes,
+    begin_or_replay, validate,
 };
+use uuid::Uuid;
 
 use super::{Onboarding, convert, ensure_may_act, ensure_not_terminated};
 use crate::domain::credentials::{self, KeyLimits, KeyStatus};
@@ -18,6 +21,25 @@ use crate::domain::identity::{may_manage_user, may_see_user};
 use crate::store::{self, ApiKeyRow};
 
 impl Onboarding {
+    /// The program whose key policy applies to keys of a user of
+    /// `partner` (`None` for staff), once the caller may act for it.
+    async fn key_program(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        principal: &Principal,
+        partner: Option<Uuid>,
+    ) -> Result<Option<Uuid>, ApiError> {
+        let Some(pid) = partner else {
+            return Ok(None);
+        };
+        let partner = store::partner(tx, pid)
+            .await?
+            .ok_or(ApiError::not_found("partner"))?;
+        ensure_may_act(principal, &partner)?;
+        ensure_not_terminated(&partner)?;
+        Ok(Some(partner.program_id))
+    }
+
     /// Announces that `key` (as it is after the revocation) was revoked.
     pub(super) async fn announce_revocation(
         &self,
@@ -56,7 +78,7 @@ impl Onboarding {
         } else {
             errs.check("scopes", Scopes::parse(&req.scopes))
         };
-        let limits = KeyLimits::parse(
+        let mut limits = KeyLimits::parse(
             from_timestamp(req.expires_at.as_ref()),
             &req.allowed_cidrs,
             self.clock.now(),
@@ -87,13 +109,13 @@ impl Onboarding {
             ));
         }
         user.status.ensure_active(format!("user/{user_id}"))?;
-        if let Some(pid) = user.partner_id {
-            let partner = store::partner(&mut tx, pid)
-                .await?
-                .ok_or(ApiError::not_found("partner"))?;
-            ensure_may_act(&principal, &partner)?;
-            ensure_not_terminated(&partner)?;
-        }
+        let program = self
+            .key_program(&mut tx, &principal, user.partner_id)
+            .await?;
+        let max_days = store::max_key_days(&mut tx, program).await?;
+        let mut errs = FieldErrors::new();
+        limits.within_lifetime(max_days, self.clock.now(), &mut errs);
+        errs.finish()?;
         let key = credentials::generate();
         let row = store::insert_api_key(
             &mut tx,
@@ -208,6 +230,165 @@ impl Onboarding {
         }
         let resp = RevokeApiKeyResponse {
             api_key: Some(convert::api_key(&key)),
+        };
+        idem.commit(tx, &resp).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn rotate_api_key(
+        &self,
+        ctx: CallContext,
+        req: RotateApiKeyRequest,
+    ) -> Result<RotateApiKeyResponse, ApiError> {
+        let principal = ctx.principal()?.clone();
+        let now = self.clock.now();
+        let mut errs = FieldErrors::new();
+        let id = errs.check("api_key_id", validate::uuid(&req.api_key_id));
+        let until = from_timestamp(req.old_key_valid_until.as_ref()).unwrap_or(now);
+        if until < now {
+            errs.add("old_key_valid_until", "must not be in the past");
+        }
+        let id = errs.finish_with(|| id)?;
+        let idem = Idempotency::new(&ctx, "RotateApiKey", &req);
+        let mut tx = begin_or_replay!(self.db, idem);
+        let old = store::api_key(&mut tx, id)
+            .await?
+            .ok_or(ApiError::not_found("api key"))?;
+        let owner = store::user(&mut tx, old.user_id)
+            .await?
+            .filter(|u| may_see_user(&principal, u.as_ref()))
+            .ok_or(ApiError::not_found("api key"))?;
+        if !may_manage_user(&principal, owner.as_ref()) {
+            return Err(ApiError::permission_denied(
+                "ROLE_REQUIRED",
+                "you cannot rotate this key",
+            ));
+        }
+        if old.status() != KeyStatus::Live {
+            return Err(ApiError::precondition(
+                "API_KEY_REVOKED",
+                format!("api_key/{id}"),
+                "the key is revoked; make a new one",
+            ));
+        }
+        if old.expires_at.is_some_and(|t| t <= now) {
+            return Err(ApiError::precondition(
+                "API_KEY_EXPIRED",
+                format!("api_key/{id}"),
+                "the key has expired; make a new one",
+            ));
+        }
+        // Rotating hands out a new secret with the old key's scopes: only
+        // a caller who could make such a key may.
+        let scopes = Scopes::from_wire(&old.scopes);
+        if !principal.scopes.covers(&scopes) {
+            return Err(ApiError::permission_denied(
+                "SCOPES_EXCEED_CALLER",
+                format!(
+                    "the key has {scopes}, broader than the caller's {}",
+                    principal.scopes
+                ),
+            ));
+        }
+        owner.status.ensure_active(format!("user/{}", owner.id))?;
+        let program = self
+            .key_program(&mut tx, &principal, owner.partner_id)
+            .await?;
+        let max_days = store::max_key_days(&mut tx, program).await?;
+        // The new key lives as long as the old one was meant to, within
+        // the maximum.
+        let mut limits = KeyLimits {
+            expires_at: old.expires_at.map(|t| now + (t - old.created_at)),
+            allowed: old
+                .allowed_cidrs
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect(),
+        };
+        if let (Some(days), Some(t)) = (max_days, limits.expires_at) {
+            limits.expires_at = Some(t.min(now + chrono::Duration::days(i64::from(days))));
+        }
+        let mut errs = FieldErrors::new();
+        limits.within_lifetime(max_days, now, &mut errs);
+        errs.finish()?;
+        let key = credentials::generate();
+        let row = store::insert_api_key(
+            &mut tx,
+            &owner,
+            &old.name,
+            &key.display_prefix,
+            &key.hash,
+            false,
+            &store::NewKeyLimits { scopes, limits },
+        )
+        .await?;
+        let rotated = store::expire_api_key(&mut tx, id, until).await?;
+        let resp = RotateApiKeyResponse {
+            api_key: Some(convert::api_key(&row)),
+            secret: key.secret,
+            rotated: Some(convert::api_key(&rotated)),
+        };
+        let stored = RotateApiKeyResponse {
+            secret: String::new(),
+            ..resp.clone()
+        };
+        idem.commit(tx, &stored).await?;
+        Ok(resp)
+    }
+
+    pub(super) async fn get_api_key_policy(
+        &self,
+        ctx: CallContext,
+        req: GetApiKeyPolicyRequest,
+    ) -> Result<GetApiKeyPolicyResponse, ApiError> {
+        ctx.principal()?.require_any_role(STAFF)?;
+        let program = validate::optional_uuid(&req.program_id)
+            .map_err(|e| ApiError::invalid("program_id", e))?;
+        let mut conn = self.db.acquire().await?;
+        if let Some(p) = program {
+            store::program(&mut conn, p)
+                .await?
+                .ok_or(ApiError::not_found("program"))?;
+        }
+        let days = store::max_key_days(&mut conn, program).await?;
+        Ok(GetApiKeyPolicyResponse {
+            policy: Some(ApiKeyPolicy {
+                program_id: opt_id(program),
+                max_key_days: days.unwrap_or(0),
+            }),
+        })
+    }
+
+    pub(super) async fn set_api_key_policy(
+        &self,
+        ctx: CallContext,
+        req: SetApiKeyPolicyRequest,
+    ) -> Result<SetApiKeyPolicyResponse, ApiError> {
+        let principal = ctx.principal()?.clone();
+        let mut errs = FieldErrors::new();
+        let program = errs.check("program_id", validate::optional_uuid(&req.program_id));
+        if !(0..=3650).contains(&req.max_key_days) {
+            errs.add(
+                "max_key_days",
+                "must be 1 to 3650 days, or 0 for no maximum",
+            );
+        }
+        let program = errs.finish_with(|| program)?;
+        principal.require_any_role(&[Role::Admin])?;
+        let idem = Idempotency::new(&ctx, "SetApiKeyPolicy", &req);
+        let mut tx = begin_or_replay!(self.db, idem);
+        if let Some(p) = program {
+            store::program(&mut tx, p)
+                .await?
+                .ok_or(ApiError::not_found("program"))?;
+        }
+        let days = (req.max_key_days > 0).then_some(req.max_key_days);
+        store::set_max_key_days(&mut tx, program, days, self.clock.now()).await?;
+        let resp = SetApiKeyPolicyResponse {
+            policy: Some(ApiKeyPolicy {
+                program_id: opt_id(program),
+                max_key_days: req.max_key_days,
+            }),
         };
         idem.commit(tx, &resp).await?;
         Ok(resp)

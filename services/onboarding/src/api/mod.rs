@@ -107,6 +107,9 @@ prm_runtime::grpc_service! {
         create_api_key(CreateApiKeyRequest) -> CreateApiKeyResponse: "api_keys.write";
         list_api_keys(ListApiKeysRequest) -> ListApiKeysResponse: "api_keys.read";
         revoke_api_key(RevokeApiKeyRequest) -> RevokeApiKeyResponse: "api_keys.write";
+        rotate_api_key(RotateApiKeyRequest) -> RotateApiKeyResponse: "api_keys.write";
+        get_api_key_policy(GetApiKeyPolicyRequest) -> GetApiKeyPolicyResponse: "api_key_policy.read";
+        set_api_key_policy(SetApiKeyPolicyRequest) -> SetApiKeyPolicyResponse: "api_key_policy.write";
         authenticate(AuthenticateRequest) -> AuthenticateResponse: "gateway";
         get_onboarding_checklist(GetOnboardingChecklistRequest) -> GetOnboardingChecklistResponse: "partners.read";
         evaluate_partner_tier(EvaluatePartnerTierRequest) -> EvaluatePartnerTierResponse: "partners.read";

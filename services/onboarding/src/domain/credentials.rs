@@ -142,6 +142,31 @@ impl KeyLimits {
         }
     }
 
+    /// Applies the maximum lifetime of new keys (`max_days`, if any): a
+    /// key without an expiry gets the longest allowed, and one beyond it
+    /// is refused against `expires_at`.
+    pub fn within_lifetime(
+        &mut self,
+        max_days: Option<i32>,
+        now: chrono::DateTime<chrono::Utc>,
+        errs: &mut prm_runtime::FieldErrors,
+    ) {
+        let Some(days) = max_days else {
+            return;
+        };
+        let latest = now + chrono::Duration::days(i64::from(days));
+        match self.expires_at {
+            None => self.expires_at = Some(latest),
+            Some(t) if t > latest => errs.add(
+                "expires_at",
+                format!(
+                    "must be at most {days} days from now (the maximum lifetime of these keys)"
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
     /// Whether the key may be used at `now` from `from` (an unknown
     /// address passes only a key without an allow-list).
     pub fn admit(
@@ -190,6 +215,26 @@ mod limits_tests {
             Err(KeyRefusal::Expired)
         );
         assert_eq!(KeyLimits::default().admit(now, None), Ok(()));
+    }
+
+    #[test]
+    fn a_maximum_lifetime_caps_new_keys_and_fills_in_a_missing_expiry() {
+        let now = Utc::now();
+        let mut errs = prm_runtime::FieldErrors::new();
+        let mut open = KeyLimits::default();
+        open.within_lifetime(Some(30), now, &mut errs);
+        assert_eq!(open.expires_at, Some(now + Duration::days(30)));
+        let mut long = KeyLimits {
+            expires_at: Some(now + Duration::days(31)),
+            ..KeyLimits::default()
+        };
+        long.within_lifetime(Some(30), now, &mut errs);
+        assert!(format!("{:?}", errs.finish()).contains("expires_at"));
+        let mut free = KeyLimits::default();
+        let mut errs = prm_runtime::FieldErrors::new();
+        free.within_lifetime(None, now, &mut errs);
+        assert_eq!(free.expires_at, None);
+        assert!(errs.finish().is_ok());
     }
 
     #[test]

@@ -328,3 +328,57 @@ pub async fn retire_bootstrap_keys(db: Db<'_>, new_hash: &[u8]) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// The longest a new key may live, in days: for staff keys (`None`), or
+/// for the keys of the program's partners. `None`: no maximum.
+pub async fn max_key_days(db: Db<'_>, program: Option<Uuid>) -> Result<Option<i32>> {
+    sqlx::query_scalar(
+        "SELECT max_key_days FROM api_key_policies WHERE program_id IS NOT DISTINCT FROM $1",
+    )
+    .bind(program)
+    .fetch_optional(db)
+    .await
+}
+
+/// Sets (or, with `None`, lifts) the maximum lifetime of new keys.
+pub async fn set_max_key_days(
+    db: Db<'_>,
+    program: Option<Uuid>,
+    days: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    match days {
+        Some(days) => {
+            sqlx::query(
+                "INSERT INTO api_key_policies (program_id, max_key_days, updated_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT ON CONSTRAINT api_key_policies_program_key
+                 DO UPDATE SET max_key_days = $2, updated_at = $3",
+            )
+            .bind(program)
+            .bind(days)
+            .bind(at)
+            .execute(db)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM api_key_policies WHERE program_id IS NOT DISTINCT FROM $1")
+                .bind(program)
+                .execute(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends a rotated key's life at `until` (never later than it would have).
+pub async fn expire_api_key(db: Db<'_>, id: Uuid, until: DateTime<Utc>) -> Result<ApiKeyRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE api_keys SET expires_at = LEAST(coalesce(expires_at, $2), $2), version = version + 1
+         WHERE id = $1 RETURNING {API_KEY_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(until)
+    .fetch_one(db)
+    .await
+}

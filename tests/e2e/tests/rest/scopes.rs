@@ -247,3 +247,93 @@ fn every_rpc_of_every_service_declares_a_known_scope() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_rotated_key_overlaps_its_successor_and_keys_live_no_longer_than_the_maximum() {
+    let stack = spawn_with(|s| s.auth.cache_ttl_ms = 50).await;
+    let program = stack.program("Channel").await;
+    let p = stack.partner(&program, "alpha.example", "reseller").await;
+    let old = key(
+        &stack,
+        &p,
+        &p.key,
+        json!({"name": "ci", "scopes": ["links.read", "api_keys.write"]}),
+    )
+    .await;
+    let (old_id, old_secret) = (
+        old["id"].as_str().expect("id").to_owned(),
+        old["secret"].as_str().expect("secret").to_owned(),
+    );
+    let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let r = stack
+        .post(
+            &format!("/v1/api-keys/{old_id}/rotate"),
+            Some(&p.key),
+            json!({"old_key_valid_until": until.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["scopes"], json!(["links.read", "api_keys.write"]));
+    assert_eq!(r.body["name"], json!("ci"));
+    assert_ne!(r.str("/id"), old_id);
+    assert!(r.body["rotated"]["expires_at"].is_string(), "{r:?}");
+    let new_secret = r.str("/secret");
+    // Both work until the overlap ends; then only the new one.
+    assert_eq!(stack.get("/v1/links", Some(&old_secret)).await.status, 200);
+    assert_eq!(stack.get("/v1/links", Some(&new_secret)).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(stack.get("/v1/links", Some(&old_secret)).await.status, 401);
+    assert_eq!(stack.get("/v1/links", Some(&new_secret)).await.status, 200);
+    // A narrower key cannot rotate (and so copy) a broader one.
+    let narrow = key(
+        &stack,
+        &p,
+        &p.key,
+        json!({"name": "narrow", "scopes": ["api_keys.write"]}),
+    )
+    .await;
+    let narrow = narrow["secret"].as_str().expect("secret").to_owned();
+    let r = stack
+        .post(
+            &format!("/v1/api-keys/{}/rotate", p.key_id),
+            Some(&narrow),
+            json!({}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "SCOPES_EXCEED_CALLER"), "{r:?}");
+
+    // The program's maximum: a key without an expiry gets the longest, a
+    // longer one is refused naming the field; partners cannot set it.
+    let policy = format!("/v1/programs/{}/api-key-policy", program.id);
+    let r = stack
+        .put(&policy, Some(&p.key), json!({"max_key_days": 30}))
+        .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = stack
+        .put(
+            &policy,
+            Some(prm_e2e::ADMIN_KEY),
+            json!({"max_key_days": 30}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["max_key_days"], json!(30));
+    let capped = key(&stack, &p, &p.key, json!({"name": "capped"})).await;
+    let expires: chrono::DateTime<chrono::Utc> = capped["expires_at"]
+        .as_str()
+        .expect("an expiry")
+        .parse()
+        .expect("a time");
+    let days = (expires - chrono::Utc::now()).num_hours();
+    assert!((29 * 24..=30 * 24).contains(&days), "{days} hours");
+    let too_long = (chrono::Utc::now() + chrono::Duration::days(31)).to_rfc3339();
+    let r = stack
+        .post(
+            &format!("/v1/partners/{}/api-keys", p.id),
+            Some(&p.key),
+            json!({"name": "long", "expires_at": too_long}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(r.fields(), ["expires_at"]);
+}

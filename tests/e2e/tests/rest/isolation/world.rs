@@ -152,6 +152,10 @@ impl World {
                 json!({"score_percent": 100, "user_id": b.admin_user_id})
             }
             "/v1/programs/{id}/tiers" => json!({"name": "diamond", "rank": 9}),
+            "/v1/api-key-policy" | "/v1/programs/{id}/api-key-policy" => {
+                json!({"max_key_days": 1})
+            }
+            "/v1/api-keys/{id}/rotate" => json!({}),
             "/v1/tiers/{id}" => json!({"requirements": {"min_deals_won": 0}}),
             "/v1/terms" => {
                 json!({"kind": "disclosure", "version": "x1", "title": "t", "body": "b"})
