@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(cors(&settings))
-        .layer(middleware::from_fn(trace));
+        .layer(middleware::from_fn_with_state(state.clone(), trace));
     router.merge(bare).with_state(state)
 }
 
@@ -84,8 +84,11 @@ async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Re
     }
 }
 
-/// One span per request, continuing the caller's `traceparent`.
-async fn trace(req: Request, next: Next) -> Response {
+/// One span per request, continuing the caller's `traceparent`; the
+/// request's id (the caller's `X-Request-Id`, or a new one), echoed in
+/// the response; and what upstream calls forward of the request (trace
+/// context, client address, user agent and id, which audit events record).
+async fn trace(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -110,13 +113,38 @@ async fn trace(req: Request, next: Next) -> Response {
         })
         .collect();
     let started = std::time::Instant::now();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let inbound = crate::upstream::Inbound {
         trace,
         safe_method: req.method().is_safe(),
+        client_ip: crate::extract::client_ip(
+            state.settings().http.trusted_proxy_hops,
+            req.headers(),
+            req.extensions(),
+        )
+        .to_string(),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect(),
+        request_id: request_id.clone(),
     };
-    let res = crate::upstream::INBOUND
+    let mut res = crate::upstream::INBOUND
         .scope(inbound, next.run(req).instrument(span.clone()))
         .await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
     span.record("http.status", res.status().as_u16());
     if res.status().is_server_error() {
         tracing::warn!(parent: &span, status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request failed");

@@ -99,10 +99,7 @@ mod tests {
         }
         assert!(count > 90, "{count} authenticated routes");
         for r in prm_runtime::scopes::RESOURCES {
-            // audit_events arrive with the audit log.
-            if *r != "audit_events" {
-                assert!(used.contains(*r), "no route uses the resource {r}");
-            }
+            assert!(used.contains(*r), "no route uses the resource {r}");
         }
     }
 }

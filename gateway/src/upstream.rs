@@ -15,6 +15,7 @@
 //! `routes::UPSTREAMS`, each with the module that holds its routes; the
 //! gateway is built with their [`UpstreamSpec`]s.
 
+use prm_runtime::audit;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,6 +107,17 @@ impl Outbound {
         // Values were validated on the way in; a failure here is a bug, and
         // the service will refuse the call for lack of a credential.
         let _ = authorize_request(&mut req, &self.service_token, principal, idempotency_key);
+        let _ = INBOUND.try_with(|inbound| {
+            for (name, value) in [
+                (audit::CLIENT_IP_HEADER, &inbound.client_ip),
+                (audit::USER_AGENT_HEADER, &inbound.user_agent),
+                (audit::REQUEST_ID_HEADER, &inbound.request_id),
+            ] {
+                if let Ok(v) = MetadataValue::try_from(value.as_str()) {
+                    req.metadata_mut().insert(name, v);
+                }
+            }
+        });
         req.set_timeout(self.timeout);
         let cx = tracing::Span::current().context();
         opentelemetry::global::get_text_map_propagator(|p| {
@@ -136,6 +148,11 @@ pub struct Inbound {
     pub trace: Vec<(String, String)>,
     /// Its method is safe to repeat (GET, HEAD, OPTIONS).
     pub safe_method: bool,
+    /// The client's address (see `extract::client_ip`), user agent and
+    /// the request's id, forwarded to the services for their audit log.
+    pub client_ip: String,
+    pub user_agent: String,
+    pub request_id: String,
 }
 
 tokio::task_local! {
@@ -168,10 +185,20 @@ mod tests {
         let inbound = Inbound {
             trace: vec![("traceparent".into(), parent.into())],
             safe_method: false,
+            client_ip: "203.0.113.9".into(),
+            user_agent: "curl/8".into(),
+            request_id: "req-1".into(),
         };
         let req = INBOUND
             .scope(inbound, async { outbound.request((), None, Some("k-1")) })
             .await;
+        assert_eq!(
+            req.metadata()
+                .get(audit::CLIENT_IP_HEADER)
+                .and_then(|v| v.to_str().ok()),
+            Some("203.0.113.9"),
+            "the client's address goes with the call, for the audit log"
+        );
         assert_eq!(
             req.metadata()
                 .get("traceparent")

@@ -9,6 +9,11 @@
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
 pub mod prm {
+    pub mod audit {
+        pub mod v1 {
+            tonic::include_proto!("prm.audit.v1");
+        }
+    }
     pub mod common {
         pub mod v1 {
             tonic::include_proto!("prm.common.v1");
@@ -47,8 +52,9 @@ pub mod prm {
 }
 
 pub use prm::{
-    commissions::v1 as commissions, common::v1 as common, dealreg::v1 as dealreg,
-    events::v1 as events, mdf::v1 as mdf, onboarding::v1 as onboarding, reporting::v1 as reporting,
+    audit::v1 as audit, commissions::v1 as commissions, common::v1 as common,
+    dealreg::v1 as dealreg, events::v1 as events, mdf::v1 as mdf, onboarding::v1 as onboarding,
+    reporting::v1 as reporting,
 };
 
 /// A unary RPC of a PRM service, named by its request message (every RPC

@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tonic::{Request, Status, service::Interceptor};
 use uuid::Uuid;
 
+use crate::audit::{CLIENT_IP_HEADER, ClientInfo, REQUEST_ID_HEADER, USER_AGENT_HEADER};
 use crate::error::ApiError;
 use crate::scopes::Scopes;
 use crate::throttle::FailureThrottle;
@@ -256,6 +257,10 @@ impl Principal {
 pub struct CallContext {
     pub principal: Option<Principal>,
     pub idempotency_key: Option<String>,
+    /// The service serving the call (its audit events say so).
+    pub service: &'static str,
+    /// Where the call came from, as the gateway forwards it.
+    pub client: ClientInfo,
 }
 
 impl CallContext {
@@ -311,6 +316,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct ServiceAuth {
     token: Arc<SecretString>,
     throttle: Arc<FailureThrottle>,
+    service: &'static str,
 }
 
 impl ServiceAuth {
@@ -318,7 +324,14 @@ impl ServiceAuth {
         Self {
             token: Arc::new(token),
             throttle,
+            service: "",
         }
+    }
+
+    /// The same check, naming the service in each call's context.
+    pub fn for_service(mut self, service: &'static str) -> Self {
+        self.service = service;
+        self
     }
 }
 
@@ -379,9 +392,22 @@ impl Interceptor for ServiceAuth {
                 Some(key.to_owned())
             }
         };
+        let text = |name: &str, max: usize| {
+            md.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(max).collect::<String>())
+                .unwrap_or_default()
+        };
+        let client = ClientInfo {
+            ip: text(CLIENT_IP_HEADER, 64),
+            user_agent: text(USER_AGENT_HEADER, 512),
+            request_id: text(REQUEST_ID_HEADER, 128),
+        };
         request.extensions_mut().insert(CallContext {
             principal,
             idempotency_key,
+            service: self.service,
+            client,
         });
         Ok(request)
     }

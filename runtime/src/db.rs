@@ -41,7 +41,8 @@ pub fn lazy_pool(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
         .connect_lazy_with(connect_options(settings)?))
 }
 
-/// Applies the runtime's migrations, then the service's.
+/// Applies the runtime's migrations, then the service's, then attaches
+/// the audit capture to any table without it.
 pub async fn migrate(pool: &PgPool, service: &Migrator) -> anyhow::Result<()> {
     runtime_migrator()
         .run(pool)
@@ -51,6 +52,9 @@ pub async fn migrate(pool: &PgPool, service: &Migrator) -> anyhow::Result<()> {
         .run(pool)
         .await
         .map_err(|e| anyhow::anyhow!("service migrations failed: {e}"))?;
+    crate::audit::attach_capture(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("attaching the audit capture failed: {e}"))?;
     Ok(())
 }
 

@@ -213,6 +213,11 @@ impl ServiceHost {
         })
     }
 
+    /// The service's name (`onboarding`, `mdf`, ...).
+    pub fn service_name(&self) -> &'static str {
+        self.identity.name
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
@@ -253,6 +258,7 @@ impl ServiceHost {
             self.settings.auth.service_token.clone(),
             self.auth_throttle.clone(),
         )
+        .for_service(self.identity.name)
     }
 
     pub fn relay_stats(&self) -> Arc<RelayStats> {

@@ -11,6 +11,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use crate::audit::AuditedCall;
 use crate::auth::CallContext;
 use crate::error::ApiError;
 
@@ -52,9 +53,11 @@ macro_rules! begin_or_replay {
     };
 }
 
-/// The idempotency key of one call, if the caller sent one.
+/// The idempotency key of one call, if the caller sent one; and, if the
+/// call is audited ([`crate::audit`]), its audit event, appended when the
+/// call commits.
 #[derive(Clone, Debug)]
-pub struct Idempotency(Option<KeyedCall>);
+pub struct Idempotency(Option<KeyedCall>, Option<AuditedCall>);
 
 #[derive(Clone, Debug)]
 struct KeyedCall {
@@ -68,8 +71,9 @@ impl Idempotency {
     /// `method` names the RPC; a key reused for another method or another
     /// request body is refused.
     pub fn new(ctx: &CallContext, method: &'static str, request: &impl Message) -> Self {
+        let audited = AuditedCall::of(ctx, method);
         let Some(key) = ctx.idempotency_key.clone() else {
-            return Self(None);
+            return Self(None, audited);
         };
         let mut hasher = Sha256::new();
         hasher.update(method.as_bytes());
@@ -83,17 +87,20 @@ impl Idempotency {
             Some(p) => p.user_id.to_string(),
             None => "public".to_owned(),
         };
-        Self(Some(KeyedCall {
-            scope,
-            key,
-            method,
-            request_hash,
-        }))
+        Self(
+            Some(KeyedCall {
+                scope,
+                key,
+                method,
+                request_hash,
+            }),
+            audited,
+        )
     }
 
     /// A call without a key (background work, tests).
     pub fn none() -> Self {
-        Self(None)
+        Self(None, None)
     }
 
     pub fn is_keyed(&self) -> bool {
@@ -109,13 +116,21 @@ impl Idempotency {
                 tx.rollback().await?;
                 Ok(Begun::Replay(replayed))
             }
-            None => Ok(Begun::Fresh(tx)),
+            None => {
+                if let Some(audited) = &self.1 {
+                    audited.start(&mut tx).await?;
+                }
+                Ok(Begun::Fresh(tx))
+            }
         }
     }
 
     /// Records `stored` (the response a retry will replay) with the key,
     /// and commits it together with the call's effect.
     pub async fn commit<R: Message>(&self, mut tx: Tx, stored: &R) -> Result<(), ApiError> {
+        if let Some(audited) = &self.1 {
+            audited.append(&mut tx).await?;
+        }
         self.record(&mut tx, stored).await?;
         tx.commit().await?;
         Ok(())

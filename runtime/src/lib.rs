@@ -9,6 +9,7 @@
 //! ([`EventRoutes`]) and the work it schedules. Everything that would
 //! otherwise be copied into every service lives here.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client;

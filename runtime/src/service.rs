@@ -75,8 +75,12 @@ impl ServiceHost {
             + 'static,
         S::Future: Send + 'static,
     {
+        let audit = prm_proto::audit::audit_service_server::AuditServiceServer::new(
+            crate::audit::AuditApi::new(self.pool().clone(), self.service_name()),
+        );
         GrpcApi {
-            routes: Routes::new(InterceptedService::new(server, self.service_auth())),
+            routes: Routes::new(InterceptedService::new(server, self.service_auth()))
+                .add_service(InterceptedService::new(audit, self.service_auth())),
             names: vec![S::NAME],
         }
     }

@@ -73,6 +73,7 @@ async fn a_retried_call_replays_its_response_and_changes_nothing() {
     let ctx = CallContext {
         principal: None,
         idempotency_key: Some("key-1".into()),
+        ..CallContext::default()
     };
     let req = Money {
         amount_minor: 100,

@@ -8,6 +8,7 @@
 //! the problem+json `4XX`/`5XX` responses, the `Idempotency-Key` header of
 //! every POST, and `security: []` on the public operations.
 
+mod audit;
 mod commissions;
 mod dealreg;
 mod mdf;
@@ -76,6 +77,7 @@ pub fn upstreams() -> Vec<UpstreamSpec> {
         (name = "commissions", description = "Commission plans and program settings, conversions, commissions and the partner ledger"),
         (name = "payouts", description = "Payout batches, provider files, and partners' payout profiles"),
         (name = "reporting", description = "Partner scorecards, the program view, the CSV export, attribution credit and its models, and the read models' lag and rebuild"),
+        (name = "audit", description = "The audit log of staff and partner-admin actions in every service, its CSV export and the verification of its hash chains"),
         (name = "operations", description = "Health and documentation"),
     )
 )]
@@ -266,7 +268,10 @@ pub fn api() -> Api {
     for service in UPSTREAMS {
         router = router.merge_documented((service.routes)());
     }
-    let (router, mut openapi) = router.merge_documented(ops::routes()).split_for_parts();
+    let (router, mut openapi) = router
+        .merge_documented(ops::routes())
+        .merge_documented(audit::routes())
+        .split_for_parts();
     let (bare, bare_doc) = commissions::bare_routes().split_for_parts();
     refuse_clashes(&components(&openapi), &components(&bare_doc));
     openapi.merge(bare_doc);

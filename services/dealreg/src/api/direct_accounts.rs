@@ -76,10 +76,13 @@ impl Dealreg {
         let id = validate::uuid(&req.direct_account_id)
             .map_err(|e| ApiError::invalid("direct_account_id", e))?;
         ctx.principal()?.require_any_role(PARTNER_MANAGEMENT)?;
-        let mut conn = self.db.acquire().await?;
-        if !store::delete_direct_account(&mut conn, id).await? {
+        let idem = Idempotency::new(&ctx, "DeleteDirectAccount", &req);
+        let mut tx = begin_or_replay!(self.db, idem);
+        if !store::delete_direct_account(&mut tx, id).await? {
             return Err(ApiError::not_found("direct account"));
         }
-        Ok(DeleteDirectAccountResponse {})
+        let resp = DeleteDirectAccountResponse {};
+        idem.commit(tx, &resp).await?;
+        Ok(resp)
     }
 }

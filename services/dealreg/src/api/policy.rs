@@ -2,7 +2,7 @@
 
 use prm_proto::dealreg::*;
 use prm_runtime::auth::PARTNER_MANAGEMENT;
-use prm_runtime::{ApiError, CallContext};
+use prm_runtime::{ApiError, CallContext, Idempotency, begin_or_replay};
 
 use super::Dealreg;
 use crate::domain::policy::Policy;
@@ -32,10 +32,13 @@ impl Dealreg {
         let policy = Policy::parse(req.policy.as_ref())?;
         let principal = ctx.principal()?;
         principal.require_any_role(PARTNER_MANAGEMENT)?;
-        let mut conn = self.db.acquire().await?;
-        store::save_policy(&mut conn, &policy, principal.user_id).await?;
-        Ok(UpdatePolicyResponse {
+        let idem = Idempotency::new(&ctx, "UpdatePolicy", &req);
+        let mut tx = begin_or_replay!(self.db, idem);
+        store::save_policy(&mut tx, &policy, principal.user_id).await?;
+        let resp = UpdatePolicyResponse {
             policy: Some(policy.to_proto()),
-        })
+        };
+        idem.commit(tx, &resp).await?;
+        Ok(resp)
     }
 }

@@ -21,7 +21,10 @@ async fn partners_never_reach_each_other_over_any_route() {
     mdf_stays_apart(&world).await;
     commissions_stay_apart(&world).await;
     refused_keys_reach_nothing(&world).await;
+    super::audit::a_reads_only_its_own_audit_events(&world).await;
     b_is_as_it_was(&world).await;
+    // Staff act on B's resources last: B is not as it was after this.
+    super::audit::every_staff_write_is_audited_once_and_the_chains_hold(&world).await;
 }
 
 /// A's revoked and expired keys get 401 on every authenticated route, and
@@ -354,7 +357,7 @@ async fn b_is_as_it_was(world: &World) {
     assert_eq!(b_terms.body["all_accepted"], json!(false));
 }
 
-async fn call(stack: &Stack, method: &str, path: &str, key: &str, body: Value) -> Reply {
+pub(super) async fn call(stack: &Stack, method: &str, path: &str, key: &str, body: Value) -> Reply {
     match method {
         "get" => stack.get(path, Some(key)).await,
         "delete" => stack.delete(path, Some(key)).await,
