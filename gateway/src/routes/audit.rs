@@ -28,6 +28,7 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .operations(routes!(list_audit_events))
+        .operations(routes!(export_audit_events))
         .operations(routes!(verify_audit_chains))
 }
 
@@ -38,45 +39,16 @@ const EXPORT_LIMIT: usize = 50_000;
 
 /// The audit log of staff and partner-admin actions in every service,
 /// oldest first (admins and finance; a partner admin sees its own
-/// organisation's). `format=csv` exports every matching event (up to
-/// 50,000) as CSV instead of a page.
+/// organisation's).
 #[utoipa::path(get, path = "/v1/audit-events", tag = "audit", security(("api_key" = ["audit_events.read"])),
     params(PageQuery, AuditQuery),
-    responses(
-        (status = 200, description = "A page of events", body = AuditEventList),
-        (status = 200, description = "format=csv: every matching event", content_type = "text/csv", body = String),
-    ))]
+    responses((status = 200, description = "A page of events", body = AuditEventList)))]
 pub async fn list_audit_events(
     call: Call,
     QueryParams(page): QueryParams<PageQuery>,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> Result<Response, Problem> {
     let services = services(&call, q.service.as_deref())?;
-    if q.format.as_deref() == Some("csv") {
-        let mut cursor = Cursor::default();
-        let mut rows = Vec::new();
-        loop {
-            let (events, next) = merged_page(&call, &q, &services, cursor, EXPORT_PAGE).await?;
-            rows.extend(events);
-            match next {
-                Some(c) if rows.len() < EXPORT_LIMIT => cursor = c,
-                _ => break,
-            }
-        }
-        rows.truncate(EXPORT_LIMIT);
-        return Ok((
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"audit-events.csv\"",
-                ),
-            ],
-            csv(&rows),
-        )
-            .into_response());
-    }
     let size = match page.page_size {
         None | Some(0) => 50,
         Some(n) if (1..=500).contains(&n) => n,
@@ -95,6 +67,41 @@ pub async fn list_audit_events(
             next_page_token: next.map(|c| c.encode()),
         },
     ))
+}
+
+/// Every matching event (up to 50,000), oldest first, as CSV: the same
+/// filters and readers as the list.
+#[utoipa::path(get, path = "/v1/audit-events/export", tag = "audit", security(("api_key" = ["audit_events.read"])),
+    params(AuditQuery),
+    responses((status = 200, description = "The events", content_type = "text/csv", body = String)))]
+pub async fn export_audit_events(
+    call: Call,
+    QueryParams(q): QueryParams<AuditQuery>,
+) -> Result<Response, Problem> {
+    let services = services(&call, q.service.as_deref())?;
+    let mut cursor = Cursor::default();
+    let mut rows = Vec::new();
+    loop {
+        let (events, next) = merged_page(&call, &q, &services, cursor, EXPORT_PAGE).await?;
+        rows.extend(events);
+        match next {
+            Some(c) if rows.len() < EXPORT_LIMIT => cursor = c,
+            _ => break,
+        }
+    }
+    rows.truncate(EXPORT_LIMIT);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit-events.csv\"",
+            ),
+        ],
+        csv(&rows),
+    )
+        .into_response())
 }
 
 /// Every service recomputes its audit chain; the answer names the first
@@ -191,13 +198,13 @@ async fn merged_page(
         }
         let req = call.state().grpc(
             pb::ListAuditEventsRequest {
-                actor_user_id: q.actor_user_id.clone().unwrap_or_default(),
+                actor_user_id: q.actor_user_id.clone().unwrap_or_default().into(),
                 action: q.action.clone().unwrap_or_default(),
                 target_type: q.target_type.clone().unwrap_or_default(),
                 target_id: q.target_id.clone().unwrap_or_default(),
                 from: q.from.map(prm_runtime::wire::timestamp),
                 to: q.to.map(prm_runtime::wire::timestamp),
-                partner_id: q.partner_id.clone().unwrap_or_default(),
+                partner_id: q.partner_id.clone().unwrap_or_default().into(),
                 page_size: size + pos.skip as i32,
                 page_token: pos.token.clone(),
             },
@@ -284,7 +291,7 @@ fn csv(rows: &[AuditEvent]) -> String {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this actor's events.
-    pub actor_user_id: Option<String>,
+    pub actor_user_id: Option<Id>,
     /// Only this action, e.g. `partner.suspended`.
     pub action: Option<String>,
     /// Only events about this kind of target, e.g. `partner`.
@@ -295,14 +302,11 @@ pub struct AuditQuery {
     pub service: Option<String>,
     /// Only events about this partner (staff; a partner admin always sees
     /// its own).
-    pub partner_id: Option<String>,
+    pub partner_id: Option<Id>,
     /// From this time (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// Until this time (exclusive).
     pub to: Option<DateTime<Utc>>,
-    /// `csv` exports every matching event as CSV.
-    #[param(pattern = "^(json|csv)$")]
-    pub format: Option<String>,
 }
 
 /// Who acted.

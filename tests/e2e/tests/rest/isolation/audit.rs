@@ -157,7 +157,7 @@ pub(super) async fn every_staff_write_is_audited_once_and_the_chains_hold(world:
         .send(
             stack
                 .http
-                .get(stack.url("/v1/audit-events?format=csv"))
+                .get(stack.url("/v1/audit-events/export"))
                 .bearer_auth(ADMIN_KEY),
         )
         .await;

@@ -58,6 +58,7 @@ pub(super) const ROUTES: &[Probe] = &[
     route("delete", "/v1/api-keys/{id}", NotFound),
     route("post", "/v1/api-keys/{id}/rotate", NotFound),
     route("get", "/v1/audit-events", OwnOnly),
+    route("get", "/v1/audit-events/export", OwnOnly),
     route("get", "/v1/audit-events/verification", Forbidden),
     route("get", "/v1/api-key-policy", Forbidden),
     route("put", "/v1/api-key-policy", Forbidden),
