@@ -185,10 +185,14 @@ impl Authenticator {
     /// cached per key and address, since a key's allow-list makes its
     /// answer depend on where it comes from.
     pub async fn authenticate(&self, secret: &str, from: IpAddr) -> Result<Principal, Problem> {
+        let address = match from {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        };
         let digest: KeyDigest = Sha256::new()
             .chain_update(secret.as_bytes())
             .chain_update([0])
-            .chain_update(from.to_string().as_bytes())
+            .chain_update(address)
             .finalize()
             .into();
         let now = Instant::now();

@@ -13,15 +13,16 @@ use axum::http::Method;
 use prm_runtime::scopes::ANY;
 use serde_json::Value;
 
-/// The scope of every authenticated route, by method and path template.
+/// The scope of every authenticated route, by path template, then method
+/// (looked up on every request without allocating).
 #[derive(Clone, Debug, Default)]
-pub struct RouteScopes(HashMap<(Method, String), String>);
+pub struct RouteScopes(HashMap<String, Vec<(Method, String)>>);
 
 impl RouteScopes {
     /// Reads every operation's `api_key` requirement from the document.
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
         let doc = serde_json::to_value(doc).unwrap_or_default();
-        let mut routes = HashMap::new();
+        let mut routes: HashMap<String, Vec<(Method, String)>> = HashMap::new();
         let paths = doc["paths"].as_object().cloned().unwrap_or_default();
         for (path, item) in paths {
             for (method, op) in item.as_object().into_iter().flatten() {
@@ -39,7 +40,10 @@ impl RouteScopes {
                         .and_then(Value::as_str)
                         .unwrap_or(ANY)
                         .to_owned();
-                    routes.insert((method, path.clone()), scope);
+                    routes
+                        .entry(path.clone())
+                        .or_default()
+                        .push((method, scope));
                 }
             }
         }
@@ -51,13 +55,19 @@ impl RouteScopes {
     /// authenticated.
     pub fn required(&self, method: &Method, path: &str) -> Option<&str> {
         self.0
-            .get(&(method.clone(), path.to_owned()))
-            .map(String::as_str)
+            .get(path)?
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, s)| s.as_str())
     }
 
     /// Every (method, path, scope), for tests and the documentation.
     pub fn iter(&self) -> impl Iterator<Item = (&Method, &str, &str)> {
-        self.0.iter().map(|((m, p), s)| (m, p.as_str(), s.as_str()))
+        self.0.iter().flat_map(|(p, methods)| {
+            methods
+                .iter()
+                .map(move |(m, s)| (m, p.as_str(), s.as_str()))
+        })
     }
 }
 
