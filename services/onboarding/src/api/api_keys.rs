@@ -297,14 +297,9 @@ impl Onboarding {
         let max_days = store::max_key_days(&mut tx, program).await?;
         // The new key lives as long as the old one was meant to, within
         // the maximum.
-        let mut limits = KeyLimits {
-            expires_at: old.expires_at.map(|t| now + (t - old.created_at)),
-            allowed: old
-                .allowed_cidrs
-                .iter()
-                .filter_map(|c| c.parse().ok())
-                .collect(),
-        };
+        let mut limits = KeyLimits::stored(old.expires_at, &old.allowed_cidrs)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("api_key/{id}: {e}")))?;
+        limits.expires_at = old.expires_at.map(|t| now + (t - old.created_at));
         if let (Some(days), Some(t)) = (max_days, limits.expires_at) {
             limits.expires_at = Some(t.min(now + chrono::Duration::days(i64::from(days))));
         }

@@ -142,6 +142,22 @@ impl KeyLimits {
         }
     }
 
+    /// A stored key's limits. A network that cannot be read is an error:
+    /// dropping it would widen the key, so the key then allows nothing.
+    pub fn stored(
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        cidrs: &[String],
+    ) -> Result<KeyLimits, String> {
+        let allowed = cidrs
+            .iter()
+            .map(|c| c.parse().map_err(|_| format!("unreadable network {c:?}")))
+            .collect::<Result<Vec<ipnet::IpNet>, String>>()?;
+        Ok(KeyLimits {
+            expires_at,
+            allowed,
+        })
+    }
+
     /// Applies the maximum lifetime of new keys (`max_days`, if any): a
     /// key without an expiry gets the longest allowed, and one beyond it
     /// is refused against `expires_at`.

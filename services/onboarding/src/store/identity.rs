@@ -253,18 +253,9 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// The key's expiry and allow-list; a network the database holds that
-    /// cannot be read is an error (the key then allows nothing, not all).
+    /// The key's expiry and allow-list (see [`KeyLimits::stored`]).
     pub fn limits(&self) -> std::result::Result<KeyLimits, String> {
-        let allowed = self
-            .allowed_cidrs
-            .iter()
-            .map(|c| c.parse().map_err(|_| format!("unreadable network {c:?}")))
-            .collect::<std::result::Result<Vec<ipnet::IpNet>, String>>()?;
-        Ok(KeyLimits {
-            expires_at: self.expires_at,
-            allowed,
-        })
+        KeyLimits::stored(self.expires_at, &self.allowed_cidrs)
     }
 }
 
